@@ -1,0 +1,149 @@
+// Package integration holds what an integration declares: its name, typed
+// configuration, validation, the steps and the types each step emits, and
+// the typed errors steps and the runtime report.
+//
+// An integration is data. The runtime (package runtime) turns the
+// declaration into a dependency graph and runs it; steps talk to the
+// runtime only through the JobState interface of their StepContext.
+package integration
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+)
+
+// Integration declares an integration over config type C.
+type Integration[C any] struct {
+	// Name is the integration's short name, e.g. "okta". It names the
+	// recordings folder and prefixes log lines.
+	Name string
+	// Validate checks the loaded config before any step runs. Return a
+	// *ConfigError naming the field for bad input, or a provider error
+	// (e.g. *AuthenticationError) when credentials are checked.
+	Validate func(ctx context.Context, cfg *C) error
+	// StepStartStates optionally disables steps for a given config.
+	// Steps missing from the map are enabled.
+	StepStartStates func(cfg *C) map[string]StepStartState
+	// Classes adds class schemas to graph.DefaultSchemas for validation.
+	Classes []graph.ClassSchema
+	// Steps are the integration's steps, in any order.
+	Steps []Step[C]
+}
+
+// StepStartState says whether a step runs and, if not, why.
+type StepStartState struct {
+	Disabled bool
+	Reason   string
+}
+
+// EntityType declares one entity type a step emits.
+type EntityType struct {
+	// Resource is a human readable name, e.g. "Okta User".
+	Resource string
+	// Type is the _type.
+	Type string
+	// Class holds the classes of every entity of this type.
+	Class []string
+	// Partial marks the type as never complete (consumers must not delete
+	// objects of this type that are missing from a run).
+	Partial bool
+}
+
+// RelationshipType declares one direct relationship type a step emits.
+type RelationshipType struct {
+	// Type is the relationship _type.
+	Type string
+	// Class is the relationship class, e.g. graph.HAS.
+	Class string
+	// Source and Target are the entity _types at each end. A relationship
+	// type with several possible sources is declared once per source.
+	Source, Target string
+	// Partial marks the type as never complete.
+	Partial bool
+}
+
+// MappedRelationshipType declares one mapped relationship type a step emits.
+type MappedRelationshipType struct {
+	Type      string
+	Class     string
+	Source    string
+	Target    string
+	Direction graph.Direction
+	Partial   bool
+}
+
+// Step declares one unit of collection work.
+type Step[C any] struct {
+	// ID is unique within the integration, e.g. "fetch-users".
+	ID string
+	// Name is human readable, e.g. "Fetch Users".
+	Name string
+	// Entities, Relationships and MappedRelationships declare every type
+	// the step emits. Emitting anything else fails the step.
+	Entities            []EntityType
+	Relationships       []RelationshipType
+	MappedRelationships []MappedRelationshipType
+	// DependsOn lists step IDs that must end before this step starts.
+	DependsOn []string
+	// Run does the work.
+	Run func(ctx context.Context, sc *StepContext[C]) error
+}
+
+// StepContext is what a running step gets: its config, a logger and the
+// job state.
+type StepContext[C any] struct {
+	// Config is the validated configuration. Steps must not modify it.
+	Config *C
+	// Logger carries the step id; secrets are masked by the handler.
+	Logger *slog.Logger
+	// StepID is the running step's ID.
+	StepID string
+	JobState
+}
+
+// JobState is a step's view of the collection: one key space shared by all
+// steps. Implementations are safe for concurrent use by a step's goroutines.
+type JobState interface {
+	// AddEntities validates and stores entities. It fails with
+	// *UndeclaredTypeError, *InvalidObjectError or *DuplicateKeyError.
+	AddEntities(ctx context.Context, entities ...*graph.Entity) error
+	// AddRelationships validates and stores relationships.
+	AddRelationships(ctx context.Context, relationships ...*graph.Relationship) error
+	// HasKey reports whether any object with this _key was added.
+	HasKey(key string) bool
+	// FindEntity returns the entity with the key, or nil when none exists.
+	FindEntity(ctx context.Context, key string) (*graph.Entity, error)
+	// IterateEntities calls fn for every entity of the type added so far.
+	IterateEntities(ctx context.Context, typ string, fn func(*graph.Entity) error) error
+	// IterateRelationships calls fn for every relationship of the type.
+	IterateRelationships(ctx context.Context, typ string, fn func(*graph.Relationship) error) error
+	// SetData stores a value for later steps under key.
+	SetData(key string, value any)
+	// GetData returns a value stored by SetData.
+	GetData(key string) (any, bool)
+	// Warn records a warning for the step's summary and logs it.
+	Warn(ctx context.Context, msg string, args ...any)
+	// MarkPartial marks types as partial datasets for this run (a
+	// permission was missing, objects were skipped, ...) with a reason.
+	// The step itself can still succeed.
+	MarkPartial(reason string, types ...string)
+	// Progress reports objects or work counted so far, for progress displays.
+	Progress(name string, delta int64)
+}
+
+// DeclaredTypes returns every _type a step declares, entities first.
+func (s *Step[C]) DeclaredTypes() []string {
+	var out []string
+	for _, e := range s.Entities {
+		out = append(out, e.Type)
+	}
+	for _, r := range s.Relationships {
+		out = append(out, r.Type)
+	}
+	for _, r := range s.MappedRelationships {
+		out = append(out, r.Type)
+	}
+	return out
+}

@@ -1,0 +1,102 @@
+package integration
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+)
+
+// Redactor replaces known secret values in text.
+type Redactor struct {
+	r *strings.Replacer
+}
+
+// NewRedactor returns a Redactor for the given secrets; empty ones and
+// values shorter than 4 characters (too common to scrub safely) are ignored.
+func NewRedactor(secrets ...string) *Redactor {
+	var pairs []string
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			pairs = append(pairs, s, "[REDACTED]")
+		}
+	}
+	if len(pairs) == 0 {
+		return &Redactor{}
+	}
+	return &Redactor{r: strings.NewReplacer(pairs...)}
+}
+
+// Redact returns s with every secret replaced by [REDACTED].
+func (r *Redactor) Redact(s string) string {
+	if r == nil || r.r == nil {
+		return s
+	}
+	return r.r.Replace(s)
+}
+
+// MaskingHandler is a slog.Handler that scrubs secret values from messages
+// and from string, error and Stringer attribute values before they reach
+// the wrapped handler.
+type MaskingHandler struct {
+	next slog.Handler
+	red  *Redactor
+}
+
+// NewMaskingHandler wraps next so no record carries any of secrets.
+func NewMaskingHandler(next slog.Handler, secrets ...string) *MaskingHandler {
+	return &MaskingHandler{next: next, red: NewRedactor(secrets...)}
+}
+
+// Enabled implements slog.Handler.
+func (h *MaskingHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
+
+// Handle implements slog.Handler.
+func (h *MaskingHandler) Handle(ctx context.Context, rec slog.Record) error {
+	out := slog.NewRecord(rec.Time, rec.Level, h.red.Redact(rec.Message), rec.PC)
+	rec.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.maskAttr(a))
+		return true
+	})
+	return h.next.Handle(ctx, out)
+}
+
+func (h *MaskingHandler) maskAttr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, h.red.Redact(v.String()))
+	case slog.KindGroup:
+		attrs := v.Group()
+		out := make([]any, 0, len(attrs))
+		for _, x := range attrs {
+			out = append(out, h.maskAttr(x))
+		}
+		return slog.Group(a.Key, out...)
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			return slog.String(a.Key, h.red.Redact(x.Error()))
+		case interface{ String() string }:
+			return slog.String(a.Key, h.red.Redact(x.String()))
+		case []byte:
+			return slog.String(a.Key, h.red.Redact(string(x)))
+		}
+	}
+	return slog.Attr{Key: a.Key, Value: v}
+}
+
+// WithAttrs implements slog.Handler.
+func (h *MaskingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	masked := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		masked[i] = h.maskAttr(a)
+	}
+	return &MaskingHandler{next: h.next.WithAttrs(masked), red: h.red}
+}
+
+// WithGroup implements slog.Handler.
+func (h *MaskingHandler) WithGroup(name string) slog.Handler {
+	return &MaskingHandler{next: h.next.WithGroup(name), red: h.red}
+}
