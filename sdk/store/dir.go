@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+)
+
+// Dir reads a committed output folder (one written by Filesystem, or any
+// JupiterOne-style .j1-integration folder). Reading streams file by file,
+// so memory stays bounded by the largest graph file.
+type Dir struct {
+	root  string
+	index *Index
+}
+
+// OpenDir opens a committed output. It uses index.json when present and
+// otherwise walks graph/ and reads each file's first object for its _type.
+func OpenDir(root string) (*Dir, error) {
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("open collection: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("open collection: %s is not a folder", root)
+	}
+	d := &Dir{root: root}
+	b, err := os.ReadFile(filepath.Join(root, IndexFile))
+	switch {
+	case err == nil:
+		d.index = &Index{}
+		if err := json.Unmarshal(b, d.index); err != nil {
+			return nil, fmt.Errorf("open collection: %s: %w", IndexFile, err)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if d.index, err = walkIndex(root); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("open collection: %w", err)
+	}
+	return d, nil
+}
+
+func walkIndex(root string) (*Index, error) {
+	idx := &Index{Entities: map[string][]IndexedFile{}, Relationships: map[string][]IndexedFile{}}
+	err := filepath.WalkDir(filepath.Join(root, "graph"), func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if de.IsDir() || !strings.HasSuffix(p, ".json") {
+			return nil
+		}
+		kind := kindEntity
+		if filepath.Base(filepath.Dir(p)) == "relationships" {
+			kind = kindRelationship
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		ents, rels, err := decodeGraphFile(raw, kind)
+		if err != nil {
+			return fmt.Errorf("decode %s: %w", p, err)
+		}
+		rel, _ := filepath.Rel(root, p)
+		add := func(m map[string][]IndexedFile, typ string, n int) {
+			m[typ] = append(m[typ], IndexedFile{Path: filepath.ToSlash(rel), Count: n})
+		}
+		// Files written by other tools may mix types: count per type.
+		counts := map[string]int{}
+		for _, e := range ents {
+			counts[e.Type]++
+		}
+		for _, r := range rels {
+			counts[r.Type]++
+		}
+		for t, n := range counts {
+			if kind == kindEntity {
+				add(idx.Entities, t, n)
+			} else {
+				add(idx.Relationships, t, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open collection: %w", err)
+	}
+	return idx, nil
+}
+
+// Root returns the folder.
+func (d *Dir) Root() string { return d.root }
+
+// EntityTypes returns the entity _types present, sorted.
+func (d *Dir) EntityTypes() []string { return sortedKeys(d.index.Entities) }
+
+// RelationshipTypes returns the relationship _types present, sorted.
+func (d *Dir) RelationshipTypes() []string { return sortedKeys(d.index.Relationships) }
+
+// Count returns the number of objects of a type (entity or relationship).
+func (d *Dir) Count(typ string) int {
+	n := 0
+	for _, f := range d.index.Entities[typ] {
+		n += f.Count
+	}
+	for _, f := range d.index.Relationships[typ] {
+		n += f.Count
+	}
+	return n
+}
+
+func sortedKeys(m map[string][]IndexedFile) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Summary reads summary.json, or returns nil when the folder has none.
+func (d *Dir) Summary() (*Summary, error) {
+	b, err := os.ReadFile(filepath.Join(d.root, SummaryFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", SummaryFile, err)
+	}
+	return &s, nil
+}
+
+// IterateEntities calls fn for each entity of typ.
+func (d *Dir) IterateEntities(ctx context.Context, typ string, fn func(*graph.Entity) error) error {
+	for _, f := range d.index.Entities[typ] {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(filepath.Join(d.root, filepath.FromSlash(f.Path)))
+		if err != nil {
+			return err
+		}
+		ents, _, err := decodeGraphFile(raw, kindEntity)
+		if err != nil {
+			return fmt.Errorf("decode %s: %w", f.Path, err)
+		}
+		for _, e := range ents {
+			if e.Type != typ {
+				continue
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// IterateRelationships calls fn for each relationship of typ.
+func (d *Dir) IterateRelationships(ctx context.Context, typ string, fn func(*graph.Relationship) error) error {
+	for _, f := range d.index.Relationships[typ] {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(filepath.Join(d.root, filepath.FromSlash(f.Path)))
+		if err != nil {
+			return err
+		}
+		_, rels, err := decodeGraphFile(raw, kindRelationship)
+		if err != nil {
+			return fmt.Errorf("decode %s: %w", f.Path, err)
+		}
+		for _, r := range rels {
+			if r.Type != typ {
+				continue
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// FilesOf returns the graph files (relative paths) holding a step's output,
+// for reuse of a previous run's results.
+func (d *Dir) FilesOf(stepID string) []string {
+	var out []string
+	prefix := "graph/" + stepID + "/"
+	for _, m := range []map[string][]IndexedFile{d.index.Entities, d.index.Relationships} {
+		for _, fs := range m {
+			for _, f := range fs {
+				if strings.HasPrefix(f.Path, prefix) {
+					out = append(out, f.Path)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,640 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+)
+
+// DefaultRoot is the conventional output folder.
+const DefaultRoot = ".j1-integration"
+
+// IndexFile is the per-type index written at the root of a committed
+// output: for each entity and relationship _type, the graph files holding it.
+const IndexFile = "index.json"
+
+// SummaryFile is the run summary written at the root of a committed output.
+const SummaryFile = "summary.json"
+
+// FilesystemOptions tunes a Filesystem store.
+type FilesystemOptions struct {
+	// MaxObjectsPerFile bounds the objects in one graph file (default 1000).
+	MaxObjectsPerFile int
+	// MaxBytesPerFile flushes a file early when its encoded objects reach
+	// this size (default 4 MiB).
+	MaxBytesPerFile int
+}
+
+type objKind uint8
+
+const (
+	kindEntity objKind = iota
+	kindRelationship
+)
+
+func (k objKind) dir() string {
+	if k == kindEntity {
+		return "entities"
+	}
+	return "relationships"
+}
+
+type fileState uint8
+
+const (
+	fileOpen fileState = iota
+	fileWriting
+	fileWritten
+)
+
+type graphFile struct {
+	rel   string // path relative to the root
+	kind  objKind
+	typ   string
+	n     int
+	state fileState
+	data  []byte // encoded objects, comma separated, until written
+}
+
+type bufKey struct {
+	kind objKind
+	step string
+	typ  string
+}
+
+type kindType struct {
+	kind objKind
+	typ  string
+}
+
+// Filesystem writes JupiterOne's .j1-integration layout:
+//
+//	<root>/graph/<stepId>/entities/<type>.<n>.json      {"entities":[...]}
+//	<root>/graph/<stepId>/relationships/<type>.<n>.json {"relationships":[...]}
+//	<root>/index.json                                   per-type file index
+//	<root>/summary.json                                 the run summary
+//
+// Each file holds one _type and at most MaxObjectsPerFile objects. A run
+// writes into a fresh staging folder beside the root, and Commit swaps it
+// in with renames, so a crash or a failed run never leaves a torn tree and
+// the previous output survives until the new one is complete.
+type Filesystem struct {
+	root    string
+	staging string
+	opts    FilesystemOptions
+
+	mu      sync.Mutex
+	files   []*graphFile
+	open    map[bufKey]uint32
+	seq     map[bufKey]int
+	byType  map[kindType][]uint32
+	index   *KeyIndex // hash(_key) -> fileID<<32 | position
+	err     error     // first write error, sticky
+	done    bool
+	dirs    map[string]bool
+	cacheMu sync.Mutex
+	cache   [4]cachedFile
+	cacheAt int
+}
+
+type cachedFile struct {
+	id   uint32
+	ok   bool
+	ents []*graph.Entity
+	rels []*graph.Relationship
+}
+
+// NewFilesystem prepares a run whose output will replace root on Commit.
+// Staging folders left by crashed runs are removed.
+func NewFilesystem(root string, opts FilesystemOptions) (*Filesystem, error) {
+	if root == "" {
+		root = DefaultRoot
+	}
+	root = filepath.Clean(root)
+	if opts.MaxObjectsPerFile <= 0 {
+		opts.MaxObjectsPerFile = 1000
+	}
+	if opts.MaxBytesPerFile <= 0 {
+		opts.MaxBytesPerFile = 4 << 20
+	}
+	parent, base := filepath.Split(root)
+	if parent == "" {
+		parent = "."
+	}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", parent, err)
+	}
+	recoverInterrupted(parent, base, root)
+	staging, err := os.MkdirTemp(parent, "."+base+".staging-"+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return nil, fmt.Errorf("store: create staging folder: %w", err)
+	}
+	return &Filesystem{
+		root:    root,
+		staging: staging,
+		opts:    opts,
+		open:    map[bufKey]uint32{},
+		seq:     map[bufKey]int{},
+		byType:  map[kindType][]uint32{},
+		index:   NewKeyIndex(true),
+		dirs:    map[string]bool{},
+	}, nil
+}
+
+// recoverInterrupted restores a previous output left aside by a crash in the
+// middle of Commit and removes staging folders of processes that are gone.
+func recoverInterrupted(parent, base, root string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		for _, marker := range []string{".staging-", ".old-"} {
+			rest, ok := strings.CutPrefix(name, "."+base+marker)
+			if !ok {
+				continue
+			}
+			pidStr, _, _ := strings.Cut(rest, "-")
+			pid, _ := strconv.Atoi(pidStr)
+			if pid > 0 && pid != os.Getpid() && syscall.Kill(pid, 0) == nil {
+				continue // a live process owns it
+			}
+			p := filepath.Join(parent, name)
+			if marker == ".old-" {
+				if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+					_ = os.Rename(p, root)
+					continue
+				}
+			}
+			_ = os.RemoveAll(p)
+		}
+	}
+}
+
+// Root returns the folder the output is published to.
+func (s *Filesystem) Root() string { return s.root }
+
+// AddEntities implements Store.
+func (s *Filesystem) AddEntities(ctx context.Context, stepID string, es []*graph.Entity) error {
+	enc := make([]byte, 0, 512*len(es))
+	ends := make([]int, len(es))
+	var err error
+	for i, e := range es {
+		if enc, err = e.AppendJSON(enc); err != nil {
+			return err
+		}
+		ends[i] = len(enc)
+	}
+	return s.add(kindEntity, stepID, len(es), func(i int) (string, string) { return es[i].Type, es[i].Key }, enc, ends)
+}
+
+// AddRelationships implements Store.
+func (s *Filesystem) AddRelationships(ctx context.Context, stepID string, rs []*graph.Relationship) error {
+	enc := make([]byte, 0, 256*len(rs))
+	ends := make([]int, len(rs))
+	var err error
+	for i, r := range rs {
+		if enc, err = r.AppendJSON(enc); err != nil {
+			return err
+		}
+		ends[i] = len(enc)
+	}
+	return s.add(kindRelationship, stepID, len(rs), func(i int) (string, string) { return rs[i].Type, rs[i].Key }, enc, ends)
+}
+
+func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, key string), enc []byte, ends []int) error {
+	var full []uint32
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return errors.New("store: add after commit or abort")
+	}
+	if s.err != nil {
+		err := s.err
+		s.mu.Unlock()
+		return err
+	}
+	start := 0
+	for i := range n {
+		typ, key := at(i)
+		k := bufKey{kind, stepID, typ}
+		id, ok := s.open[k]
+		if !ok {
+			id = s.newFile(k)
+		}
+		f := s.files[id]
+		if f.n > 0 {
+			f.data = append(f.data, ',')
+		}
+		f.data = append(f.data, enc[start:ends[i]]...)
+		start = ends[i]
+		s.index.Insert(s.index.Hash(key), uint64(id)<<32|uint64(f.n))
+		f.n++
+		if f.n >= s.opts.MaxObjectsPerFile || len(f.data) >= s.opts.MaxBytesPerFile {
+			delete(s.open, k)
+			f.state = fileWriting
+			full = append(full, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range full {
+		if err := s.writeFile(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newFile opens a new graph file for k. Caller holds s.mu.
+func (s *Filesystem) newFile(k bufKey) uint32 {
+	s.seq[k]++
+	rel := filepath.Join("graph", k.step, k.kind.dir(), fmt.Sprintf("%s.%d.json", k.typ, s.seq[k]))
+	id := uint32(len(s.files))
+	s.files = append(s.files, &graphFile{rel: rel, kind: k.kind, typ: k.typ, data: make([]byte, 0, 64<<10)})
+	s.open[k] = id
+	kt := kindType{k.kind, k.typ}
+	s.byType[kt] = append(s.byType[kt], id)
+	return id
+}
+
+// writeFile writes a file that is in state fileWriting. Only one goroutine
+// writes a given file.
+func (s *Filesystem) writeFile(id uint32) error {
+	s.mu.Lock()
+	f := s.files[id]
+	data := f.data
+	dir := filepath.Dir(filepath.Join(s.staging, f.rel))
+	needDir := !s.dirs[dir]
+	s.dirs[dir] = true
+	s.mu.Unlock()
+
+	var err error
+	if needDir {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		var buf bytes.Buffer
+		buf.Grow(len(data) + 32)
+		buf.WriteString(`{"`)
+		buf.WriteString(f.kind.dir())
+		buf.WriteString(`":[`)
+		buf.Write(data)
+		buf.WriteString("]}\n")
+		err = os.WriteFile(filepath.Join(s.staging, f.rel), buf.Bytes(), 0o644)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		err = fmt.Errorf("store: write %s: %w", f.rel, err)
+		if s.err == nil {
+			s.err = err
+		}
+		return err
+	}
+	f.state = fileWritten
+	f.data = nil
+	return nil
+}
+
+// Flush implements Store: every open file is written.
+func (s *Filesystem) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	var ids []uint32
+	for k, id := range s.open {
+		s.files[id].state = fileWriting
+		ids = append(ids, id)
+		delete(s.open, k)
+	}
+	err := s.err
+	s.mu.Unlock()
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		if werr := s.writeFile(id); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// loadFile decodes the objects of one graph file, from memory while it is
+// not written yet.
+func (s *Filesystem) loadFile(id uint32) ([]*graph.Entity, []*graph.Relationship, error) {
+	s.cacheMu.Lock()
+	for _, c := range s.cache {
+		if c.ok && c.id == id {
+			s.cacheMu.Unlock()
+			return c.ents, c.rels, nil
+		}
+	}
+	s.cacheMu.Unlock()
+
+	s.mu.Lock()
+	f := s.files[id]
+	state := f.state
+	var raw []byte
+	if state != fileWritten {
+		raw = make([]byte, 0, len(f.data)+2)
+		raw = append(raw, '[')
+		raw = append(raw, f.data...)
+		raw = append(raw, ']')
+	}
+	s.mu.Unlock()
+
+	var err error
+	if state == fileWritten {
+		raw, err = os.ReadFile(filepath.Join(s.staging, f.rel))
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: read %s: %w", f.rel, err)
+		}
+	}
+	ents, rels, err := decodeGraphFile(raw, f.kind)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: decode %s: %w", f.rel, err)
+	}
+	if state == fileWritten { // immutable from now on: safe to cache
+		s.cacheMu.Lock()
+		s.cache[s.cacheAt] = cachedFile{id: id, ok: true, ents: ents, rels: rels}
+		s.cacheAt = (s.cacheAt + 1) % len(s.cache)
+		s.cacheMu.Unlock()
+	}
+	return ents, rels, nil
+}
+
+// decodeGraphFile decodes either a bare array or {"entities"|"relationships": [...]}.
+func decodeGraphFile(raw []byte, kind objKind) ([]*graph.Entity, []*graph.Relationship, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '{' {
+		var wrap map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &wrap); err != nil {
+			return nil, nil, err
+		}
+		raw = wrap[kind.dir()]
+	}
+	if kind == kindEntity {
+		var es []*graph.Entity
+		err := json.Unmarshal(raw, &es)
+		return es, nil, err
+	}
+	var rs []*graph.Relationship
+	err := json.Unmarshal(raw, &rs)
+	return nil, rs, err
+}
+
+func (s *Filesystem) locate(key string) (id uint32, pos int, ok bool) {
+	s.mu.Lock()
+	v, ok := s.index.Get(s.index.Hash(key))
+	s.mu.Unlock()
+	return uint32(v >> 32), int(uint32(v)), ok
+}
+
+// FindEntity implements Store. It reads (and caches) the file that holds the
+// key, so it suits occasional lookups; steps that join large sets should hand
+// compact data between steps with SetData instead.
+func (s *Filesystem) FindEntity(ctx context.Context, key string) (*graph.Entity, error) {
+	id, pos, ok := s.locate(key)
+	if !ok {
+		return nil, nil
+	}
+	if s.fileKind(id) == kindEntity {
+		ents, _, err := s.loadFile(id)
+		if err != nil {
+			return nil, err
+		}
+		if pos < len(ents) && ents[pos].Key == key {
+			return ents[pos], nil
+		}
+	}
+	// Hash collision with another key: search every entity file.
+	var found *graph.Entity
+	err := s.scan(ctx, kindEntity, func(e *graph.Entity, _ *graph.Relationship) bool {
+		if e.Key == key {
+			found = e
+			return false
+		}
+		return true
+	})
+	return found, err
+}
+
+// FindRelationship implements Store.
+func (s *Filesystem) FindRelationship(ctx context.Context, key string) (*graph.Relationship, error) {
+	id, pos, ok := s.locate(key)
+	if !ok {
+		return nil, nil
+	}
+	if s.fileKind(id) == kindRelationship {
+		_, rels, err := s.loadFile(id)
+		if err != nil {
+			return nil, err
+		}
+		if pos < len(rels) && rels[pos].Key == key {
+			return rels[pos], nil
+		}
+	}
+	var found *graph.Relationship
+	err := s.scan(ctx, kindRelationship, func(_ *graph.Entity, r *graph.Relationship) bool {
+		if r.Key == key {
+			found = r
+			return false
+		}
+		return true
+	})
+	return found, err
+}
+
+func (s *Filesystem) fileKind(id uint32) objKind {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.files[id].kind
+}
+
+func (s *Filesystem) scan(ctx context.Context, kind objKind, fn func(*graph.Entity, *graph.Relationship) bool) error {
+	s.mu.Lock()
+	var ids []uint32
+	for id, f := range s.files {
+		if f.kind == kind {
+			ids = append(ids, uint32(id))
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ents, rels, err := s.loadFile(id)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if !fn(e, nil) {
+				return nil
+			}
+		}
+		for _, r := range rels {
+			if !fn(nil, r) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Filesystem) filesOf(kind objKind, typ string) []uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]uint32(nil), s.byType[kindType{kind, typ}]...)
+}
+
+// IterateEntities implements Store.
+func (s *Filesystem) IterateEntities(ctx context.Context, typ string, fn func(*graph.Entity) error) error {
+	for _, id := range s.filesOf(kindEntity, typ) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ents, _, err := s.loadFile(id)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// IterateRelationships implements Store.
+func (s *Filesystem) IterateRelationships(ctx context.Context, typ string, fn func(*graph.Relationship) error) error {
+	for _, id := range s.filesOf(kindRelationship, typ) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, rels, err := s.loadFile(id)
+		if err != nil {
+			return err
+		}
+		for _, r := range rels {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Index is the content of index.json: for each _type, its graph files
+// relative to the root, with object counts.
+type Index struct {
+	Entities      map[string][]IndexedFile `json:"entities"`
+	Relationships map[string][]IndexedFile `json:"relationships"`
+}
+
+// IndexedFile is one graph file in the Index.
+type IndexedFile struct {
+	Path  string `json:"path"`
+	Count int    `json:"count"`
+}
+
+func (s *Filesystem) buildIndex() *Index {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idx := &Index{Entities: map[string][]IndexedFile{}, Relationships: map[string][]IndexedFile{}}
+	for _, f := range s.files {
+		m := idx.Entities
+		if f.kind == kindRelationship {
+			m = idx.Relationships
+		}
+		m[f.typ] = append(m[f.typ], IndexedFile{Path: filepath.ToSlash(f.rel), Count: f.n})
+	}
+	return idx
+}
+
+// Commit implements Store: flush, write index.json and summary.json, then
+// replace the previous output with this run's.
+func (s *Filesystem) Commit(ctx context.Context, summary *Summary) error {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return errors.New("store: already committed or aborted")
+	}
+	s.done = true
+	s.mu.Unlock()
+	if err := writeJSON(filepath.Join(s.staging, IndexFile), s.buildIndex()); err != nil {
+		return err
+	}
+	if summary != nil {
+		if err := writeJSON(filepath.Join(s.staging, SummaryFile), summary); err != nil {
+			return err
+		}
+	}
+	return s.swap()
+}
+
+func (s *Filesystem) swap() error {
+	parent, base := filepath.Split(s.root)
+	if parent == "" {
+		parent = "."
+	}
+	old := filepath.Join(parent, fmt.Sprintf(".%s.old-%d-%d", base, os.Getpid(), time.Now().UnixNano()))
+	hadOld := false
+	if _, err := os.Stat(s.root); err == nil {
+		if err := os.Rename(s.root, old); err != nil {
+			return fmt.Errorf("store: move previous output aside: %w", err)
+		}
+		hadOld = true
+	}
+	if err := os.Rename(s.staging, s.root); err != nil {
+		if hadOld {
+			_ = os.Rename(old, s.root)
+		}
+		return fmt.Errorf("store: publish output: %w", err)
+	}
+	if hadOld {
+		if err := os.RemoveAll(old); err != nil {
+			return fmt.Errorf("store: remove previous output: %w", err)
+		}
+	}
+	return nil
+}
+
+// Abort implements Store: the staging folder is removed and the previous
+// output stays as it was.
+func (s *Filesystem) Abort() error {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return nil
+	}
+	s.done = true
+	s.mu.Unlock()
+	return os.RemoveAll(s.staging)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("store: encode %s: %w", filepath.Base(path), err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("store: write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
