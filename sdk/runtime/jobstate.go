@@ -1,0 +1,271 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/integration"
+
+	"log/slog"
+)
+
+// jobState is the integration.JobState a step gets.
+type jobState[C any] struct {
+	r    *run[C]
+	step *stepRun
+	id   string
+	log  *slog.Logger
+}
+
+var _ integration.JobState = (*jobState[struct{}])(nil)
+
+func (j *jobState[C]) typeID(t string) uint64 {
+	id, ok := j.r.typeIDs[t]
+	if !ok {
+		id = uint64(len(j.r.types))
+		j.r.typeIDs[t] = id
+		j.r.types = append(j.r.types, t)
+	}
+	return id
+}
+
+// AddEntities implements integration.JobState.
+func (j *jobState[C]) AddEntities(ctx context.Context, es ...*graph.Entity) error {
+	if len(es) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, e := range es {
+		d, ok := j.step.declared[e.Type]
+		if !ok || d.kind != 'e' {
+			return &integration.UndeclaredTypeError{StepID: j.id, Type: e.Type, Kind: "entity"}
+		}
+		if !sameClasses(d.class, e.Class) {
+			return &integration.InvalidObjectError{StepID: j.id, Err: &graph.ValidationError{
+				Key: e.Key, Type: e.Type,
+				Problems: []string{fmt.Sprintf("_class %v differs from the declared %v", e.Class, d.class)},
+			}}
+		}
+		if err := j.r.schemas.ValidateEntity(e); err != nil {
+			return &integration.InvalidObjectError{StepID: j.id, Err: err}
+		}
+	}
+	r := j.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, e := range es {
+		tid := j.typeID(e.Type)
+		h := r.index.Hash(e.Key)
+		if first, dup := r.index.Get(h); dup {
+			if err := j.duplicateEntity(ctx, e, es[:k], r.types[first]); err != nil {
+				return err
+			}
+		}
+		r.index.Insert(h, tid)
+	}
+	if err := r.store.AddEntities(ctx, j.id, es); err != nil {
+		return fmt.Errorf("step %s: store entities: %w", j.id, err)
+	}
+	j.step.mu.Lock()
+	for _, e := range es {
+		j.step.counts[e.Type]++
+	}
+	j.step.mu.Unlock()
+	if r.opts.OnEvent != nil {
+		r.emit(Event{Kind: EventObjectsAdded, StepID: j.id, Name: es[0].Type, Delta: int64(len(es))})
+	}
+	return nil
+}
+
+// duplicateEntity confirms a hash hit. It returns a DuplicateKeyError when an
+// object with the same key really exists (in the store or earlier in the
+// batch) and nil on a hash collision between different keys.
+func (j *jobState[C]) duplicateEntity(ctx context.Context, e *graph.Entity, earlier []*graph.Entity, firstType string) error {
+	for _, o := range earlier {
+		if o.Key == e.Key {
+			return j.dupError(e.Key, e.Type, o.Type, o, e)
+		}
+	}
+	if first, err := j.r.store.FindEntity(ctx, e.Key); err == nil && first != nil {
+		return j.dupError(e.Key, e.Type, first.Type, first, e)
+	}
+	if first, err := j.r.store.FindRelationship(ctx, e.Key); err == nil && first != nil {
+		return j.dupError(e.Key, e.Type, first.Type, first, e)
+	}
+	return nil
+}
+
+func (j *jobState[C]) dupError(key, typ, firstType string, first, second any) error {
+	return &integration.DuplicateKeyError{
+		Key: key, StepID: j.id, Type: typ, FirstType: firstType,
+		Diff: objectDiff(first, second),
+	}
+}
+
+// objectDiff renders how two graph objects differ, property by property.
+func objectDiff(a, b any) string {
+	toMap := func(v any) map[string]any {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return map[string]any{"error": err.Error()}
+		}
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		return m
+	}
+	return cmp.Diff(toMap(a), toMap(b))
+}
+
+func sameClasses(decl, got []string) bool {
+	if len(decl) != len(got) {
+		return false
+	}
+	for _, c := range got {
+		if !slices.Contains(decl, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// AddRelationships implements integration.JobState.
+func (j *jobState[C]) AddRelationships(ctx context.Context, rs ...*graph.Relationship) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, rel := range rs {
+		d, ok := j.step.declared[rel.Type]
+		wantKind := byte('r')
+		if rel.Mapping != nil {
+			wantKind = 'm'
+		}
+		if !ok || d.kind != wantKind {
+			kind := "relationship"
+			if wantKind == 'm' {
+				kind = "mapped relationship"
+			}
+			return &integration.UndeclaredTypeError{StepID: j.id, Type: rel.Type, Kind: kind}
+		}
+		if d.rclass != rel.Class {
+			return &integration.InvalidObjectError{StepID: j.id, Err: &graph.ValidationError{
+				Key: rel.Key, Type: rel.Type,
+				Problems: []string{fmt.Sprintf("_class %q differs from the declared %q", rel.Class, d.rclass)},
+			}}
+		}
+		if err := graph.ValidateRelationship(rel); err != nil {
+			return &integration.InvalidObjectError{StepID: j.id, Err: err}
+		}
+	}
+	r := j.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, rel := range rs {
+		tid := j.typeID(rel.Type)
+		h := r.index.Hash(rel.Key)
+		if first, dup := r.index.Get(h); dup {
+			if err := j.duplicateRelationship(ctx, rel, rs[:k], r.types[first]); err != nil {
+				return err
+			}
+		}
+		r.index.Insert(h, tid)
+	}
+	if err := r.store.AddRelationships(ctx, j.id, rs); err != nil {
+		return fmt.Errorf("step %s: store relationships: %w", j.id, err)
+	}
+	j.step.mu.Lock()
+	for _, rel := range rs {
+		j.step.counts[rel.Type]++
+	}
+	j.step.mu.Unlock()
+	if r.opts.OnEvent != nil {
+		r.emit(Event{Kind: EventObjectsAdded, StepID: j.id, Name: rs[0].Type, Delta: int64(len(rs))})
+	}
+	return nil
+}
+
+func (j *jobState[C]) duplicateRelationship(ctx context.Context, rel *graph.Relationship, earlier []*graph.Relationship, firstType string) error {
+	for _, o := range earlier {
+		if o.Key == rel.Key {
+			return j.dupError(rel.Key, rel.Type, o.Type, o, rel)
+		}
+	}
+	if first, err := j.r.store.FindRelationship(ctx, rel.Key); err == nil && first != nil {
+		return j.dupError(rel.Key, rel.Type, first.Type, first, rel)
+	}
+	if first, err := j.r.store.FindEntity(ctx, rel.Key); err == nil && first != nil {
+		return j.dupError(rel.Key, rel.Type, first.Type, first, rel)
+	}
+	return nil
+}
+
+// HasKey implements integration.JobState. It answers from the compact hash
+// index, so a 64-bit hash collision (about n²/2⁶⁵ for n keys) can make it
+// report a key that was never added.
+func (j *jobState[C]) HasKey(key string) bool {
+	j.r.mu.Lock()
+	defer j.r.mu.Unlock()
+	_, ok := j.r.index.Get(j.r.index.Hash(key))
+	return ok
+}
+
+// FindEntity implements integration.JobState.
+func (j *jobState[C]) FindEntity(ctx context.Context, key string) (*graph.Entity, error) {
+	return j.r.store.FindEntity(ctx, key)
+}
+
+// IterateEntities implements integration.JobState.
+func (j *jobState[C]) IterateEntities(ctx context.Context, typ string, fn func(*graph.Entity) error) error {
+	return j.r.store.IterateEntities(ctx, typ, fn)
+}
+
+// IterateRelationships implements integration.JobState.
+func (j *jobState[C]) IterateRelationships(ctx context.Context, typ string, fn func(*graph.Relationship) error) error {
+	return j.r.store.IterateRelationships(ctx, typ, fn)
+}
+
+// SetData implements integration.JobState.
+func (j *jobState[C]) SetData(key string, v any) { j.r.data.Store(key, v) }
+
+// GetData implements integration.JobState.
+func (j *jobState[C]) GetData(key string) (any, bool) { return j.r.data.Load(key) }
+
+// Warn implements integration.JobState.
+func (j *jobState[C]) Warn(ctx context.Context, msg string, args ...any) {
+	j.log.Warn(msg, args...)
+	line := msg
+	for i := 0; i+1 < len(args); i += 2 {
+		line += fmt.Sprintf(" %v=%v", args[i], args[i+1])
+	}
+	line = integration.NewRedactor(integration.SecretValues(j.r.cfg)...).Redact(line)
+	j.step.mu.Lock()
+	j.step.warnings = append(j.step.warnings, line)
+	j.step.mu.Unlock()
+	j.r.emit(Event{Kind: EventWarning, StepID: j.id, Message: line})
+}
+
+// MarkPartial implements integration.JobState.
+func (j *jobState[C]) MarkPartial(reason string, types ...string) {
+	j.step.mu.Lock()
+	for _, t := range types {
+		if !slices.Contains(j.step.partial, t) {
+			j.step.partial = append(j.step.partial, t)
+		}
+	}
+	j.step.mu.Unlock()
+	j.Warn(context.Background(), "types marked partial: "+reason, "types", types)
+}
+
+// Progress implements integration.JobState.
+func (j *jobState[C]) Progress(name string, delta int64) {
+	j.r.emit(Event{Kind: EventProgress, StepID: j.id, Name: name, Delta: delta})
+}

@@ -1,0 +1,545 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/store"
+)
+
+// DefaultConcurrency bounds how many steps run at once when Options leaves it zero.
+const DefaultConcurrency = 5
+
+// Options configure a run.
+type Options struct {
+	// Store receives the objects; nil means a new in-memory store.
+	Store store.Store
+	// Logger receives lifecycle events; secrets of the config are masked.
+	// nil discards.
+	Logger *slog.Logger
+	// Concurrency bounds the steps running at once (default DefaultConcurrency).
+	Concurrency int
+	// Only, when set, runs just these steps and their dependencies; other
+	// steps are disabled with reason "not selected".
+	Only []string
+	// Reuse, when set together with Only, fills the dependencies that were
+	// not asked for from a previous run's output instead of running them.
+	Reuse *store.Dir
+	// OnEvent receives step and progress events (from many goroutines).
+	OnEvent func(Event)
+	// SkipValidate skips the integration's Validate (the caller ran it).
+	SkipValidate bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// EventKind says what an Event reports.
+type EventKind string
+
+// Event kinds.
+const (
+	EventStepStart    EventKind = "step_start"
+	EventStepEnd      EventKind = "step_end"
+	EventStepSkip     EventKind = "step_skip"
+	EventProgress     EventKind = "progress"
+	EventWarning      EventKind = "warning"
+	EventObjectsAdded EventKind = "objects_added"
+)
+
+// Event is a structured progress event.
+type Event struct {
+	Kind    EventKind
+	StepID  string
+	Status  string
+	Message string
+	// Name and Delta carry Progress counters; for EventObjectsAdded Name
+	// is the _type.
+	Name  string
+	Delta int64
+	Err   error
+}
+
+// Result is what Run returns: the summary and the outcome.
+type Result struct {
+	Summary *store.Summary
+	// Fatal is the error that cancelled the run, if any.
+	Fatal error
+}
+
+// StepStatus returns the status of a step in the result, or "".
+func (r *Result) StepStatus(id string) string {
+	for _, s := range r.Summary.Steps {
+		if s.ID == id {
+			return s.Status
+		}
+	}
+	return ""
+}
+
+// Failed reports whether any step failed or was cancelled.
+func (r *Result) Failed() bool {
+	for _, s := range r.Summary.Steps {
+		if s.Status == store.StatusFailure || s.Status == store.StatusCancelled {
+			return true
+		}
+	}
+	return false
+}
+
+// Partial reports whether any step ended short of complete success.
+func (r *Result) Partial() bool {
+	if r.Failed() {
+		return true
+	}
+	for _, s := range r.Summary.Steps {
+		if s.Status == store.StatusPartialDependencyFailure {
+			return true
+		}
+	}
+	return false
+}
+
+type stepRun struct {
+	idx      int
+	state    string // "", running, or a final status
+	reason   string
+	err      error
+	started  time.Time
+	ended    time.Time
+	depFails []string
+	disabled bool
+	reuse    bool
+
+	mu       sync.Mutex
+	counts   map[string]int64
+	partial  []string
+	warnings []string
+	declared map[string]declared
+}
+
+type declared struct {
+	kind   byte // 'e', 'r', 'm'
+	class  []string
+	rclass string
+}
+
+type run[C any] struct {
+	plan    *Plan[C]
+	integ   *integration.Integration[C]
+	cfg     *C
+	opts    Options
+	store   store.Store
+	log     *slog.Logger
+	schemas graph.Schemas
+	steps   []*stepRun
+
+	// mu guards the dedup index and serialises batches into the store so a
+	// duplicate is always found in the store by the second writer.
+	mu      sync.Mutex
+	index   *store.KeyIndex // hash(_key) -> type id
+	typeIDs map[string]uint64
+	types   []string
+
+	data sync.Map
+}
+
+// Run validates the config, runs the integration's steps and commits the
+// output to the store. The returned error is non-nil when the run could
+// not happen at all (bad graph, invalid config) or a fatal provider error
+// cancelled it; step failures are reported in the Result's summary.
+func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, opts Options) (*Result, error) {
+	plan, err := NewPlan(integ.Steps)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	base := opts.Logger
+	if base == nil {
+		base = slog.New(slog.DiscardHandler)
+	}
+	log := slog.New(integration.NewMaskingHandler(base.Handler(), integration.SecretValues(cfg)...)).With("integration", integ.Name)
+	st := opts.Store
+	if st == nil {
+		st = store.NewMemory()
+	}
+	if !opts.SkipValidate && integ.Validate != nil {
+		if err := integ.Validate(ctx, cfg); err != nil {
+			_ = st.Abort()
+			return nil, fmt.Errorf("validate config: %w", err)
+		}
+	}
+	r := &run[C]{
+		plan: plan, integ: integ, cfg: cfg, opts: opts, store: st, log: log,
+		schemas: graph.DefaultSchemas().With(integ.Classes...),
+		index:   store.NewKeyIndex(true),
+		typeIDs: map[string]uint64{},
+	}
+	if err := r.prepare(); err != nil {
+		_ = st.Abort()
+		return nil, err
+	}
+	started := opts.Now()
+	fatal := r.execute(ctx)
+	summary := r.summary(started)
+	res := &Result{Summary: summary, Fatal: fatal}
+	if fatal != nil {
+		// A fatal error means nothing trustworthy was collected: keep the
+		// previous output.
+		_ = st.Abort()
+		return res, fatal
+	}
+	if err := st.Commit(context.WithoutCancel(ctx), summary); err != nil {
+		return res, fmt.Errorf("commit output: %w", err)
+	}
+	return res, nil
+}
+
+// prepare sets step start states: selection, reuse and config-disabled steps.
+func (r *run[C]) prepare() error {
+	r.steps = make([]*stepRun, len(r.plan.steps))
+	var selected map[string]bool
+	var wanted map[string]bool
+	if len(r.opts.Only) > 0 {
+		var err error
+		if selected, err = r.plan.Closure(r.opts.Only); err != nil {
+			return err
+		}
+		wanted = map[string]bool{}
+		for _, id := range r.opts.Only {
+			wanted[id] = true
+		}
+	}
+	var startStates map[string]integration.StepStartState
+	if r.integ.StepStartStates != nil {
+		startStates = r.integ.StepStartStates(r.cfg)
+		for id := range startStates {
+			if _, ok := r.plan.byID[id]; !ok {
+				return &GraphError{Reason: "start state for unknown step", Steps: []string{id}}
+			}
+		}
+	}
+	for i, s := range r.plan.steps {
+		sr := &stepRun{idx: i, counts: map[string]int64{}, declared: map[string]declared{}}
+		for _, e := range s.Entities {
+			sr.declared[e.Type] = declared{kind: 'e', class: e.Class}
+		}
+		for _, rel := range s.Relationships {
+			sr.declared[rel.Type] = declared{kind: 'r', rclass: rel.Class}
+		}
+		for _, rel := range s.MappedRelationships {
+			sr.declared[rel.Type] = declared{kind: 'm', rclass: rel.Class}
+		}
+		if st, ok := startStates[s.ID]; ok && st.Disabled {
+			sr.disabled, sr.reason = true, st.Reason
+			if sr.reason == "" {
+				sr.reason = "disabled by configuration"
+			}
+		}
+		if selected != nil && !selected[s.ID] {
+			sr.disabled, sr.reason = true, "not selected"
+		}
+		if selected != nil && selected[s.ID] && !wanted[s.ID] && r.opts.Reuse != nil {
+			sr.reuse = true
+		}
+		r.steps[i] = sr
+	}
+	// Disabled steps disable their dependents, in execution order.
+	for _, i := range r.plan.order {
+		sr := r.steps[i]
+		if sr.disabled {
+			continue
+		}
+		for _, d := range r.plan.deps[i] {
+			if r.steps[d].disabled {
+				sr.disabled = true
+				sr.reason = fmt.Sprintf("dependency %s is disabled (%s)", r.plan.steps[d].ID, r.steps[d].reason)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+type stepDone struct {
+	idx int
+}
+
+// execute schedules the steps and returns the fatal error, if any.
+func (r *run[C]) execute(parent context.Context) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	var g errgroup.Group
+	g.SetLimit(r.opts.Concurrency)
+	doneCh := make(chan stepDone, len(r.steps))
+	var fatal atomic.Pointer[error]
+
+	remaining := make([]int, len(r.steps))
+	for i := range r.steps {
+		remaining[i] = len(r.plan.deps[i])
+	}
+	finished := 0
+	var ready []int
+	settle := func(i int) { // step i is final: release dependents
+		finished++
+		for _, j := range r.plan.dependents[i] {
+			if remaining[j]--; remaining[j] == 0 {
+				ready = append(ready, j)
+			}
+		}
+	}
+	pos := make([]int, len(r.steps))
+	for k, i := range r.plan.order {
+		pos[i] = k
+	}
+	for _, i := range r.plan.order {
+		if remaining[i] == 0 {
+			ready = append(ready, i)
+		}
+	}
+	running := 0
+	for finished < len(r.steps) {
+		sort.Slice(ready, func(a, b int) bool { return pos[ready[a]] < pos[ready[b]] })
+		batch := ready
+		ready = nil
+		for _, i := range batch {
+			sr := r.steps[i]
+			s := r.plan.steps[i]
+			switch {
+			case sr.disabled:
+				sr.state = store.StatusDisabled
+				r.log.Info("step disabled", "step", s.ID, "reason", sr.reason)
+				r.emit(Event{Kind: EventStepSkip, StepID: s.ID, Status: sr.state, Message: sr.reason})
+				settle(i)
+			case ctx.Err() != nil:
+				sr.state = store.StatusCancelled
+				sr.reason = "run cancelled before the step started"
+				r.emit(Event{Kind: EventStepSkip, StepID: s.ID, Status: sr.state, Message: sr.reason})
+				settle(i)
+			default:
+				sr.state = "running"
+				for _, d := range r.plan.deps[i] {
+					st := r.steps[d].state
+					if st == store.StatusFailure || st == store.StatusCancelled || st == store.StatusPartialDependencyFailure {
+						sr.depFails = append(sr.depFails, r.plan.steps[d].ID)
+					}
+				}
+				running++
+				g.Go(func() error {
+					r.runStep(ctx, i, func(err error) {
+						fatal.CompareAndSwap(nil, &err)
+						cancel(err)
+					})
+					doneCh <- stepDone{idx: i}
+					return nil
+				})
+			}
+		}
+		if finished == len(r.steps) {
+			break
+		}
+		if running == 0 && len(ready) == 0 {
+			return errors.New("runtime: scheduler stalled") // unreachable for a valid plan
+		}
+		if running > 0 && len(ready) == 0 {
+			d := <-doneCh
+			running--
+			settle(d.idx)
+		}
+	}
+	_ = g.Wait()
+	if p := fatal.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (r *run[C]) emit(e Event) {
+	if r.opts.OnEvent != nil {
+		r.opts.OnEvent(e)
+	}
+}
+
+func (r *run[C]) runStep(ctx context.Context, i int, onFatal func(error)) {
+	s := r.plan.steps[i]
+	sr := r.steps[i]
+	log := r.log.With("step", s.ID)
+	sr.started = r.opts.Now()
+	log.Info("step start", "name", s.Name, "dependsOn", s.DependsOn)
+	r.emit(Event{Kind: EventStepStart, StepID: s.ID})
+	js := &jobState[C]{r: r, step: sr, id: s.ID, log: log}
+	var err error
+	if sr.reuse {
+		err = r.reuseStep(ctx, js)
+	} else {
+		sc := &integration.StepContext[C]{Config: r.cfg, Logger: log, StepID: s.ID, JobState: js}
+		err = safeRun(ctx, s, sc)
+	}
+	sr.ended = r.opts.Now()
+	switch {
+	case err != nil && ctx.Err() != nil && !integration.IsFatal(err):
+		sr.state, sr.err = store.StatusCancelled, err
+	case err != nil:
+		sr.state, sr.err = store.StatusFailure, err
+		if integration.IsFatal(err) {
+			onFatal(err)
+		}
+	case len(sr.depFails) > 0:
+		sr.state = store.StatusPartialDependencyFailure
+	default:
+		sr.state = store.StatusSuccess
+	}
+	attrs := []any{"status", sr.state, "duration", sr.ended.Sub(sr.started).Round(time.Millisecond)}
+	if err != nil {
+		attrs = append(attrs, "error", err, "code", string(integration.ErrorCode(err)))
+		log.Error("step end", attrs...)
+	} else {
+		log.Info("step end", attrs...)
+	}
+	r.emit(Event{Kind: EventStepEnd, StepID: s.ID, Status: sr.state, Err: err})
+}
+
+func safeRun[C any](ctx context.Context, s *integration.Step[C], sc *integration.StepContext[C]) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("step %s panicked: %v", s.ID, p)
+		}
+	}()
+	return s.Run(ctx, sc)
+}
+
+// reuseStep replays a step's objects from a previous run's output.
+func (r *run[C]) reuseStep(ctx context.Context, js *jobState[C]) error {
+	s := r.plan.steps[js.step.idx]
+	for _, typ := range s.DeclaredTypes() {
+		kind := js.step.declared[typ].kind
+		if kind == 'e' {
+			var batch []*graph.Entity
+			err := r.opts.Reuse.IterateEntities(ctx, typ, func(e *graph.Entity) error {
+				batch = append(batch, e)
+				if len(batch) == 500 {
+					err := js.AddEntities(ctx, batch...)
+					batch = batch[:0]
+					return err
+				}
+				return nil
+			})
+			if err == nil && len(batch) > 0 {
+				err = js.AddEntities(ctx, batch...)
+			}
+			if err != nil {
+				return fmt.Errorf("reuse %s from %s: %w", typ, r.opts.Reuse.Root(), err)
+			}
+			continue
+		}
+		var batch []*graph.Relationship
+		err := r.opts.Reuse.IterateRelationships(ctx, typ, func(rel *graph.Relationship) error {
+			batch = append(batch, rel)
+			if len(batch) == 500 {
+				err := js.AddRelationships(ctx, batch...)
+				batch = batch[:0]
+				return err
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			err = js.AddRelationships(ctx, batch...)
+		}
+		if err != nil {
+			return fmt.Errorf("reuse %s from %s: %w", typ, r.opts.Reuse.Root(), err)
+		}
+	}
+	js.Warn(ctx, "step output reused from a previous run", "from", r.opts.Reuse.Root())
+	return nil
+}
+
+func (r *run[C]) summary(started time.Time) *store.Summary {
+	sum := &store.Summary{Integration: r.integ.Name, StartedOn: store.Millis(started), EndedOn: store.Millis(r.opts.Now())}
+	partial := map[string]bool{}
+	for _, i := range r.plan.order {
+		s := r.plan.steps[i]
+		sr := r.steps[i]
+		sr.mu.Lock()
+		ss := store.StepSummary{
+			ID:                       s.ID,
+			Name:                     s.Name,
+			DependsOn:                append([]string{}, s.DependsOn...),
+			DeclaredTypes:            s.DeclaredTypes(),
+			PartialTypes:             slices.Clone(sr.partial),
+			EncounteredTypeCounts:    map[string]int64{},
+			Status:                   sr.state,
+			Reason:                   sr.reason,
+			Warnings:                 slices.Clone(sr.warnings),
+			StartedOn:                store.Millis(sr.started),
+			EndedOn:                  store.Millis(sr.ended),
+			DependencyFailureStepIDs: sr.depFails,
+		}
+		sr.mu.Unlock()
+		if ss.PartialTypes == nil {
+			ss.PartialTypes = []string{}
+		}
+		if !sr.started.IsZero() && !sr.ended.IsZero() {
+			ss.Duration = sr.ended.Sub(sr.started).Milliseconds()
+		}
+		if sr.err != nil {
+			ss.Error = sr.err.Error()
+			ss.ErrorCode = string(integration.ErrorCode(sr.err))
+		}
+		for t, n := range sr.counts {
+			ss.EncounteredTypes = append(ss.EncounteredTypes, t)
+			ss.EncounteredTypeCounts[t] = n
+		}
+		sort.Strings(ss.EncounteredTypes)
+		if ss.EncounteredTypes == nil {
+			ss.EncounteredTypes = []string{}
+		}
+		for _, e := range s.Entities {
+			if e.Partial {
+				partial[e.Type] = true
+			}
+		}
+		for _, rel := range s.Relationships {
+			if rel.Partial {
+				partial[rel.Type] = true
+			}
+		}
+		for _, rel := range s.MappedRelationships {
+			if rel.Partial {
+				partial[rel.Type] = true
+			}
+		}
+		switch sr.state {
+		case store.StatusFailure, store.StatusCancelled, store.StatusPartialDependencyFailure, store.StatusDisabled:
+			// Disabled steps collected nothing: a consumer must not
+			// read the absence of their types as deletion.
+			for _, t := range ss.DeclaredTypes {
+				partial[t] = true
+			}
+		}
+		for _, t := range ss.PartialTypes {
+			partial[t] = true
+		}
+		sum.Steps = append(sum.Steps, ss)
+	}
+	sum.Metadata.PartialDatasets.Types = []string{}
+	for t := range partial {
+		sum.Metadata.PartialDatasets.Types = append(sum.Metadata.PartialDatasets.Types, t)
+	}
+	sort.Strings(sum.Metadata.PartialDatasets.Types)
+	return sum
+}
