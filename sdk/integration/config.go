@@ -34,7 +34,7 @@ type Field struct {
 	// Help is a one-line description (tag "help").
 	Help string
 	// Kind is the Go kind of the field, e.g. "string", "bool".
-	Kind string
+	Kind  string
 	index []int
 	typ   reflect.Type
 }

@@ -246,7 +246,7 @@ func (j *jobState[C]) Warn(ctx context.Context, msg string, args ...any) {
 	for i := 0; i+1 < len(args); i += 2 {
 		line += fmt.Sprintf(" %v=%v", args[i], args[i+1])
 	}
-	line = integration.NewRedactor(integration.SecretValues(j.r.cfg)...).Redact(line)
+	line = j.r.redact.Redact(line)
 	j.step.mu.Lock()
 	j.step.warnings = append(j.step.warnings, line)
 	j.step.mu.Unlock()

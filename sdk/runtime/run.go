@@ -151,7 +151,8 @@ type run[C any] struct {
 	typeIDs map[string]uint64
 	types   []string
 
-	data sync.Map
+	data   sync.Map
+	redact *integration.Redactor
 }
 
 // Run validates the config, runs the integration's steps and commits the
@@ -189,6 +190,7 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 		schemas: graph.DefaultSchemas().With(integ.Classes...),
 		index:   store.NewKeyIndex(true),
 		typeIDs: map[string]uint64{},
+		redact:  integration.NewRedactor(integration.SecretValues(cfg)...),
 	}
 	if err := r.prepare(); err != nil {
 		_ = st.Abort()
@@ -497,7 +499,7 @@ func (r *run[C]) summary(started time.Time) *store.Summary {
 			ss.Duration = sr.ended.Sub(sr.started).Milliseconds()
 		}
 		if sr.err != nil {
-			ss.Error = sr.err.Error()
+			ss.Error = r.redact.Redact(sr.err.Error())
 			ss.ErrorCode = string(integration.ErrorCode(sr.err))
 		}
 		for t, n := range sr.counts {

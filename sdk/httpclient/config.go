@@ -1,0 +1,202 @@
+package httpclient
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultMaxInFlight           = 32
+	DefaultMaxAttempts           = 5
+	DefaultBackoffMin            = 500 * time.Millisecond
+	DefaultBackoffMax            = 30 * time.Second
+	DefaultMaxWait               = 2 * time.Minute
+	DefaultDialTimeout           = 10 * time.Second
+	DefaultTLSHandshakeTimeout   = 10 * time.Second
+	DefaultResponseHeaderTimeout = 60 * time.Second
+	DefaultAttemptTimeout        = 2 * time.Minute
+	DefaultMaxBodyBytes          = 128 << 20
+	DefaultUserAgent             = "stepgraph-httpclient"
+)
+
+// Config configures a Client. Only BaseURL is required.
+type Config struct {
+	// BaseURL is the absolute http(s) URL of the provider API, e.g.
+	// "https://example.okta.com". Relative paths resolve against it and
+	// credentials are only ever sent to its scheme and host. It must not
+	// carry user info.
+	BaseURL string
+
+	// AuthHeader and AuthValue set a static credential header, e.g.
+	// "Authorization" and "SSWS <token>". AuthHeader defaults to
+	// "Authorization" when AuthValue is set. AuthValue (and each of its
+	// space-separated parts of 8 characters or more) is scrubbed from errors
+	// and logs.
+	AuthHeader string
+	AuthValue  string
+
+	// Auth, when set, is called on each attempt's request (a clone) to attach
+	// credentials, after AuthHeader/AuthValue. It is only called for requests
+	// to BaseURL's scheme and host. Header values it adds are scrubbed from
+	// errors and logs.
+	Auth func(*http.Request)
+
+	// Secrets are extra values scrubbed from every error and log line.
+	Secrets []string
+
+	// Transport, when set, replaces the default http.Transport (for example
+	// a go-vcr recorder). The Client wraps it: pacing, timeouts per attempt
+	// and authentication are still applied by the Client. The dial, TLS and
+	// response-header timeouts below only configure the default transport.
+	Transport http.RoundTripper
+
+	// Family maps a request to its rate-limit family (endpoint bucket). Nil
+	// puts every request in the family "".
+	Family func(method, path string) string
+
+	// Share is the fraction (0 < Share <= 1) of each rate-limit bucket this
+	// client may use; the rest is left to other consumers of the same
+	// credentials. Zero means 1.
+	Share float64
+
+	// MaxInFlight caps concurrent requests across all families (the
+	// provider's concurrency limit, e.g. 75 for Okta). Zero means
+	// DefaultMaxInFlight.
+	MaxInFlight int
+
+	// MaxInFlightPerFamily caps concurrent requests of one family. Zero means
+	// no cap besides MaxInFlight.
+	MaxInFlightPerFamily int
+
+	// MaxAttempts is the number of attempts per request, first included.
+	// Zero means DefaultMaxAttempts.
+	MaxAttempts int
+
+	// BackoffMin and BackoffMax bound the jittered exponential backoff
+	// between attempts. Zero means DefaultBackoffMin / DefaultBackoffMax.
+	BackoffMin time.Duration
+	BackoffMax time.Duration
+
+	// MaxWait caps a single wait imposed by the server (Retry-After, or the
+	// reset of an exhausted rate-limit window). Zero means DefaultMaxWait.
+	MaxWait time.Duration
+
+	// DialTimeout, TLSHandshakeTimeout and ResponseHeaderTimeout configure
+	// the default transport. Zero means the Default* values.
+	DialTimeout           time.Duration
+	TLSHandshakeTimeout   time.Duration
+	ResponseHeaderTimeout time.Duration
+
+	// AttemptTimeout bounds one attempt from the moment the pacer releases it
+	// until its body is fully read. Zero means DefaultAttemptTimeout.
+	AttemptTimeout time.Duration
+
+	// MaxBodyBytes bounds a response body. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// UserAgent is sent with every request. Empty means DefaultUserAgent.
+	UserAgent string
+
+	// Logger receives debug records about retries and rate-limit waits
+	// (method, endpoint, family, status; never headers). Nil discards.
+	Logger *slog.Logger
+
+	// OnEvent, when set, is called synchronously for retries, rate-limit
+	// waits and concurrency-limit reductions (e.g. for a progress display).
+	// It must return quickly and must not call the Client.
+	OnEvent func(Event)
+}
+
+// normalize validates cfg and fills defaults; it returns the parsed base URL.
+func (cfg *Config) normalize() (*url.URL, error) {
+	bad := func(field, msg string) error {
+		return &integration.ConfigError{Field: "httpclient." + field, Message: msg}
+	}
+	if strings.TrimSpace(cfg.BaseURL) == "" {
+		return nil, bad("BaseURL", "is required")
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, bad("BaseURL", "is not a valid URL")
+	}
+	if base.Scheme != "http" && base.Scheme != "https" {
+		return nil, bad("BaseURL", "must be an absolute http:// or https:// URL")
+	}
+	if base.Host == "" || base.Hostname() == "" {
+		return nil, bad("BaseURL", "must name a host")
+	}
+	if base.User != nil {
+		return nil, bad("BaseURL", "must not contain credentials; use AuthValue or Auth")
+	}
+	base.Fragment, base.RawFragment = "", ""
+	if cfg.Share == 0 {
+		cfg.Share = 1
+	}
+	if !(cfg.Share > 0 && cfg.Share <= 1) {
+		return nil, bad("Share", "must be in (0, 1]")
+	}
+	if cfg.MaxInFlight < 0 {
+		return nil, bad("MaxInFlight", "must not be negative")
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.MaxInFlightPerFamily < 0 {
+		return nil, bad("MaxInFlightPerFamily", "must not be negative")
+	}
+	if cfg.MaxAttempts < 0 {
+		return nil, bad("MaxAttempts", "must not be negative")
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	durations := []struct {
+		name string
+		p    *time.Duration
+		def  time.Duration
+	}{
+		{"BackoffMin", &cfg.BackoffMin, DefaultBackoffMin},
+		{"BackoffMax", &cfg.BackoffMax, DefaultBackoffMax},
+		{"MaxWait", &cfg.MaxWait, DefaultMaxWait},
+		{"DialTimeout", &cfg.DialTimeout, DefaultDialTimeout},
+		{"TLSHandshakeTimeout", &cfg.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout},
+		{"ResponseHeaderTimeout", &cfg.ResponseHeaderTimeout, DefaultResponseHeaderTimeout},
+		{"AttemptTimeout", &cfg.AttemptTimeout, DefaultAttemptTimeout},
+	}
+	for _, d := range durations {
+		if *d.p < 0 {
+			return nil, bad(d.name, "must not be negative")
+		}
+		if *d.p == 0 {
+			*d.p = d.def
+		}
+	}
+	if cfg.BackoffMax < cfg.BackoffMin {
+		return nil, bad("BackoffMax", "must not be less than BackoffMin")
+	}
+	if cfg.MaxBodyBytes < 0 {
+		return nil, bad("MaxBodyBytes", "must not be negative")
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.AuthValue != "" && cfg.AuthHeader == "" {
+		cfg.AuthHeader = "Authorization"
+	}
+	if cfg.AuthHeader != "" && cfg.AuthValue == "" {
+		return nil, bad("AuthValue", "is required when AuthHeader is set")
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return base, nil
+}

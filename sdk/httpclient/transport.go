@@ -1,0 +1,147 @@
+package httpclient
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// transport is the http.RoundTripper under retryablehttp: one call is one
+// attempt, paced, authenticated, bounded by AttemptTimeout, body fully read.
+type transport struct{ c *Client }
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := t.c
+	st, _ := req.Context().Value(stateKey{}).(*reqState)
+	if st == nil { // not sent through Do (e.g. a redirect built elsewhere)
+		st = &reqState{req: integration.Request{Method: req.Method, Endpoint: c.endpoint(req.URL)}}
+		st.family = c.pacer.family(c.familyOf(req.Method, req.URL.Path))
+	}
+	f := st.family
+	start := time.Now()
+	if !st.lastEnd.IsZero() {
+		f.counters.backoffWait.Add(int64(start.Sub(st.lastEnd)))
+		st.lastEnd = time.Time{}
+	}
+
+	tk, err := c.pacer.acquire(req.Context(), f, func(why waitReason, d time.Duration) {
+		if why != waitBudget {
+			return
+		}
+		c.log.Debug("httpclient: rate-limit budget used up, waiting for the window reset",
+			"method", st.req.Method, "endpoint", st.req.Endpoint, "family", f.name, "wait", d)
+		c.emit(Event{Kind: EventRateLimitWait, Family: f.name, Method: st.req.Method, Endpoint: st.req.Endpoint, Wait: d})
+	})
+	f.counters.pacingWait.Add(int64(time.Since(start)))
+	if err != nil {
+		return nil, err
+	}
+	st.attempts++
+	f.counters.requests.Add(1)
+	if st.attempts > 1 {
+		f.counters.retries.Add(1)
+	}
+
+	resp, body, recv, err := t.attempt(req, st)
+	if err != nil && resp == nil {
+		c.pacer.release(tk, false, false)
+		f.counters.transportErrors.Add(1)
+		st.lastStatus = 0
+		st.lastEnd = time.Now()
+		return nil, err
+	}
+	conc := isConcurrencyLimit(resp.StatusCode, resp.Header)
+	c.pacer.observe(f, resp.StatusCode, resp.Header, recv)
+	switch {
+	case conc:
+		f.counters.concLimited.Add(1)
+	case resp.StatusCode == http.StatusTooManyRequests:
+		f.counters.rateLimited.Add(1)
+	case resp.StatusCode >= 500:
+		f.counters.serverErrors.Add(1)
+	}
+	ok := err == nil && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500
+	if lowered := c.pacer.release(tk, conc, ok); lowered > 0 {
+		c.log.Debug("httpclient: concurrency limit reached, lowering in-flight cap",
+			"method", st.req.Method, "endpoint", st.req.Endpoint, "family", f.name, "status", resp.StatusCode, "cap", lowered)
+		c.emit(Event{Kind: EventConcurrencyLimit, Family: f.name, Method: st.req.Method, Endpoint: st.req.Endpoint,
+			Status: resp.StatusCode, InFlightCap: lowered})
+	}
+	st.lastStatus = resp.StatusCode
+	st.lastEnd = time.Now()
+	if err != nil { // body read failed: retryable as a transport error
+		f.counters.transportErrors.Add(1)
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Request = req // never expose the authenticated clone
+	return resp, nil
+}
+
+// attempt sends one authenticated request and reads the whole body under
+// AttemptTimeout. A non-nil resp with a non-nil err means the headers
+// arrived but the body could not be read.
+func (t *transport) attempt(req *http.Request, st *reqState) (*http.Response, []byte, time.Time, error) {
+	c := t.c
+	ctx, cancel := context.WithTimeout(req.Context(), c.cfg.AttemptTimeout)
+	defer cancel()
+	out := req.Clone(ctx)
+	if origin(out.URL) == c.origin {
+		c.authenticate(out)
+	}
+	resp, err := c.inner.RoundTrip(out)
+	recv := time.Now()
+	if err != nil {
+		return nil, nil, recv, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return resp, nil, recv, fmt.Errorf("reading response body: %w", err)
+	}
+	if int64(len(body)) > c.cfg.MaxBodyBytes {
+		return resp, nil, recv, &permanentError{err: fmt.Errorf("response body exceeds %d bytes", c.cfg.MaxBodyBytes)}
+	}
+	return resp, body, recv, nil
+}
+
+// authenticate attaches credentials to req (a clone bound for BaseURL's
+// host) and learns the values attached by Config.Auth for scrubbing.
+func (c *Client) authenticate(req *http.Request) {
+	if c.cfg.AuthValue != "" {
+		req.Header.Set(c.cfg.AuthHeader, c.cfg.AuthValue)
+	}
+	if c.cfg.Auth == nil {
+		return
+	}
+	before := make(map[string]string, len(req.Header))
+	for k, v := range req.Header {
+		before[k] = strings.Join(v, "\x00")
+	}
+	rawQuery := req.URL.RawQuery
+	c.cfg.Auth(req)
+	for k, v := range req.Header {
+		if before[k] == strings.Join(v, "\x00") {
+			continue
+		}
+		for _, x := range v {
+			c.scrub.learn(x)
+		}
+	}
+	if req.URL.RawQuery != rawQuery {
+		for _, vs := range req.URL.Query() {
+			for _, x := range vs {
+				if !strings.Contains(rawQuery, x) {
+					c.scrub.learn(x)
+				}
+			}
+		}
+	}
+}
