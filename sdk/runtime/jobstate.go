@@ -24,16 +24,6 @@ type jobState[C any] struct {
 
 var _ integration.JobState = (*jobState[struct{}])(nil)
 
-func (j *jobState[C]) typeID(t string) uint64 {
-	id, ok := j.r.typeIDs[t]
-	if !ok {
-		id = uint64(len(j.r.types))
-		j.r.typeIDs[t] = id
-		j.r.types = append(j.r.types, t)
-	}
-	return id
-}
-
 // AddEntities implements integration.JobState.
 func (j *jobState[C]) AddEntities(ctx context.Context, es ...*graph.Entity) error {
 	if len(es) == 0 {
@@ -61,14 +51,11 @@ func (j *jobState[C]) AddEntities(ctx context.Context, es ...*graph.Entity) erro
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k, e := range es {
-		tid := j.typeID(e.Type)
-		h := r.index.Hash(e.Key)
-		if first, dup := r.index.Get(h); dup {
-			if err := j.duplicateEntity(ctx, e, es[:k], r.types[first]); err != nil {
+		if _, dup := r.index.Insert(r.index.Hash(e.Key), 0); dup {
+			if err := j.duplicateEntity(ctx, e, es[:k]); err != nil {
 				return err
 			}
 		}
-		r.index.Insert(h, tid)
 	}
 	if err := r.store.AddEntities(ctx, j.id, es); err != nil {
 		return fmt.Errorf("step %s: store entities: %w", j.id, err)
@@ -87,7 +74,7 @@ func (j *jobState[C]) AddEntities(ctx context.Context, es ...*graph.Entity) erro
 // duplicateEntity confirms a hash hit. It returns a DuplicateKeyError when an
 // object with the same key really exists (in the store or earlier in the
 // batch) and nil on a hash collision between different keys.
-func (j *jobState[C]) duplicateEntity(ctx context.Context, e *graph.Entity, earlier []*graph.Entity, firstType string) error {
+func (j *jobState[C]) duplicateEntity(ctx context.Context, e *graph.Entity, earlier []*graph.Entity) error {
 	for _, o := range earlier {
 		if o.Key == e.Key {
 			return j.dupError(e.Key, e.Type, o.Type, o, e)
@@ -170,14 +157,11 @@ func (j *jobState[C]) AddRelationships(ctx context.Context, rs ...*graph.Relatio
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k, rel := range rs {
-		tid := j.typeID(rel.Type)
-		h := r.index.Hash(rel.Key)
-		if first, dup := r.index.Get(h); dup {
-			if err := j.duplicateRelationship(ctx, rel, rs[:k], r.types[first]); err != nil {
+		if _, dup := r.index.Insert(r.index.Hash(rel.Key), 0); dup {
+			if err := j.duplicateRelationship(ctx, rel, rs[:k]); err != nil {
 				return err
 			}
 		}
-		r.index.Insert(h, tid)
 	}
 	if err := r.store.AddRelationships(ctx, j.id, rs); err != nil {
 		return fmt.Errorf("step %s: store relationships: %w", j.id, err)
@@ -193,7 +177,7 @@ func (j *jobState[C]) AddRelationships(ctx context.Context, rs ...*graph.Relatio
 	return nil
 }
 
-func (j *jobState[C]) duplicateRelationship(ctx context.Context, rel *graph.Relationship, earlier []*graph.Relationship, firstType string) error {
+func (j *jobState[C]) duplicateRelationship(ctx context.Context, rel *graph.Relationship, earlier []*graph.Relationship) error {
 	for _, o := range earlier {
 		if o.Key == rel.Key {
 			return j.dupError(rel.Key, rel.Type, o.Type, o, rel)

@@ -146,10 +146,8 @@ type run[C any] struct {
 
 	// mu guards the dedup index and serialises batches into the store so a
 	// duplicate is always found in the store by the second writer.
-	mu      sync.Mutex
-	index   *store.KeyIndex // hash(_key) -> type id
-	typeIDs map[string]uint64
-	types   []string
+	mu    sync.Mutex
+	index *store.KeyIndex // set of hash(_key)
 
 	data   sync.Map
 	redact *integration.Redactor
@@ -188,8 +186,7 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 	r := &run[C]{
 		plan: plan, integ: integ, cfg: cfg, opts: opts, store: st, log: log,
 		schemas: graph.DefaultSchemas().With(integ.Classes...),
-		index:   store.NewKeyIndex(true),
-		typeIDs: map[string]uint64{},
+		index:   store.NewKeyIndex(false),
 		redact:  integration.NewRedactor(integration.SecretValues(cfg)...),
 	}
 	if err := r.prepare(); err != nil {

@@ -104,6 +104,7 @@ type Filesystem struct {
 	index   *KeyIndex // hash(_key) -> fileID<<32 | position
 	err     error     // first write error, sticky
 	done    bool
+	dirMu   sync.Mutex
 	dirs    map[string]bool
 	cacheMu sync.Mutex
 	cache   [4]cachedFile
@@ -188,35 +189,20 @@ func recoverInterrupted(parent, base, root string) {
 // Root returns the folder the output is published to.
 func (s *Filesystem) Root() string { return s.root }
 
-// AddEntities implements Store.
+// AddEntities implements Store. Objects are encoded straight into the
+// buffer of their graph file.
 func (s *Filesystem) AddEntities(ctx context.Context, stepID string, es []*graph.Entity) error {
-	enc := make([]byte, 0, 512*len(es))
-	ends := make([]int, len(es))
-	var err error
-	for i, e := range es {
-		if enc, err = e.AppendJSON(enc); err != nil {
-			return err
-		}
-		ends[i] = len(enc)
-	}
-	return s.add(kindEntity, stepID, len(es), func(i int) (string, string) { return es[i].Type, es[i].Key }, enc, ends)
+	return s.add(kindEntity, stepID, len(es), func(i int) (string, string) { return es[i].Type, es[i].Key },
+		func(i int, buf []byte) ([]byte, error) { return es[i].AppendJSON(buf) })
 }
 
 // AddRelationships implements Store.
 func (s *Filesystem) AddRelationships(ctx context.Context, stepID string, rs []*graph.Relationship) error {
-	enc := make([]byte, 0, 256*len(rs))
-	ends := make([]int, len(rs))
-	var err error
-	for i, r := range rs {
-		if enc, err = r.AppendJSON(enc); err != nil {
-			return err
-		}
-		ends[i] = len(enc)
-	}
-	return s.add(kindRelationship, stepID, len(rs), func(i int) (string, string) { return rs[i].Type, rs[i].Key }, enc, ends)
+	return s.add(kindRelationship, stepID, len(rs), func(i int) (string, string) { return rs[i].Type, rs[i].Key },
+		func(i int, buf []byte) ([]byte, error) { return rs[i].AppendJSON(buf) })
 }
 
-func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, key string), enc []byte, ends []int) error {
+func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, key string), enc func(int, []byte) ([]byte, error)) error {
 	var full []uint32
 	s.mu.Lock()
 	if s.done {
@@ -228,7 +214,7 @@ func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, 
 		s.mu.Unlock()
 		return err
 	}
-	start := 0
+	var encErr error
 	for i := range n {
 		typ, key := at(i)
 		k := bufKey{kind, stepID, typ}
@@ -237,11 +223,14 @@ func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, 
 			id = s.newFile(k)
 		}
 		f := s.files[id]
+		mark := len(f.data)
 		if f.n > 0 {
 			f.data = append(f.data, ',')
 		}
-		f.data = append(f.data, enc[start:ends[i]]...)
-		start = ends[i]
+		if f.data, encErr = enc(i, f.data); encErr != nil {
+			f.data = f.data[:mark]
+			break
+		}
 		s.index.Insert(s.index.Hash(key), uint64(id)<<32|uint64(f.n))
 		f.n++
 		if f.n >= s.opts.MaxObjectsPerFile || len(f.data) >= s.opts.MaxBytesPerFile {
@@ -256,7 +245,7 @@ func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, 
 			return err
 		}
 	}
-	return nil
+	return encErr
 }
 
 // newFile opens a new graph file for k. Caller holds s.mu.
@@ -264,7 +253,9 @@ func (s *Filesystem) newFile(k bufKey) uint32 {
 	s.seq[k]++
 	rel := filepath.Join("graph", k.step, k.kind.dir(), fmt.Sprintf("%s.%d.json", k.typ, s.seq[k]))
 	id := uint32(len(s.files))
-	s.files = append(s.files, &graphFile{rel: rel, kind: k.kind, typ: k.typ, data: make([]byte, 0, 64<<10)})
+	data := make([]byte, 0, 64<<10)
+	data = append(data, `{"`+k.kind.dir()+`":[`...)
+	s.files = append(s.files, &graphFile{rel: rel, kind: k.kind, typ: k.typ, data: data})
 	s.open[k] = id
 	kt := kindType{k.kind, k.typ}
 	s.byType[kt] = append(s.byType[kt], id)
@@ -278,23 +269,19 @@ func (s *Filesystem) writeFile(id uint32) error {
 	f := s.files[id]
 	data := f.data
 	dir := filepath.Dir(filepath.Join(s.staging, f.rel))
-	needDir := !s.dirs[dir]
-	s.dirs[dir] = true
 	s.mu.Unlock()
 
+	s.dirMu.Lock()
 	var err error
-	if needDir {
-		err = os.MkdirAll(dir, 0o755)
+	if !s.dirs[dir] {
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			s.dirs[dir] = true
+		}
 	}
+	s.dirMu.Unlock()
 	if err == nil {
-		var buf bytes.Buffer
-		buf.Grow(len(data) + 32)
-		buf.WriteString(`{"`)
-		buf.WriteString(f.kind.dir())
-		buf.WriteString(`":[`)
-		buf.Write(data)
-		buf.WriteString("]}\n")
-		err = os.WriteFile(filepath.Join(s.staging, f.rel), buf.Bytes(), 0o644)
+		// data already starts with the {"entities":[ header.
+		err = os.WriteFile(filepath.Join(s.staging, f.rel), append(data, "]}\n"...), 0o644)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -347,10 +334,9 @@ func (s *Filesystem) loadFile(id uint32) ([]*graph.Entity, []*graph.Relationship
 	state := f.state
 	var raw []byte
 	if state != fileWritten {
-		raw = make([]byte, 0, len(f.data)+2)
-		raw = append(raw, '[')
+		raw = make([]byte, 0, len(f.data)+3)
 		raw = append(raw, f.data...)
-		raw = append(raw, ']')
+		raw = append(raw, "]}"...)
 	}
 	s.mu.Unlock()
 
