@@ -124,7 +124,9 @@ func appendAny(buf []byte, v any) ([]byte, error) {
 		if len(x) == 0 {
 			return append(buf, "null"...), nil
 		}
-		return appendCompactRaw(buf, x)
+		// Written as is: a RawMessage decoded by encoding/json is valid
+		// JSON, and compacting it costs a full scan per object.
+		return append(buf, x...), nil
 	case []string:
 		buf = append(buf, '[')
 		for i, s := range x {
@@ -184,64 +186,4 @@ func appendProperties(buf []byte, props map[string]any) ([]byte, error) {
 
 func isReserved(k string) bool {
 	return k == "" || k[0] == '_' || k == "displayName"
-}
-
-var errBadRaw = errors.New("invalid raw JSON")
-
-// appendCompactRaw appends raw JSON without insignificant whitespace. The
-// input is trusted to be JSON (as produced by encoding/json decoding into a
-// json.RawMessage); the scan checks string termination and bracket balance
-// only, which is far cheaper than json.Compact's full validation.
-func appendCompactRaw(buf, raw []byte) ([]byte, error) {
-	start := len(buf)
-	depth := 0
-	i := 0
-	for i < len(raw) {
-		c := raw[i]
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			i++
-			continue
-		case '"':
-			j := i + 1
-			for j < len(raw) {
-				if raw[j] == '\\' {
-					j += 2
-					continue
-				}
-				if raw[j] == '"' {
-					break
-				}
-				j++
-			}
-			if j >= len(raw) {
-				return buf[:start], errBadRaw
-			}
-			buf = append(buf, raw[i:j+1]...)
-			i = j + 1
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth < 0 {
-				return buf[:start], errBadRaw
-			}
-		}
-		// Copy a run of plain bytes at once.
-		j := i + 1
-		for j < len(raw) {
-			d := raw[j]
-			if d == '"' || d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '{' || d == '[' || d == '}' || d == ']' {
-				break
-			}
-			j++
-		}
-		buf = append(buf, raw[i:j]...)
-		i = j
-	}
-	if depth != 0 || len(buf) == start {
-		return buf[:start], errBadRaw
-	}
-	return buf, nil
 }

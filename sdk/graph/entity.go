@@ -10,7 +10,9 @@ const MinKeyLength = 10
 
 // RawData is one named piece of provider source data kept with an entity.
 // Data may be any JSON-encodable value; a json.RawMessage (the bytes the
-// provider sent) is written without re-encoding and is the fastest choice.
+// provider sent) is written as is, without re-encoding or compaction, and is
+// the fastest choice. A RawMessage must hold valid JSON, as every
+// RawMessage produced by encoding/json decoding does.
 type RawData struct {
 	Name string `json:"name"`
 	Data any    `json:"rawData"`

@@ -143,7 +143,7 @@ func TestEntityJSONRoundTrip(t *testing.T) {
 		t.Errorf("reserved fields not first: %s", b)
 	}
 	if !strings.Contains(string(b), `"rawData":{"id":"x","nested":{"a":[1,2]}}`) {
-		t.Errorf("raw data not compacted verbatim: %s", b)
+		t.Errorf("raw data not written verbatim: %s", b)
 	}
 	// Same bytes as encoding/json would produce for the values.
 	var viaStd map[string]any

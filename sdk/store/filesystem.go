@@ -96,14 +96,21 @@ type Filesystem struct {
 	staging string
 	opts    FilesystemOptions
 
-	mu      sync.Mutex
-	files   []*graphFile
-	open    map[bufKey]uint32
-	seq     map[bufKey]int
-	byType  map[kindType][]uint32
-	index   *KeyIndex // hash(_key) -> fileID<<32 | position
-	err     error     // first write error, sticky
-	done    bool
+	mu     sync.Mutex
+	files  []*graphFile
+	open   map[bufKey]uint32
+	seq    map[bufKey]int
+	sizes  map[bufKey]int // bytes of the last file written per key, to size buffers
+	byType map[kindType][]uint32
+	index  *KeyIndex // hash(_key) -> fileID<<32 | position
+	err    error     // first write error, sticky
+	done   bool
+	// Full files are written by one background writer so encoding goes on
+	// while the kernel copies bytes; the bounded queue caps the memory held
+	// by files waiting to be written.
+	queue   chan uint32
+	pending sync.WaitGroup
+	writer  sync.WaitGroup
 	dirMu   sync.Mutex
 	dirs    map[string]bool
 	cacheMu sync.Mutex
@@ -143,16 +150,44 @@ func NewFilesystem(root string, opts FilesystemOptions) (*Filesystem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: create staging folder: %w", err)
 	}
-	return &Filesystem{
+	s := &Filesystem{
+		queue:   make(chan uint32, 4),
 		root:    root,
 		staging: staging,
 		opts:    opts,
 		open:    map[bufKey]uint32{},
 		seq:     map[bufKey]int{},
+		sizes:   map[bufKey]int{},
 		byType:  map[kindType][]uint32{},
 		index:   NewKeyIndex(true),
 		dirs:    map[string]bool{},
-	}, nil
+	}
+	s.writer.Add(1)
+	go s.writeLoop()
+	return s, nil
+}
+
+func (s *Filesystem) writeLoop() {
+	defer s.writer.Done()
+	for id := range s.queue {
+		_ = s.writeFile(id) // the error is kept in s.err and reported by later calls
+		s.pending.Done()
+	}
+}
+
+// enqueue hands full files to the writer, blocking while its queue is full.
+func (s *Filesystem) enqueue(ids []uint32) {
+	for _, id := range ids {
+		s.pending.Add(1)
+		s.queue <- id
+	}
+}
+
+// stopWriter waits for queued writes and ends the writer. Caller has set done.
+func (s *Filesystem) stopWriter() {
+	s.pending.Wait()
+	close(s.queue)
+	s.writer.Wait()
 }
 
 // recoverInterrupted restores a previous output left aside by a crash in the
@@ -234,17 +269,14 @@ func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, 
 		s.index.Insert(s.index.Hash(key), uint64(id)<<32|uint64(f.n))
 		f.n++
 		if f.n >= s.opts.MaxObjectsPerFile || len(f.data) >= s.opts.MaxBytesPerFile {
+			s.sizes[k] = len(f.data)
 			delete(s.open, k)
 			f.state = fileWriting
 			full = append(full, id)
 		}
 	}
 	s.mu.Unlock()
-	for _, id := range full {
-		if err := s.writeFile(id); err != nil {
-			return err
-		}
-	}
+	s.enqueue(full)
 	return encErr
 }
 
@@ -253,7 +285,11 @@ func (s *Filesystem) newFile(k bufKey) uint32 {
 	s.seq[k]++
 	rel := filepath.Join("graph", k.step, k.kind.dir(), fmt.Sprintf("%s.%d.json", k.typ, s.seq[k]))
 	id := uint32(len(s.files))
-	data := make([]byte, 0, 64<<10)
+	size := 64 << 10
+	if last := s.sizes[k]; last > size {
+		size = min(last+last/8, s.opts.MaxBytesPerFile+64<<10)
+	}
+	data := make([]byte, 0, size)
 	data = append(data, `{"`+k.kind.dir()+`":[`...)
 	s.files = append(s.files, &graphFile{rel: rel, kind: k.kind, typ: k.typ, data: data})
 	s.open[k] = id
@@ -297,24 +333,27 @@ func (s *Filesystem) writeFile(id uint32) error {
 	return nil
 }
 
-// Flush implements Store: every open file is written.
+// Flush implements Store: every open file is written, and Flush returns
+// when all writes have ended.
 func (s *Filesystem) Flush(ctx context.Context) error {
 	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return errors.New("store: flush after commit or abort")
+	}
 	var ids []uint32
 	for k, id := range s.open {
 		s.files[id].state = fileWriting
 		ids = append(ids, id)
 		delete(s.open, k)
 	}
-	err := s.err
 	s.mu.Unlock()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		if werr := s.writeFile(id); werr != nil && err == nil {
-			err = werr
-		}
-	}
-	return err
+	s.enqueue(ids)
+	s.pending.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // loadFile decodes the objects of one graph file, from memory while it is
@@ -563,6 +602,7 @@ func (s *Filesystem) Commit(ctx context.Context, summary *Summary) error {
 	}
 	s.done = true
 	s.mu.Unlock()
+	s.stopWriter()
 	if err := writeJSON(filepath.Join(s.staging, IndexFile), s.buildIndex()); err != nil {
 		return err
 	}
@@ -611,6 +651,7 @@ func (s *Filesystem) Abort() error {
 	}
 	s.done = true
 	s.mu.Unlock()
+	s.stopWriter()
 	return os.RemoveAll(s.staging)
 }
 
