@@ -18,6 +18,14 @@ func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip 8 plain bytes at a time: no control byte, quote, backslash
+		// or non-ASCII byte among them.
+		for i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -60,6 +68,23 @@ func appendString(buf []byte, s string) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// plain8 reports whether the 8 bytes of s need no escaping in a JSON
+// string: no byte below 0x20, no '"' or '\\', and no non-ASCII byte (those
+// take the slow path). It uses the classic SWAR "has zero byte" test.
+func plain8(s string) bool {
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	q := x ^ (lsb * '"')
+	b := x ^ (lsb * '\\')
+	flags := x | ((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((b - lsb) &^ b)
+	return flags&msb == 0
 }
 
 // appendScalar appends a flat property value. ok is false when v is not a

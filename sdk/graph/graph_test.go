@@ -174,7 +174,9 @@ func TestStringEscapingMatchesStdlib(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatalf("%q: %v", s, err)
 		}
-		want := strings.ToValidUTF8(s, "\ufffd")
+		std, _ := json.Marshal(s)
+		var want string
+		_ = json.Unmarshal(std, &want)
 		if m["displayName"] != want {
 			t.Errorf("%q decoded as %q", s, m["displayName"])
 		}
@@ -241,4 +243,27 @@ func TestSchemasCoverDataModel(t *testing.T) {
 	if !reflect.DeepEqual(graph.DefaultSchemas()["User"], s["User"]) {
 		t.Error("DefaultSchemas not stable")
 	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "abcdefgh", "abcdefg\"ijklmnop", "0123456789\\abcdef", "\x00\x01\x1f\x20abcdefgh", "héllo wörld 12345678", "\x7f\x80\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := &graph.Entity{Key: "0123456789", Type: "t", Class: []string{"Account"}, DisplayName: s}
+		b, err := e.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%q: invalid JSON %s: %v", s, b, err)
+		}
+		std, _ := json.Marshal(s)
+		var want string
+		_ = json.Unmarshal(std, &want)
+		if s != "" && m["displayName"] != want {
+			t.Fatalf("%q decoded as %q", s, m["displayName"])
+		}
+	})
 }

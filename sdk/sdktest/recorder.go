@@ -1,8 +1,10 @@
 package sdktest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -176,7 +178,9 @@ func (r *Recorder) File() string { return r.file }
 func (r *Recorder) Client() *http.Client { return &http.Client{Transport: r} }
 
 // RoundTrip implements http.RoundTripper: it replays the recorded response
-// for req or, in record mode, performs and records the request.
+// for req or, in record mode, performs and records the request. A request
+// missing from the cassette fails the test (reported once per method and
+// URL) and gets a 501 response whose body says so.
 func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.vcr.RoundTrip(req)
 	if err != nil && errors.Is(err, cassette.ErrInteractionNotFound) {
@@ -190,9 +194,29 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 			r.t.Errorf("sdktest: %s is not in cassette %s (or its recordings were all replayed already); re-record with %s",
 				key, r.file, r.howToRecord())
 		}
-		return nil, fmt.Errorf("sdktest: %s: %w", key, cassette.ErrInteractionNotFound)
+		return notRecorded(req, key), nil
 	}
 	return resp, err
+}
+
+// notRecorded is the response to a request missing from the cassette: a 501
+// Not Implemented, which retrying clients (go-retryablehttp's default policy
+// and package httpclient) do not retry, so the step fails at once with a
+// clear message instead of backing off.
+func notRecorded(req *http.Request, what string) *http.Response {
+	msg, _ := json.Marshal("sdktest: not in cassette: " + what)
+	body := `{"error":{"code":"SDKTEST_NOT_RECORDED","message":` + string(msg) + `}}`
+	return &http.Response{
+		Status:        "501 Not Implemented",
+		StatusCode:    http.StatusNotImplemented,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"application/json"}, "X-Sdktest": {"not-recorded"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}
 }
 
 // match is the go-vcr matcher: method and URL, the live URL redacted the
@@ -209,6 +233,7 @@ func (r *Recorder) howToRecord() string {
 // if it is ever called.
 type noNetwork struct{ r *Recorder }
 
+// RoundTrip fails the test: replay mode must not reach the network.
 func (n noNetwork) RoundTrip(req *http.Request) (*http.Response, error) {
 	n.r.t.Errorf("sdktest: replay mode attempted a real request: %s %s", req.Method, n.r.red.url(req.URL.String()))
 	return nil, fmt.Errorf("sdktest: network disabled in replay mode (%s %s)", req.Method, req.URL.Host)

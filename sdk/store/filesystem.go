@@ -102,9 +102,14 @@ type Filesystem struct {
 	seq    map[bufKey]int
 	sizes  map[bufKey]int // bytes of the last file written per key, to size buffers
 	byType map[kindType][]uint32
-	index  *KeyIndex // hash(_key) -> fileID<<32 | position
-	err    error     // first write error, sticky
-	done   bool
+	// index maps hash(_key) -> fileID<<32 | position. It is built on the
+	// first FindEntity/FindRelationship and kept up to date from then on,
+	// so runs that never look objects up by key pay nothing for it.
+	index   *KeyIndex
+	indexed bool
+	buildMu sync.Mutex
+	err     error // first write error, sticky
+	done    bool
 	// Full files are written by one background writer so encoding goes on
 	// while the kernel copies bytes; the bounded queue caps the memory held
 	// by files waiting to be written.
@@ -159,7 +164,6 @@ func NewFilesystem(root string, opts FilesystemOptions) (*Filesystem, error) {
 		seq:     map[bufKey]int{},
 		sizes:   map[bufKey]int{},
 		byType:  map[kindType][]uint32{},
-		index:   NewKeyIndex(true),
 		dirs:    map[string]bool{},
 	}
 	s.writer.Add(1)
@@ -250,14 +254,19 @@ func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, 
 		return err
 	}
 	var encErr error
+	var f *graphFile
+	var id uint32
 	for i := range n {
 		typ, key := at(i)
 		k := bufKey{kind, stepID, typ}
-		id, ok := s.open[k]
-		if !ok {
-			id = s.newFile(k)
+		// Batches usually hold one type: reuse the file of the previous object.
+		if f == nil || f.state != fileOpen || f.typ != typ {
+			var ok bool
+			if id, ok = s.open[k]; !ok {
+				id = s.newFile(k)
+			}
+			f = s.files[id]
 		}
-		f := s.files[id]
 		mark := len(f.data)
 		if f.n > 0 {
 			f.data = append(f.data, ',')
@@ -266,7 +275,9 @@ func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, 
 			f.data = f.data[:mark]
 			break
 		}
-		s.index.Insert(s.index.Hash(key), uint64(id)<<32|uint64(f.n))
+		if s.indexed {
+			s.index.Insert(s.index.Hash(key), uint64(id)<<32|uint64(f.n))
+		}
 		f.n++
 		if f.n >= s.opts.MaxObjectsPerFile || len(f.data) >= s.opts.MaxBytesPerFile {
 			s.sizes[k] = len(f.data)
@@ -419,7 +430,40 @@ func decodeGraphFile(raw []byte, kind objKind) ([]*graph.Entity, []*graph.Relati
 	return nil, rs, err
 }
 
+// ensureIndex builds the key index from everything stored so far.
+func (s *Filesystem) ensureIndex() error {
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	s.mu.Lock()
+	if s.indexed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.index = NewKeyIndex(true)
+	s.indexed = true // adds from now on index themselves
+	n := len(s.files)
+	s.mu.Unlock()
+	for id := range uint32(n) {
+		ents, rels, err := s.loadFile(id)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		for pos, e := range ents {
+			s.index.Insert(s.index.Hash(e.Key), uint64(id)<<32|uint64(pos))
+		}
+		for pos, r := range rels {
+			s.index.Insert(s.index.Hash(r.Key), uint64(id)<<32|uint64(pos))
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
 func (s *Filesystem) locate(key string) (id uint32, pos int, ok bool) {
+	if err := s.ensureIndex(); err != nil {
+		return 0, 0, false
+	}
 	s.mu.Lock()
 	v, ok := s.index.Get(s.index.Hash(key))
 	s.mu.Unlock()
