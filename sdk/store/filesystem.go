@@ -101,6 +101,7 @@ type Filesystem struct {
 	open   map[bufKey]uint32
 	seq    map[bufKey]int
 	sizes  map[bufKey]int // bytes of the last file written per key, to size buffers
+	free   [][]byte       // written files' buffers, reused for new files
 	byType map[kindType][]uint32
 	// index maps hash(_key) -> fileID<<32 | position. It is built on the
 	// first FindEntity/FindRelationship and kept up to date from then on,
@@ -163,6 +164,7 @@ func NewFilesystem(root string, opts FilesystemOptions) (*Filesystem, error) {
 		open:    map[bufKey]uint32{},
 		seq:     map[bufKey]int{},
 		sizes:   map[bufKey]int{},
+		free:    make([][]byte, 0, 8),
 		byType:  map[kindType][]uint32{},
 		dirs:    map[string]bool{},
 	}
@@ -300,7 +302,12 @@ func (s *Filesystem) newFile(k bufKey) uint32 {
 	if last := s.sizes[k]; last > size {
 		size = min(last+last/8, s.opts.MaxBytesPerFile+64<<10)
 	}
-	data := make([]byte, 0, size)
+	var data []byte
+	if n := len(s.free); n > 0 && cap(s.free[n-1]) >= size {
+		data, s.free = s.free[n-1][:0], s.free[:n-1]
+	} else {
+		data = make([]byte, 0, size)
+	}
 	data = append(data, `{"`+k.kind.dir()+`":[`...)
 	s.files = append(s.files, &graphFile{rel: rel, kind: k.kind, typ: k.typ, data: data})
 	s.open[k] = id
@@ -340,6 +347,9 @@ func (s *Filesystem) writeFile(id uint32) error {
 		return err
 	}
 	f.state = fileWritten
+	if len(s.free) < cap(s.free) {
+		s.free = append(s.free, f.data) // reuse the buffer for the next file
+	}
 	f.data = nil
 	return nil
 }
