@@ -36,14 +36,18 @@
 // bucket from X-Rate-Limit-Limit, X-Rate-Limit-Remaining and the reset
 // (X-Rate-Limit-Reset-Ms epoch milliseconds when present, else
 // X-Rate-Limit-Reset epoch seconds). The reset is on the server's clock; it is
-// converted to the local clock with a skew estimate learnt from the Date
-// headers: each response bounds the skew (local receive time − Date lies in
-// [skew, skew+1s+latency) because Date has one-second resolution), the bounds
-// of recent responses are intersected, and the estimate is the value in that
-// interval closest to zero. When the clocks agree to within the Date
-// resolution, sub-second resets are therefore read on the local clock; when
-// they disagree the correction errs towards a later reset, which is the safe
-// side.
+// converted to the local clock with a skew estimate (local − server). Each
+// response bounds it: local receive time − Date lies in [skew, skew+1s+latency)
+// because Date has one-second resolution; a response counted in a newer
+// window than the previous reset proves skew <= receive time − previous
+// reset; a request counted in a window proves skew > its send time − that
+// window's reset. The bounds of the last one to two minutes are intersected.
+// While they allow synchronised clocks the estimate is 0 (so sub-second
+// X-Rate-Limit-Reset-Ms windows are read precisely on the local clock);
+// otherwise it is the largest plausible skew, i.e. the latest plausible
+// reset, the safe side. A new window counts as open a boundary margin after
+// its reset: 10 ms for millisecond resets, 2% of the window (at most 1 s) for
+// resets known only to the second, to cover their rounding.
 //
 // Within a window the pacer spreads what is left of the budget evenly over
 // the time left, rather than bursting and then sleeping:
@@ -58,8 +62,8 @@
 // The "+1" puts the last slot of a window one interval before its reset, so in
 // steady state a window receives exactly limit·Share requests, one every
 // window/limit, and none races the boundary. When usable < 1 the family
-// waits until the reset plus a small margin (10 ms). Once the reset has
-// passed the pacer assumes a fresh window (remaining = limit, reset = previous
+// waits until the reset plus the boundary margin. Once the reset has passed
+// the pacer assumes a fresh window (remaining = limit, reset = previous
 // reset + the window length learnt from consecutive resets) until headers say
 // otherwise; while the window length is still unknown it sends a single probe
 // and waits for its headers. Responses about an older window are ignored.

@@ -21,6 +21,7 @@ type rateLimit struct {
 	limit     int
 	remaining int
 	resetMs   int64 // server clock, Unix milliseconds
+	precise   bool  // resetMs came from X-Rate-Limit-Reset-Ms
 }
 
 // parseRateLimit reads the X-Rate-Limit-* headers. ok is false unless limit,
@@ -37,7 +38,7 @@ func parseRateLimit(h http.Header) (rl rateLimit, ok bool) {
 	rl.limit, rl.remaining = limit, remaining
 	if v := strings.TrimSpace(h.Get(HeaderRateLimitResetMs)); v != "" {
 		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 {
-			rl.resetMs = ms
+			rl.resetMs, rl.precise = ms, true
 			return rl, true
 		}
 	}
@@ -112,11 +113,15 @@ const dateResolution = time.Second
 const skewEpoch = time.Minute
 
 // skewEstimator estimates skew = local clock − server clock from Date
-// headers. Each observation d = localReceive − Date satisfies
-// skew <= d < skew + 1s + latency, so skew lies in [max(d)−1s, min(d)]
-// (latency only pushes both bounds up, i.e. towards a later reset, the safe
-// side). Observations are kept for one to two minutes (two rotating buckets)
-// so a stepped clock is forgotten.
+// headers. Date has one-second resolution and was written between our send
+// and receive times, so sent − Date − 1s < skew <= recv − Date; using the
+// send time for the lower bound and the receive time for the upper one keeps
+// both valid whatever the delays.
+// Window crossings (observeCrossing) tighten the upper bound and requests
+// counted in a window that had ended by our estimate (observeSent) the lower
+// one; both are immune to delays in receiving responses.
+// Observations are kept for one to two minutes (two rotating buckets) so a
+// stepped clock is forgotten.
 type skewEstimator struct {
 	mu         sync.Mutex
 	cur, prev  skewBucket
@@ -124,65 +129,123 @@ type skewEstimator struct {
 }
 
 type skewBucket struct {
-	n        int
-	min, max time.Duration
+	n     int
+	min   time.Duration // min(recv − Date): skew <= min
+	max   time.Duration // max(sent − Date): skew > max − 1s
+	ub    time.Duration // tightest upper bound from window crossings
+	hasUB bool
+	lb    time.Duration // tightest lower bound from send times
+	hasLB bool
 }
 
-func (b *skewBucket) add(d time.Duration) {
-	if b.n == 0 || d < b.min {
-		b.min = d
+// add records one Date observation: sd = sent − Date, rd = recv − Date.
+func (b *skewBucket) add(sd, rd time.Duration) {
+	if b.n == 0 || rd < b.min {
+		b.min = rd
 	}
-	if b.n == 0 || d > b.max {
-		b.max = d
+	if b.n == 0 || sd > b.max {
+		b.max = sd
 	}
 	b.n++
 }
 
-// observe records a response received at local time recv carrying date.
-func (s *skewEstimator) observe(recv, date time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *skewEstimator) rotate(now time.Time) {
 	if s.curStarted.IsZero() {
-		s.curStarted = recv
-	} else if recv.Sub(s.curStarted) > skewEpoch {
-		s.prev, s.cur, s.curStarted = s.cur, skewBucket{}, recv
+		s.curStarted = now
+	} else if now.Sub(s.curStarted) > skewEpoch {
+		s.prev, s.cur, s.curStarted = s.cur, skewBucket{}, now
 	}
-	s.cur.add(recv.Round(0).Sub(date))
 }
 
-// skew returns the current estimate (0 before any observation).
+// observe records a response carrying date to a request sent at local time
+// sent and received at recv. The server wrote Date after receiving the
+// request and before we received the response, so
+// sent − Date − 1s < skew <= recv − Date.
+func (s *skewEstimator) observe(sent, recv, date time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rotate(recv)
+	s.cur.add(sent.Round(0).Sub(date), recv.Round(0).Sub(date))
+}
+
+// observeCrossing records a response received at local time recv that the
+// server counted in a window starting at or after serverMs (the reset of an
+// earlier window): the server received it after serverMs, so
+// skew <= recv − serverMs. Unlike the Date bounds this one is not loosened
+// by delays in receiving responses, which keeps sub-second windows precise.
+func (s *skewEstimator) observeCrossing(recv time.Time, serverMs int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rotate(recv)
+	ub := recv.Round(0).Sub(time.UnixMilli(serverMs))
+	if !s.cur.hasUB || ub < s.cur.ub {
+		s.cur.ub, s.cur.hasUB = ub, true
+	}
+}
+
+// observeSent records a request sent at local time sent that the server
+// counted in the window ending at serverMs: it arrived before serverMs, so
+// skew > sent − serverMs.
+func (s *skewEstimator) observeSent(sent time.Time, serverMs int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rotate(sent)
+	lb := sent.Round(0).Sub(time.UnixMilli(serverMs))
+	if !s.cur.hasLB || lb > s.cur.lb {
+		s.cur.lb, s.cur.hasLB = lb, true
+	}
+}
+
+// skew returns the current estimate (0 before any observation): 0 while the
+// observations allow synchronised clocks, otherwise the largest plausible
+// skew (the latest plausible reset, the safe side).
 func (s *skewEstimator) skew() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var b skewBucket
 	for _, x := range []skewBucket{s.prev, s.cur} {
+		if x.hasUB && (!b.hasUB || x.ub < b.ub) {
+			b.ub, b.hasUB = x.ub, true
+		}
+		if x.hasLB && (!b.hasLB || x.lb > b.lb) {
+			b.lb, b.hasLB = x.lb, true
+		}
 		if x.n == 0 {
 			continue
 		}
 		if b.n == 0 {
-			b = x
+			b.n, b.min, b.max = x.n, x.min, x.max
 			continue
 		}
 		b.n += x.n
 		b.min = min(b.min, x.min)
 		b.max = max(b.max, x.max)
 	}
-	if b.n == 0 {
+	if b.n == 0 && !b.hasUB && !b.hasLB {
 		return 0
 	}
-	upper := b.min
-	lower := b.max - dateResolution
-	if lower > upper {
-		lower = upper
+	// upper: skew <= min(recv − Date) and the crossing bounds.
+	// lower: skew > max(sent − Date) − 1s and the send-time bounds.
+	var upper, lower time.Duration
+	hasUpper, hasLower := false, false
+	if b.n > 0 {
+		upper, hasUpper = b.min, true
+		lower, hasLower = b.max-dateResolution, true
 	}
-	switch {
-	case lower > 0:
-		return lower
-	case upper < 0:
-		return upper
-	default:
-		return 0
+	if b.hasUB && (!hasUpper || b.ub < upper) {
+		upper, hasUpper = b.ub, true
 	}
+	if b.hasLB && (!hasLower || b.lb > lower) {
+		lower, hasLower = b.lb, true
+	}
+	if (!hasLower || lower <= 0) && (!hasUpper || upper >= 0) {
+		return 0 // consistent with synchronised clocks
+	}
+	est := upper
+	if !hasUpper || (b.hasLB && b.lb > est) {
+		est = max(b.lb, lower)
+	}
+	return est
 }
 
 // localTime converts a server-clock Unix-millisecond instant to a local

@@ -50,7 +50,9 @@ func ParseLinkHeader(values []string) []Link {
 			}
 			l := Link{URL: strings.TrimSpace(s[1:end]), Params: map[string]string{}}
 			s = parseLinkParams(s[end+1:], l.Params)
-			l.Rel = strings.Fields(strings.ToLower(l.Params["rel"]))
+			if rel := strings.Fields(strings.ToLower(l.Params["rel"])); len(rel) > 0 {
+				l.Rel = rel
+			}
 			links = append(links, l)
 		}
 	}

@@ -10,7 +10,26 @@ import (
 
 // boundaryMargin is added to a window's reset before the pacer considers the
 // new window open, to absorb timer and clock-estimate jitter at the boundary.
+// Resets known only to the second (no X-Rate-Limit-Reset-Ms) get
+// secondsMargin(windowLen) instead, covering their rounding.
 const boundaryMargin = 10 * time.Millisecond
+
+// secondsMargin is the boundary margin for second-resolution resets: 2% of
+// the window, between boundaryMargin and one second (one second while the
+// window length is unknown).
+func secondsMargin(windowLen time.Duration) time.Duration {
+	if windowLen <= 0 {
+		return time.Second
+	}
+	return min(max(windowLen/50, boundaryMargin), time.Second)
+}
+
+func (f *family) margin() time.Duration {
+	if f.precise {
+		return boundaryMargin
+	}
+	return secondsMargin(f.windowLen)
+}
 
 // waitReason says why the pacer holds a request.
 type waitReason int
@@ -54,6 +73,7 @@ type family struct {
 	window    int64         // reset (server ms) of the window described (may be assumed)
 	resetAt   time.Time     // local time of window's reset
 	windowLen time.Duration // learnt from consecutive resets; 0 = unknown
+	precise   bool          // resets come with millisecond precision
 
 	lastRelease time.Time
 }
@@ -62,6 +82,7 @@ type family struct {
 type ticket struct {
 	f            *family
 	capAtRelease float64
+	released     time.Time
 }
 
 func newPacer(share float64, maxInFlight, perFamily int) *pacer {
@@ -119,7 +140,7 @@ func (p *pacer) decide(f *family, now time.Time) (wakeAt time.Time, ch chan stru
 	if !f.metered {
 		return time.Time{}, nil, waitNone
 	}
-	if !now.Before(f.resetAt.Add(boundaryMargin)) {
+	if !now.Before(f.resetAt.Add(f.margin())) {
 		if f.windowLen <= 0 {
 			// Window length unknown: probe the new window.
 			if f.inflight > 0 {
@@ -135,7 +156,7 @@ func (p *pacer) decide(f *family, now time.Time) (wakeAt time.Time, ch chan stru
 	}
 	usable := math.Floor(float64(f.remaining) - (1-p.share)*float64(f.limit) - float64(f.inflight) + 1e-9)
 	if usable < 1 {
-		return f.resetAt.Add(boundaryMargin), f.ch, waitBudget
+		return f.resetAt.Add(f.margin()), f.ch, waitBudget
 	}
 	if !f.lastRelease.IsZero() {
 		gap := f.resetAt.Sub(f.lastRelease)
@@ -171,7 +192,7 @@ func (p *pacer) acquire(ctx context.Context, f *family, onWait func(waitReason, 
 			p.inflight++
 			f.inflight++
 			f.lastRelease = now
-			t := &ticket{f: f, capAtRelease: p.capF}
+			t := &ticket{f: f, capAtRelease: p.capF, released: now}
 			p.mu.Unlock()
 			return t, nil
 		}
@@ -206,9 +227,10 @@ func (p *pacer) acquire(ctx context.Context, f *family, onWait func(waitReason, 
 }
 
 // observe feeds a response of f received at local time recv to the pacer.
-func (p *pacer) observe(f *family, status int, h http.Header, recv time.Time) {
+// sent is the local time the attempt was released.
+func (p *pacer) observe(f *family, status int, h http.Header, sent, recv time.Time) {
 	if date, ok := parseDate(h); ok {
-		p.skew.observe(recv, date)
+		p.skew.observe(sent, recv, date)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -224,6 +246,8 @@ func (p *pacer) observe(f *family, status int, h http.Header, recv time.Time) {
 		return
 	}
 	f.metered = true
+	f.precise = rl.precise
+	p.skew.observeSent(sent, rl.resetMs)
 	switch {
 	case rl.resetMs < f.confirmed:
 		return // an older window
@@ -236,6 +260,11 @@ func (p *pacer) observe(f *family, status int, h http.Header, recv time.Time) {
 		if f.confirmed > 0 {
 			if l := time.Duration(rl.resetMs-f.confirmed) * time.Millisecond; f.windowLen == 0 || l < f.windowLen {
 				f.windowLen = l
+			}
+			if wl := f.windowLen.Milliseconds(); wl > 0 && (rl.resetMs-f.confirmed)%wl == 0 {
+				// Fixed windows: the server counted this request after the
+				// previous reset.
+				p.skew.observeCrossing(recv, f.confirmed)
 			}
 		}
 		f.confirmed = rl.resetMs
@@ -283,7 +312,11 @@ func (p *pacer) resetWait(h http.Header, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	at := p.skew.localTime(rl.resetMs, now)
-	return max(at.Sub(now)+boundaryMargin, 0), true
+	margin := boundaryMargin
+	if !rl.precise {
+		margin = secondsMargin(0)
+	}
+	return max(at.Sub(now)+margin, 0), true
 }
 
 // effectiveCap returns the current global in-flight cap.

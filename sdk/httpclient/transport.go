@@ -57,7 +57,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	conc := isConcurrencyLimit(resp.StatusCode, resp.Header)
-	c.pacer.observe(f, resp.StatusCode, resp.Header, recv)
+	c.pacer.observe(f, resp.StatusCode, resp.Header, tk.released, recv)
 	switch {
 	case conc:
 		f.counters.concLimited.Add(1)
