@@ -142,6 +142,27 @@ type App[C any] struct {
 	// NoSignals stops Main from handling SIGINT/SIGTERM itself (the
 	// caller cancels ctx instead).
 	NoSignals bool
+
+	noticeMu sync.Mutex
+	notice   io.Writer // where signal notices go while a command runs
+}
+
+// setNotice routes signal notices (nil: stderr), so they do not break the
+// live progress display.
+func (a *App[C]) setNotice(w io.Writer) {
+	a.noticeMu.Lock()
+	a.notice = w
+	a.noticeMu.Unlock()
+}
+
+func (a *App[C]) noticef(format string, args ...any) {
+	a.noticeMu.Lock()
+	w := a.notice
+	a.noticeMu.Unlock()
+	if w == nil {
+		w = a.stderr()
+	}
+	fmt.Fprintf(w, format, args...)
 }
 
 // Main runs the program for integ with default options: it is
@@ -257,11 +278,11 @@ func (a *App[C]) handleSignals(parent context.Context) (context.Context, func())
 			case s := <-ch:
 				n++
 				if n == 1 {
-					fmt.Fprintf(a.stderr(), "\n%s: received %s, stopping (press ctrl-C again to quit at once)\n", a.program(), s)
+					a.noticef("%s: received %s, stopping (press ctrl-C again to quit at once)\n", a.program(), s)
 					cancel(errInterrupted)
 					continue
 				}
-				fmt.Fprintf(a.stderr(), "%s: received %s again, quitting\n", a.program(), s)
+				a.noticef("%s: received %s again, quitting\n", a.program(), s)
 				os.Exit(ExitInterrupted)
 			}
 		}
@@ -307,13 +328,14 @@ func (a *App[C]) runCommand(ctx context.Context, c command[C], args []string) in
 
 func (a *App[C]) printCommandHelp(w io.Writer, c command[C], fs *flagSet) {
 	p := a.program()
-	fmt.Fprintf(w, "Usage: %s %s [flags] %s\n\n%s\n", p, c.name, c.usage, strings.TrimSpace(strings.ReplaceAll(c.long, "$PROG", p)))
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", strings.TrimSpace(p+" "+c.name+" [flags] "+c.usage), strings.TrimSpace(strings.ReplaceAll(c.long, "$PROG", p)))
 	fmt.Fprintf(w, "\nFlags:\n")
 	fs.printDefaults(w)
 	if len(c.examples) > 0 {
 		fmt.Fprintf(w, "\nExamples:\n")
+		r := strings.NewReplacer("$PROG", p, "$STEP", a.exampleStep(), "$SOURCES", a.exampleSources())
 		for _, e := range c.examples {
-			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(e, "$PROG", p))
+			fmt.Fprintf(w, "  %s\n", r.Replace(e))
 		}
 	}
 }
@@ -332,7 +354,7 @@ func (a *App[C]) reportError(ctx context.Context, what string, err error, secret
 		a.errorf("%s: interrupted", what)
 		return code
 	}
-	a.errorf("%s: %s [%s]", what, msg, integration.ErrorCode(err))
+	a.errorf("%s: %s%s", what, msg, codeSuffix(err))
 	return code
 }
 
@@ -384,4 +406,35 @@ func sortedCopy(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
 	return out
+}
+
+// codeSuffix returns " [CODE]" for errors carrying a stable code.
+func codeSuffix(err error) string {
+	var c integration.Coded
+	if errors.As(err, &c) {
+		return " [" + string(c.Code()) + "]"
+	}
+	return ""
+}
+
+// exampleStep is a step with dependencies, for help examples.
+func (a *App[C]) exampleStep() string {
+	for i := len(a.Integration.Steps) - 1; i >= 0; i-- {
+		if s := a.Integration.Steps[i]; len(s.DependsOn) > 0 {
+			return s.ID
+		}
+	}
+	if len(a.Integration.Steps) > 0 {
+		return a.Integration.Steps[0].ID
+	}
+	return "fetch-users"
+}
+
+// exampleSources names up to two sources, for help examples.
+func (a *App[C]) exampleSources() string {
+	names := a.sourceNames()
+	if len(names) == 0 {
+		return "groups"
+	}
+	return strings.Join(names[:min(2, len(names))], ",")
 }

@@ -112,9 +112,6 @@ func (f *flagSet) printDefaults(w io.Writer) {
 			}
 			if cv, ok := fl.Value.(*configValue); ok {
 				kind = cv.field.Kind
-				if kind == "bool" {
-					kind = "bool"
-				}
 			}
 			line := "  " + names
 			if kind != "" {
@@ -122,7 +119,10 @@ func (f *flagSet) printDefaults(w io.Writer) {
 			}
 			fmt.Fprintf(w, "%s\n      %s", line, usage)
 			if def := fl.DefValue; def != "" && def != "false" && def != "0" && def != "0s" {
-				fmt.Fprintf(w, " (default %q)", def)
+				if kind == "string" {
+					def = strconv.Quote(def)
+				}
+				fmt.Fprintf(w, " (default %s)", def)
 			}
 			fmt.Fprintln(w)
 		}

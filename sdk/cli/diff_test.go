@@ -1,0 +1,244 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/store"
+)
+
+// writeCollection commits a collection with the given objects.
+func writeCollection(t testing.TB, root string, ents []*graph.Entity, rels []*graph.Relationship, partial ...string) {
+	t.Helper()
+	per := 7 // several files per type in small fixtures
+	if len(ents) > 100 {
+		per = 1000
+	}
+	st, err := store.NewFilesystem(root, store.FilesystemOptions{MaxObjectsPerFile: per})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if len(ents) > 0 {
+		if err := st.AddEntities(ctx, "s", ents); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rels) > 0 {
+		if err := st.AddRelationships(ctx, "s", rels); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := &store.Summary{Integration: "test"}
+	sum.Metadata.PartialDatasets.Types = append([]string{}, partial...)
+	if err := st.Commit(ctx, sum); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func user(i int, status string) *graph.Entity {
+	e := &graph.Entity{Key: fmt.Sprintf("test-user-%04d", i), Type: "test_user", Class: []string{"User"}, DisplayName: fmt.Sprintf("User %d", i)}
+	e.Set("username", fmt.Sprintf("u%d", i)).Set("active", true).Set("status", status).Set("email", nil)
+	return e
+}
+
+func group(key string) *graph.Entity {
+	return &graph.Entity{Key: key, Type: "test_group", Class: []string{"UserGroup"}, DisplayName: key}
+}
+
+// diffFixture writes OLD and NEW collections:
+// users 0..19 in old; in new user 0 removed, user 1 status changed,
+// user 20 added; group-a unchanged; membership group-a->user 2 removed,
+// group-a->user 20 added; a mapped relationship's target email changed.
+func diffFixture(t *testing.T) (string, string) {
+	dir := t.TempDir()
+	oldRoot, newRoot := filepath.Join(dir, "old"), filepath.Join(dir, "new")
+	var oldE, newE []*graph.Entity
+	for i := range 20 {
+		oldE = append(oldE, user(i, "ACTIVE"))
+		switch i {
+		case 0:
+		case 1:
+			u := user(i, "SUSPENDED")
+			u.Set("lastLogin", 1700000000000)
+			newE = append(newE, u)
+		default:
+			newE = append(newE, user(i, "ACTIVE"))
+		}
+	}
+	newE = append(newE, user(20, "ACTIVE"))
+	g := group("test-group-a")
+	oldE = append(oldE, g)
+	newE = append(newE, g)
+	mapped := func(email string) *graph.Relationship {
+		return graph.Mapped(user(3, ""), graph.IS, graph.Forward, graph.MappedTarget{
+			Entity: map[string]any{"_type": "person", "_key": "person-3-key", "email": email}, FilterKeys: [][]string{{"_type", "_key"}},
+		}, graph.WithType("test_user_is_person"))
+	}
+	oldR := []*graph.Relationship{graph.Direct(g, graph.HAS, user(2, "")), graph.Direct(g, graph.HAS, user(4, "")), mapped("old@example.com")}
+	newR := []*graph.Relationship{graph.Direct(g, graph.HAS, user(4, "")), graph.Direct(g, graph.HAS, user(20, "")), mapped("new@example.com")}
+	writeCollection(t, oldRoot, oldE, oldR)
+	writeCollection(t, newRoot, newE, newR, "test_group_has_user")
+	return oldRoot, newRoot
+}
+
+func TestDiffReport(t *testing.T) {
+	oldRoot, newRoot := diffFixture(t)
+	od, err := store.OpenDir(oldRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := store.OpenDir(newRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Diff(context.Background(), od, nd, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type counts struct{ a, r, c int64 }
+	want := map[string]counts{
+		"test_user":           {1, 1, 1},
+		"test_group_has_user": {1, 1, 0},
+		"test_user_is_person": {0, 0, 1},
+	}
+	if len(rep.Types) != len(want) || rep.TypesCompared != 4 {
+		t.Fatalf("types %+v (compared %d)", rep.Types, rep.TypesCompared)
+	}
+	for _, td := range rep.Types {
+		w, ok := want[td.Type]
+		if !ok || (counts{td.Added, td.Removed, td.Changed}) != w {
+			t.Errorf("%s: got +%d -%d ~%d, want %+v", td.Type, td.Added, td.Removed, td.Changed, w)
+		}
+	}
+	u := rep.Types[0]
+	if u.Type != "test_user" || u.Kind != "entity" || u.AddedObjects[0].Key != "test-user-0020" || u.RemovedObjects[0].Key != "test-user-0000" {
+		t.Fatalf("test_user diff: %+v", u)
+	}
+	props := u.ChangedObjects[0].Properties
+	if len(props) != 2 || props[0].Name != "lastLogin" || props[0].Change != "added" || props[1].Name != "status" ||
+		props[1].Old != "ACTIVE" || props[1].New != "SUSPENDED" {
+		t.Fatalf("property changes: %+v", props)
+	}
+	for _, td := range rep.Types {
+		if td.Type == "test_user_is_person" {
+			p := td.ChangedObjects[0].Properties
+			if len(p) != 1 || p[0].Name != "_mapping.targetEntity.email" {
+				t.Errorf("mapped change: %+v", p)
+			}
+		}
+		if td.Type == "test_group_has_user" && !td.PartialInNew {
+			t.Errorf("partial dataset not flagged")
+		}
+	}
+	if rep.Added != 2 || rep.Removed != 2 || rep.Changed != 2 {
+		t.Errorf("totals +%d -%d ~%d", rep.Added, rep.Removed, rep.Changed)
+	}
+}
+
+func TestDiffCommand(t *testing.T) {
+	oldRoot, newRoot := diffFixture(t)
+	tests := []struct {
+		name  string
+		args  []string
+		code  int
+		want  []string
+		check func(t *testing.T, stdout string)
+	}{
+		{name: "text", code: ExitOK, want: []string{
+			"test_user (entity): 1 added, 1 removed, 1 changed",
+			"  + test-user-0020  \"User 20\"",
+			"  + test-group-a|has|test-user-0020\n",
+			"  - test-user-0000  \"User 0\"",
+			"  ~ test-user-0001  \"User 1\"",
+			"      lastLogin: (unset) -> 1700000000000",
+			"      status: \"ACTIVE\" -> \"SUSPENDED\"",
+			"test_group_has_user (relationship): 1 added, 1 removed  [partial dataset in new",
+			"      _mapping.targetEntity.email: \"old@example.com\" -> \"new@example.com\"",
+			"Total: 2 added, 2 removed, 2 changed in 3 of 4 types.",
+		}},
+		{name: "fail-on matches", args: []string{"--fail-on", "test_user:added,test_user_is_person:*"}, code: ExitFailure,
+			want: []string{"changes match --fail-on: test_user:added, test_user_is_person:changed"}},
+		{name: "fail-on glob", args: []string{"--fail-on", "test_group*:removed"}, code: ExitFailure,
+			want: []string{"test_group_has_user:removed"}},
+		{name: "fail-on no match", args: []string{"--fail-on", "test_group:*,test_user:nothing"}, code: ExitUsage,
+			want: []string{"change must be added, removed, changed or *"}},
+		{name: "fail-on unchanged type", args: []string{"--fail-on", "test_group"}, code: ExitOK},
+		{name: "limit truncates listing", args: []string{"--limit", "1", "--fail-on", "test_user:changed"}, code: ExitFailure},
+		{name: "json", args: []string{"--format", "json", "--fail-on", "test_user:removed"}, code: ExitFailure,
+			check: func(t *testing.T, stdout string) {
+				var rep DiffReport
+				if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+					t.Fatalf("json: %v\n%s", err, stdout)
+				}
+				if rep.Added != 2 || len(rep.Types) != 3 || strings.Join(rep.FailOnMatched, ",") != "test_user:removed" {
+					t.Fatalf("report %+v", rep)
+				}
+				if rep.Types[0].ChangedObjects[0].Properties[1].New != "SUSPENDED" {
+					t.Fatalf("changed %+v", rep.Types[0].ChangedObjects)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, out, errb := testApp(nil, nil)
+			args := append([]string{"diff", oldRoot, newRoot}, tt.args...)
+			r := runApp(t, context.Background(), a, out, errb, args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tt.code, r.combinedOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.combinedOut, w) {
+					t.Errorf("output lacks %q:\n%s", w, r.combinedOut)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, r.stdout)
+			}
+		})
+	}
+	a, out, errb := testApp(nil, nil)
+	if r := runApp(t, context.Background(), a, out, errb, "diff", oldRoot); r.code != ExitUsage {
+		t.Errorf("one argument: exit %d", r.code)
+	}
+	if r := runApp(t, context.Background(), a, out, errb, "diff", oldRoot, filepath.Join(oldRoot, "nope")); r.code != ExitUsage || !strings.Contains(r.stderr, "NEW") {
+		t.Errorf("missing folder: exit %d %s", r.code, r.stderr)
+	}
+	if r := runApp(t, context.Background(), a, out, errb, "diff", oldRoot, oldRoot); r.code != ExitOK || !strings.Contains(r.stdout, "No changes in 4 types.") {
+		t.Errorf("same folder: exit %d %s", r.code, r.stdout)
+	}
+}
+
+func TestDiffManyObjectsStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	dir := t.TempDir()
+	var oldE, newE []*graph.Entity
+	const n = 5000
+	for i := range n {
+		oldE = append(oldE, user(i, "ACTIVE"))
+		if i%1000 == 0 {
+			newE = append(newE, user(i, "SUSPENDED"))
+		} else if i%1000 != 1 {
+			newE = append(newE, user(i, "ACTIVE"))
+		}
+	}
+	writeCollection(t, filepath.Join(dir, "a"), oldE, nil)
+	writeCollection(t, filepath.Join(dir, "b"), newE, nil)
+	od, _ := store.OpenDir(filepath.Join(dir, "a"))
+	nd, _ := store.OpenDir(filepath.Join(dir, "b"))
+	rep, err := Diff(context.Background(), od, nd, DiffOptions{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := rep.Types[0]
+	if td.Changed != n/1000 || td.Removed != n/1000 || td.Added != 0 || len(td.ChangedObjects) != 3 || !td.Truncated {
+		t.Fatalf("%+v", td)
+	}
+}

@@ -1,0 +1,50 @@
+// Package cli is the reusable command line every integration's binary
+// mounts: collect, validate, document, visualize and diff.
+//
+// An integration's main is a few lines:
+//
+//	func main() {
+//		app := &cli.App[okta.Config]{
+//			Integration: okta.Integration(),
+//			Sources:     okta.Sources(),  // optional: --disable-source, validate
+//			Probe:       okta.Probe,      // optional: validate's per-source check
+//			HTTPStats:   okta.HTTPStats,  // optional: requests/waits in the progress display
+//			DocFile:     "docs/okta.md",
+//		}
+//		os.Exit(app.Main(context.Background(), os.Args[1:]))
+//	}
+//
+// or, without options, os.Exit(cli.Main(ctx, integ, os.Args[1:])).
+//
+// Conventions shared by the commands (docs/cli.md has the user guide):
+//
+//   - Configuration: one flag per field of the config type C, named after
+//     its `config` tag, generated from integration.Fields; values come from
+//     flags, then the environment, then the --env-file (default .env), then
+//     tag defaults, all through integration.LoadConfig so the precedence
+//     and parsing rules live in one place.
+//   - Output: --output (alias --data-dir) is the .j1-integration root.
+//   - Logs: log/slog to stderr, --log-format text|json, --log-level, always
+//     wrapped in integration.NewMaskingHandler with the config's secrets.
+//     Results (summary tables, diffs) go to stdout.
+//   - Errors: one line, "<program>: error: <command>: <message> [CODE]",
+//     naming the field, endpoint or step, with secrets redacted.
+//   - Exit codes: the Exit* constants.
+//
+// Design choices:
+//
+//   - Sources are an App option, not a config field: an ingestion source
+//     maps to the steps that read it, and --disable-source wraps the
+//     integration's StepStartStates so those steps (and, through the
+//     runtime, their dependents) are disabled with a reason in
+//     summary.json. The same names label validate's probe results.
+//   - Progress ETA: steps report expected totals as progress counters
+//     named TotalPrefix+"<name>" (see TotalPrefix).
+//   - The HTTP statistics hook is a plain func returning FamilyStats so
+//     this package does not depend on sdk/httpclient.
+//   - diff streams one type at a time (see Diff for the memory bound).
+//   - document reproduces JupiterOne's `j1-integration document` output
+//     byte for byte (see DataModel for the sort order).
+//   - visualize embeds cytoscape.js (assets/README.md) and the data as a
+//     JSON block in one HTML file that needs no network.
+package cli

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+func validateCommand[C any]() command[C] {
+	return command[C]{
+		name:    "validate",
+		summary: "check the configuration and which ingestion sources the credentials can read",
+		long: `Loads the configuration (flags > environment > .env file > defaults), prints
+it with secrets masked, runs the integration's own validation (which may make one
+authentication request) and, when the integration supplies a probe, checks per
+ingestion source whether the credentials can read it. No data is collected.
+
+Exits 0 when everything is reachable, 2 for invalid configuration, 3 when the
+credentials are rejected and 4 when some sources are not reachable.`,
+		examples: []string{
+			"$PROG validate",
+			"$PROG validate --env-file prod.env",
+			"OKTA_API_KEY=... $PROG validate --orgUrl https://example.okta.com",
+		},
+		setup: func(a *App[C], fs *flagSet) func(context.Context, []string) int {
+			cfgFlags := addConfigFlags[C](fs)
+			lf := addLogFlags(fs)
+			return func(ctx context.Context, args []string) int {
+				if len(args) > 0 {
+					a.errorf("validate: unexpected argument %q", args[0])
+					return ExitUsage
+				}
+				if err := lf.check(); err != nil {
+					a.errorf("validate: %v", err)
+					return ExitUsage
+				}
+				return a.validate(ctx, cfgFlags, lf)
+			}
+		},
+	}
+}
+
+func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags) int {
+	cfg, err := cf.load(a)
+	if err != nil {
+		return a.reportError(ctx, "validate", err, nil)
+	}
+	secrets := integration.SecretValues(cfg)
+	log, _ := lf.logger(a.stderr(), secrets)
+	out := a.stdout()
+	masked := integration.MaskedConfig(cfg)
+	names := make([]string, 0, len(masked))
+	for k := range masked {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(out, "Configuration:")
+	for _, k := range names {
+		fmt.Fprintf(out, "  %s = %s\n", k, masked[k])
+	}
+	if a.Integration.Validate != nil {
+		if err := a.Integration.Validate(ctx, cfg); err != nil {
+			return a.reportError(ctx, "validate", err, secrets)
+		}
+	}
+	fmt.Fprintln(out, "Configuration is valid.")
+	if a.Probe == nil {
+		if len(a.Sources) > 0 {
+			fmt.Fprintf(out, "Sources (not probed: the integration has no probe):%s\n", a.sourceList())
+		}
+		return ExitOK
+	}
+	log.Debug("probing sources")
+	results, err := a.Probe(ctx, cfg)
+	if err != nil {
+		return a.reportError(ctx, "validate: probe", err, secrets)
+	}
+	red := integration.NewRedactor(secrets...)
+	seen := map[string]bool{}
+	var rows [][]string
+	unreachable := 0
+	for _, r := range results {
+		seen[r.Source] = true
+		status := "ok"
+		detail := r.Detail
+		if !r.OK {
+			unreachable++
+			status = "unreachable"
+			if r.Err != nil {
+				if detail != "" {
+					detail += ": "
+				}
+				detail += oneLine(r.Err.Error()) + codeSuffix(r.Err)
+			}
+		}
+		rows = append(rows, []string{r.Source, status, red.Redact(detail)})
+	}
+	for _, s := range a.Sources {
+		if !seen[s.Name] {
+			rows = append(rows, []string{s.Name, "not probed", s.Description})
+		}
+	}
+	fmt.Fprintln(out, "Sources:")
+	writeTable(out, []string{"SOURCE", "STATUS", "DETAIL"}, []bool{false, false, false}, rows)
+	if unreachable > 0 {
+		fmt.Fprintf(out, "%d of %d sources are not reachable with these credentials; collect with --disable-source to skip them.\n", unreachable, len(results))
+		return ExitPartial
+	}
+	return ExitOK
+}
