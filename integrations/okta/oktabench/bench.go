@@ -1,0 +1,381 @@
+// Package oktabench measures a complete Okta collection against the fake
+// Okta (oktafake) with binding rate limits, and reports how close the run
+// comes to the rate-limit floor.
+//
+// The rate-limit floor is the physical limit of a collection: for each
+// bucket, the requests the collection made divided by the bucket's limit per
+// window, times the window; buckets run in parallel, so the floor is the
+// largest of them. Efficiency is floor / wall time.
+//
+// Limits keep Okta's per-minute ratios between buckets (users 600, groups
+// 500, apps 100, logs 120, devices 100, other 1200) and are scaled so the
+// busiest bucket of the org's minimal request plan needs TargetWindows
+// windows: with 1-second windows a 10k-user run takes seconds, and with
+// Okta's real 60-second window and TargetWindows 1.5 the busiest bucket
+// needs two windows, the setting graph-okta was measured in.
+//
+// The fake can run in this process or, so that peak RSS measures the
+// collector alone, in a child process (see ServeFake and ChildFake).
+package oktabench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stepgraph/stepgraph/integrations/okta"
+	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
+	"github.com/stepgraph/stepgraph/sdk/store"
+)
+
+// Options configure one benchmark run.
+type Options struct {
+	// Users is the org size; groups, apps, memberships and factors follow
+	// oktafake's proportional defaults.
+	Users int
+	// Seed makes the org (default 1).
+	Seed int64
+	// Window is the rate-limit window (default 1 s; Okta's is 60 s).
+	Window time.Duration
+	// TargetWindows sizes the limits: the busiest bucket of the minimal
+	// plan needs this many windows (default 10).
+	TargetWindows float64
+	// NoRateLimits switches the fake's rate limits off (profiling runs).
+	NoRateLimits bool
+	// Latency is the fake's per-request latency (default 0).
+	Latency time.Duration
+	// ConcurrencyLimit is the fake's org-wide concurrency limit (default 75).
+	ConcurrencyLimit int
+	// Share is the share of each bucket the collector uses (default 1:
+	// the benchmark org has no other API clients).
+	Share float64
+	// MaxInFlight caps the collector's concurrent requests (default: the
+	// integration's default).
+	MaxInFlight int
+	// OutDir receives the .j1-integration output (default: a temp dir,
+	// removed afterwards).
+	OutDir string
+	// Host starts the fake; nil runs it in this process.
+	Host func(ctx context.Context, spec FakeSpec) (FakeHost, error)
+	// Logger receives the run's log (default: discard).
+	Logger *slog.Logger
+}
+
+// FakeSpec is everything needed to start the fake for a run.
+type FakeSpec struct {
+	Users            int            `json:"users"`
+	Seed             int64          `json:"seed"`
+	Now              time.Time      `json:"now"`
+	Window           time.Duration  `json:"window"`
+	Limits           map[string]int `json:"limits"`
+	NoRateLimits     bool           `json:"noRateLimits"`
+	Latency          time.Duration  `json:"latency"`
+	ConcurrencyLimit int            `json:"concurrencyLimit"`
+}
+
+// FakeHost is a running fake Okta.
+type FakeHost interface {
+	URL() string
+	Stats(ctx context.Context) (oktafake.Stats, error)
+	Close() error
+}
+
+// Result is what one run measured.
+type Result struct {
+	Users       int            `json:"users"`
+	Groups      int            `json:"groups"`
+	Apps        int            `json:"apps"`
+	Memberships int            `json:"memberships"`
+	Factors     int            `json:"factors"`
+	Window      string         `json:"window"`
+	Limits      map[string]int `json:"limits"`
+	// Requests are the requests the fake admitted per bucket; Plan the
+	// minimal plan's.
+	Requests map[string]int64 `json:"requests"`
+	Plan     map[string]int64 `json:"plan"`
+	// OverPlan lists endpoints with more admitted requests than the plan.
+	OverPlan map[string][2]int64 `json:"overPlan,omitempty"`
+	// Floor is the rate-limit floor of the admitted requests.
+	FloorSeconds float64 `json:"floorSeconds"`
+	FloorBucket  string  `json:"floorBucket"`
+	WallSeconds  float64 `json:"wallSeconds"`
+	Efficiency   float64 `json:"efficiency"`
+	// RateLimited429 and Concurrency429 are the fake's 429 counts.
+	RateLimited429   int64   `json:"rateLimited429"`
+	Concurrency429   int64   `json:"concurrency429"`
+	Retries          int64   `json:"retries"`
+	MaxInFlight      int64   `json:"maxInFlight"`
+	ConcurrencyLimit int     `json:"concurrencyLimit"`
+	PeakRSSMB        float64 `json:"peakRSSMB"`
+	PeakHeapMB       float64 `json:"peakHeapMB"`
+	OutputMB         float64 `json:"outputMB"`
+	Objects          int64   `json:"objects"`
+	ObjectsPerSec    float64 `json:"objectsPerSec"`
+	// Lost lists ground-truth counts the output does not match.
+	Lost         []string `json:"lost,omitempty"`
+	StepFailures []string `json:"stepFailures,omitempty"`
+}
+
+// oktaLimits are Okta's per-minute limits, whose ratios the benchmark keeps.
+var oktaLimits = oktafake.DefaultLimits
+
+// Limits scales Okta's per-minute ratios so the busiest bucket of plan needs
+// target windows.
+func Limits(plan *Plan, target float64) map[string]int {
+	worst := 0.0
+	for b, n := range plan.Buckets {
+		worst = max(worst, float64(n)/float64(oktaLimits[b]))
+	}
+	scale := worst / target
+	out := map[string]int{}
+	for b, l := range oktaLimits {
+		out[b] = max(1, int(math.Round(float64(l)*scale)))
+	}
+	return out
+}
+
+// Run performs one benchmark run.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Users <= 0 {
+		return nil, errors.New("oktabench: Users must be positive")
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Window <= 0 {
+		o.Window = time.Second
+	}
+	if o.TargetWindows <= 0 {
+		o.TargetWindows = 10
+	}
+	if o.ConcurrencyLimit == 0 {
+		o.ConcurrencyLimit = 75
+	}
+	if o.Share == 0 {
+		o.Share = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	now := oktafake.DefaultNow
+	org := oktafake.NewOrg(oktafake.OrgSpec{Users: o.Users, Seed: o.Seed, Now: now})
+	truth := org.Truth()
+	plan := MinimalPlan(truth)
+	res := &Result{Users: len(truth.Users), Groups: len(truth.Groups), Apps: len(truth.Apps),
+		Window: o.Window.String(), Plan: plan.Buckets, ConcurrencyLimit: o.ConcurrencyLimit}
+	for _, u := range truth.Users {
+		res.Factors += len(u.FactorIDs)
+	}
+	for _, g := range truth.Groups {
+		if g.Type != "BUILT_IN" {
+			res.Memberships += len(g.MemberIDs)
+		}
+	}
+	spec := FakeSpec{Users: o.Users, Seed: o.Seed, Now: now, Window: o.Window, Limits: Limits(plan, o.TargetWindows),
+		NoRateLimits: o.NoRateLimits, Latency: o.Latency, ConcurrencyLimit: o.ConcurrencyLimit}
+	res.Limits = spec.Limits
+	host := o.Host
+	if host == nil {
+		host = func(_ context.Context, s FakeSpec) (FakeHost, error) { return startInProcess(s, org) }
+	} else {
+		org = nil // the child builds its own; drop ours before measuring memory
+	}
+	h, err := host(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("oktabench: start fake: %w", err)
+	}
+	defer h.Close()
+
+	out := o.OutDir
+	if out == "" {
+		tmp, err := os.MkdirTemp("", "oktabench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		out = filepath.Join(tmp, store.DefaultRoot)
+	}
+	col := okta.NewCollector(okta.Options{BaseURL: h.URL(), Now: func() time.Time { return now }, MaxInFlight: o.MaxInFlight, TempDir: filepath.Dir(out)})
+	cfg := &okta.Config{OrgURL: "https://bench.okta.com", APIKey: oktafake.DefaultToken, RateLimitShare: o.Share}
+	fs, err := store.NewFilesystem(out, store.FilesystemOptions{})
+	if err != nil {
+		return nil, err
+	}
+
+	truth = nil
+	goruntime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	stop := make(chan struct{})
+	heapDone := make(chan uint64)
+	go sampleHeap(stop, heapDone)
+	start := time.Now()
+	rr, err := runtime.Run(ctx, col.Integration(), cfg, runtime.Options{Store: fs, Logger: o.Logger})
+	wall := time.Since(start)
+	close(stop)
+	res.PeakHeapMB = float64(<-heapDone) / (1 << 20)
+	res.PeakRSSMB = float64(peakRSS()) / (1 << 20)
+	if err != nil {
+		return nil, fmt.Errorf("oktabench: collection: %w", err)
+	}
+	res.WallSeconds = wall.Seconds()
+
+	st, err := h.Stats(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("oktabench: fake stats: %w", err)
+	}
+	res.Requests = map[string]int64{}
+	var floor float64
+	for b, bs := range st.Buckets {
+		if bs.Admitted == 0 {
+			continue
+		}
+		res.Requests[b] = bs.Admitted
+		if !o.NoRateLimits && bs.Limit > 0 {
+			f := float64(bs.Admitted) / float64(bs.Limit) * bs.Window.Seconds()
+			if f > floor {
+				floor, res.FloorBucket = f, b
+			}
+		}
+	}
+	res.FloorSeconds = floor
+	if floor > 0 {
+		res.Efficiency = floor / res.WallSeconds
+	}
+	res.RateLimited429, res.Concurrency429, res.MaxInFlight = st.RateLimited, st.ConcurrencyLimited, st.MaxInFlight
+	for ep, n := range st.Endpoints {
+		if want := plan.Endpoints[ep]; n > want {
+			if res.OverPlan == nil {
+				res.OverPlan = map[string][2]int64{}
+			}
+			res.OverPlan[ep] = [2]int64{n, want}
+		}
+	}
+	for _, f := range col.HTTPStats() {
+		res.Retries += f.Retries
+	}
+	for _, s := range rr.Summary.Steps {
+		for _, n := range s.EncounteredTypeCounts {
+			res.Objects += n
+		}
+		if s.Status != store.StatusSuccess && s.Status != store.StatusDisabled {
+			res.StepFailures = append(res.StepFailures, s.ID+": "+s.Status+" "+s.Error)
+		}
+	}
+	res.ObjectsPerSec = float64(res.Objects) / res.WallSeconds
+	res.OutputMB = float64(dirSize(out)) / (1 << 20)
+	res.Lost = checkCounts(out, res)
+	return res, nil
+}
+
+// checkCounts compares the output's counts with the org's.
+func checkCounts(root string, r *Result) []string {
+	d, err := store.OpenDir(root)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var lost []string
+	want := map[string]int{"okta_user": r.Users, "mfa_device": r.Factors, "okta_application": r.Apps}
+	for typ, n := range want {
+		if got := d.Count(typ); got != n {
+			lost = append(lost, fmt.Sprintf("%s: %d of %d", typ, got, n))
+		}
+	}
+	groups := d.Count("okta_user_group") + d.Count("okta_app_user_group")
+	if groups != r.Groups {
+		lost = append(lost, fmt.Sprintf("groups: %d of %d", groups, r.Groups))
+	}
+	return lost
+}
+
+func sampleHeap(stop <-chan struct{}, done chan<- uint64) {
+	var m goruntime.MemStats
+	var peak uint64
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			goruntime.ReadMemStats(&m)
+			done <- max(peak, m.HeapInuse)
+			return
+		case <-t.C:
+			goruntime.ReadMemStats(&m)
+			peak = max(peak, m.HeapInuse)
+		}
+	}
+}
+
+// peakRSS returns VmHWM of this process in bytes (0 where unavailable).
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// resetPeakRSS resets VmHWM (Linux) so the peak covers the collection only.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0o644) }
+
+func dirSize(root string) int64 {
+	var total int64
+	_ = filepath.Walk(root, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			total += info.Size()
+		}
+		return nil
+	})
+	return total
+}
+
+// WriteTable prints results as a text table.
+func WriteTable(w io.Writer, rs []*Result) {
+	fmt.Fprintf(w, "%-8s %-7s %-30s %9s %9s %8s %6s %8s %6s %8s %8s %9s %9s\n",
+		"users", "window", "requests by bucket", "floor_s", "wall_s", "effic.", "429s", "retries", "infl.", "rss_MB", "heap_MB", "output_MB", "objects/s")
+	for _, r := range rs {
+		var parts []string
+		var buckets []string
+		for b := range r.Requests {
+			buckets = append(buckets, b)
+		}
+		sort.Strings(buckets)
+		for _, b := range buckets {
+			parts = append(parts, fmt.Sprintf("%s=%d/%d", b, r.Requests[b], r.Limits[b]))
+		}
+		fmt.Fprintf(w, "%-8d %-7s %-30s %9.1f %9.1f %8.3f %6d %8d %6d %8.0f %8.0f %9.1f %9.0f\n",
+			r.Users, r.Window, strings.Join(parts, " "), r.FloorSeconds, r.WallSeconds, r.Efficiency,
+			r.RateLimited429+r.Concurrency429, r.Retries, r.MaxInFlight, r.PeakRSSMB, r.PeakHeapMB, r.OutputMB, r.ObjectsPerSec)
+		for ep, v := range r.OverPlan {
+			fmt.Fprintf(w, "    over the minimal plan: %s %d requests, plan %d\n", ep, v[0], v[1])
+		}
+		for _, l := range r.Lost {
+			fmt.Fprintf(w, "    LOST: %s\n", l)
+		}
+		for _, f := range r.StepFailures {
+			fmt.Fprintf(w, "    STEP: %s\n", f)
+		}
+	}
+}
+
+// MarshalResults encodes results as indented JSON.
+func MarshalResults(rs []*Result) ([]byte, error) { return json.MarshalIndent(rs, "", "  ") }
