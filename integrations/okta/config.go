@@ -1,0 +1,231 @@
+package okta
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// Config is the Okta integration's configuration. Values come from flags,
+// the environment (OKTA_*) or a .env file; see the struct tags.
+type Config struct {
+	// OrgURL is the org's URL, e.g. https://acme.okta.com. It is normalised
+	// by Validate to "https://<host>/" (scheme added when missing, exactly
+	// one trailing slash).
+	OrgURL string `config:"orgUrl" env:"OKTA_ORG_URL" optional:"true" help:"Okta org URL, e.g. https://acme.okta.com (not the -admin URL)"`
+	// APIKey is an Okta API token, sent as "Authorization: SSWS <key>".
+	APIKey string `config:"apiKey" env:"OKTA_API_KEY" secret:"true" optional:"true" help:"Okta API token (SSWS)"`
+	// RateLimitShare is the fraction (0 < x <= 1) of each Okta rate-limit
+	// bucket this integration may use, leaving the rest to other API
+	// consumers of the org.
+	RateLimitShare float64 `config:"rateLimitShare" env:"OKTA_RATE_LIMIT_SHARE" optional:"true" default:"0.9" help:"fraction of each Okta rate-limit bucket to use (0 < x <= 1)"`
+	// AllowCustomDomain accepts an org URL on a host other than okta.com,
+	// oktapreview.com, okta-emea.com or okta-gov.com (an Okta custom URL
+	// domain).
+	AllowCustomDomain bool `config:"allowCustomDomain" env:"OKTA_ALLOW_CUSTOM_DOMAIN" optional:"true" help:"accept an org URL on a custom (non-Okta) domain"`
+	// DisableSources lists ingestion sources to skip: groups, applications,
+	// mfa-devices, roles, rules, devices.
+	DisableSources []string `config:"disableSources" env:"OKTA_DISABLE_SOURCES" optional:"true" help:"comma-separated sources to skip: groups, applications, mfa-devices, roles, rules, devices"`
+	// EnableDevices turns on the devices source (Okta Identity Engine
+	// devices), which is off by default.
+	EnableDevices bool `config:"enableDevices" env:"OKTA_ENABLE_DEVICES" optional:"true" help:"collect Okta Identity Engine devices (off by default)"`
+}
+
+// Ingestion sources a configuration can switch off.
+const (
+	SourceGroups       = "groups"
+	SourceApplications = "applications"
+	SourceMFADevices   = "mfa-devices"
+	SourceRoles        = "roles"
+	SourceRules        = "rules"
+	SourceDevices      = "devices"
+)
+
+// Sources lists every ingestion source, in documentation order.
+var Sources = []string{SourceGroups, SourceApplications, SourceMFADevices, SourceRoles, SourceRules, SourceDevices}
+
+// sourceSteps are the steps each source owns directly; the runtime disables
+// their dependents.
+var sourceSteps = map[string][]string{
+	SourceGroups:       {StepGroups},
+	SourceApplications: {StepApplications},
+	SourceMFADevices:   {StepMFADevices},
+	SourceRoles:        {StepRoles},
+	SourceRules:        {StepRules},
+	SourceDevices:      {StepDevices},
+}
+
+// okta-owned domains accepted without opt-in.
+var oktaDomains = []string{"okta.com", "oktapreview.com", "okta-emea.com", "okta-gov.com"}
+
+// SourceEnabled reports whether an ingestion source is on for cfg.
+func (c *Config) SourceEnabled(source string) bool {
+	if source == SourceDevices && !c.EnableDevices {
+		return false
+	}
+	for _, s := range c.DisableSources {
+		if strings.EqualFold(strings.TrimSpace(s), source) {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeOrgURL validates an org URL and returns it as
+// "https://<host>/". A missing scheme becomes https; http:// and other
+// schemes, paths, credentials, "-admin." hosts and (unless allowCustom)
+// hosts outside Okta's domains are refused with a *integration.ConfigError
+// naming orgUrl.
+func NormalizeOrgURL(raw string, allowCustom bool) (string, error) {
+	bad := func(msg string) error { return &integration.ConfigError{Field: "orgUrl", Message: msg} }
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", bad("is required (flag --orgUrl or env OKTA_ORG_URL), e.g. https://acme.okta.com")
+	}
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", bad(fmt.Sprintf("%q is not a valid URL", raw))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		return "", bad(fmt.Sprintf("%q uses http://; Okta orgs are only served over https:// (use https://%s)", raw, u.Host))
+	default:
+		return "", bad(fmt.Sprintf("%q has scheme %q; use https://<org>.okta.com", raw, u.Scheme))
+	}
+	if u.User != nil {
+		return "", bad("must not contain credentials; pass the token as apiKey")
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return "", bad(fmt.Sprintf("%q has no host", raw))
+	}
+	if p := strings.Trim(u.Path, "/"); p != "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", bad(fmt.Sprintf("%q must be the org URL only, without a path or query (e.g. https://%s)", raw, host))
+	}
+	label, _, _ := strings.Cut(host, ".")
+	if strings.HasSuffix(label, "-admin") {
+		return "", bad(fmt.Sprintf("%q is the admin console URL; use the org URL https://%s instead", raw,
+			strings.TrimSuffix(label, "-admin")+strings.TrimPrefix(host, label)))
+	}
+	if !isOktaHost(host) && !allowCustom {
+		return "", bad(fmt.Sprintf("host %q is not an Okta domain (%s); if it is your org's custom URL domain, set allowCustomDomain (OKTA_ALLOW_CUSTOM_DOMAIN=true)",
+			host, strings.Join(oktaDomains, ", ")))
+	}
+	if !strings.Contains(host, ".") {
+		return "", bad(fmt.Sprintf("host %q is not a fully qualified domain name", host))
+	}
+	hostPort := host
+	if p := u.Port(); p != "" && p != "443" {
+		hostPort += ":" + p
+	}
+	return "https://" + hostPort + "/", nil
+}
+
+func isOktaHost(host string) bool {
+	for _, d := range oktaDomains {
+		if strings.HasSuffix(host, "."+d) && len(host) > len(d)+1 {
+			return true
+		}
+	}
+	return false
+}
+
+// validateFields checks every field of cfg without any request and returns
+// the normalised org URL.
+func validateFields(cfg *Config) (string, error) {
+	org, err := NormalizeOrgURL(cfg.OrgURL, cfg.AllowCustomDomain)
+	if err != nil {
+		return "", err
+	}
+	key := strings.TrimSpace(cfg.APIKey)
+	switch {
+	case key == "":
+		return "", &integration.ConfigError{Field: "apiKey", Message: "is required (flag --apiKey or env OKTA_API_KEY)"}
+	case strings.HasPrefix(key, "SSWS ") || strings.HasPrefix(key, "Bearer "):
+		return "", &integration.ConfigError{Field: "apiKey", Message: "must be the token alone, without the SSWS/Bearer prefix"}
+	case strings.ContainsAny(key, " \t\r\n"):
+		return "", &integration.ConfigError{Field: "apiKey", Message: "must not contain whitespace"}
+	}
+	if s := cfg.RateLimitShare; !(s > 0 && s <= 1) {
+		return "", &integration.ConfigError{Field: "rateLimitShare", Message: fmt.Sprintf("%v must be greater than 0 and at most 1 (e.g. 0.9)", s)}
+	}
+	for _, s := range cfg.DisableSources {
+		if !slices.Contains(Sources, strings.ToLower(strings.TrimSpace(s))) {
+			return "", &integration.ConfigError{Field: "disableSources", Message: fmt.Sprintf("unknown source %q (known: %s)", s, strings.Join(Sources, ", "))}
+		}
+	}
+	if cfg.EnableDevices && !cfg.SourceEnabled(SourceDevices) {
+		return "", &integration.ConfigError{Field: "disableSources", Message: "devices is both enabled (enableDevices) and disabled"}
+	}
+	return org, nil
+}
+
+// stepStartStates disables the steps of switched-off sources, with a
+// reason; the runtime disables their dependents.
+func stepStartStates(cfg *Config) map[string]integration.StepStartState {
+	out := map[string]integration.StepStartState{}
+	for _, src := range Sources {
+		if cfg.SourceEnabled(src) {
+			continue
+		}
+		reason := fmt.Sprintf("source %q disabled by configuration (disableSources)", src)
+		if src == SourceDevices && !cfg.EnableDevices {
+			reason = `source "devices" is off by default (needs Okta Identity Engine); set enableDevices (OKTA_ENABLE_DEVICES=true) to collect devices`
+		}
+		for _, id := range sourceSteps[src] {
+			out[id] = integration.StepStartState{Disabled: true, Reason: reason}
+		}
+	}
+	return out
+}
+
+// orgInfo is what entity keys and web links derive from the org URL.
+type orgInfo struct {
+	// URL is "https://<host>/".
+	URL string
+	// AccountID is the URL without scheme: "<host>/".
+	AccountID string
+	// Name is the subdomain, e.g. "acme".
+	Name string
+	// Preview is true on oktapreview.com.
+	Preview bool
+	// AdminURL is the admin console origin, e.g. https://acme-admin.okta.com.
+	AdminURL string
+}
+
+// newOrgInfo derives orgInfo from a normalised org URL.
+func newOrgInfo(orgURL string) orgInfo {
+	accountID := strings.TrimPrefix(orgURL, "https://")
+	host := strings.TrimSuffix(accountID, "/")
+	name, _, _ := strings.Cut(host, ".")
+	return orgInfo{
+		URL:       orgURL,
+		AccountID: accountID,
+		Name:      name,
+		Preview:   strings.HasSuffix(strings.ToLower(host), ".oktapreview.com"),
+		AdminURL:  adminURL(orgURL),
+	}
+}
+
+// adminURL returns the admin console origin of an org URL: "-admin" is
+// inserted after the subdomain (https://acme.okta.com ->
+// https://acme-admin.okta.com), without a trailing slash.
+func adminURL(orgURL string) string {
+	s := strings.TrimSuffix(orgURL, "/")
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		rest, scheme = s, "https"
+	}
+	label, domain, found := strings.Cut(rest, ".")
+	if !found {
+		return scheme + "://" + rest
+	}
+	return scheme + "://" + label + "-admin." + domain
+}

@@ -1,0 +1,561 @@
+package okta
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+)
+
+// ---- account and services ----
+
+func accountEntity(org orgInfo) *graph.Entity {
+	display := org.Name
+	if org.Preview {
+		display += " (preview)"
+	}
+	e := &graph.Entity{
+		Key: "okta_account_" + org.AccountID, Type: typeAccount, Class: entAccount.Class, DisplayName: display,
+	}
+	e.Set("name", org.Name).Set("accountId", org.AccountID).Set("webLink", org.URL)
+	return e
+}
+
+func serviceEntity(org orgInfo, name string) *graph.Entity {
+	e := &graph.Entity{
+		Key: "okta:" + strings.ToLower(name) + ":" + org.Name, Type: typeService, Class: entService.Class,
+		DisplayName: "Okta " + name,
+	}
+	e.Set("name", name).Set("function", []string{name}).Set("category", []string{"security"}).
+		Set("controlDomain", "identity-access")
+	return e
+}
+
+// ---- users ----
+
+type oktaUser struct {
+	ID              string         `json:"id"`
+	Status          string         `json:"status"`
+	Created         *string        `json:"created"`
+	Activated       *string        `json:"activated"`
+	StatusChanged   *string        `json:"statusChanged"`
+	LastLogin       *string        `json:"lastLogin"`
+	LastUpdated     *string        `json:"lastUpdated"`
+	PasswordChanged *string        `json:"passwordChanged"`
+	Profile         map[string]any `json:"profile"`
+	Credentials     struct {
+		Emails []struct {
+			Value  string `json:"value"`
+			Status string `json:"status"`
+		} `json:"emails"`
+	} `json:"credentials"`
+}
+
+// flatValue returns v if it is a flat property value (a scalar, or an
+// array of scalars), and false for null and nested objects.
+func flatValue(v any) (any, bool) {
+	switch x := v.(type) {
+	case nil:
+		return nil, false
+	case string, bool, float64:
+		return x, true
+	case []any:
+		for _, el := range x {
+			switch el.(type) {
+			case string, bool, float64:
+			default:
+				return nil, false
+			}
+		}
+		return x, true
+	}
+	return nil, false
+}
+
+func profileString(p map[string]any, k string) string {
+	s, _ := p[k].(string)
+	return s
+}
+
+// userEntity converts a user. mfa is nil when the user's factors are not
+// known (source disabled, or the user vanished before they were read).
+func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
+	e := &graph.Entity{Key: u.ID, Type: typeUser, Class: entUser.Class, Properties: make(map[string]any, len(u.Profile)+24)}
+	for k, v := range u.Profile {
+		fv, ok := flatValue(v)
+		if !ok {
+			continue
+		}
+		name := camelCase(k)
+		if name == "" || name == "displayName" || strings.HasPrefix(name, "_") {
+			continue
+		}
+		e.Set(name, fv)
+	}
+	if len(u.Credentials.Emails) > 0 {
+		verified, unverified := []string{}, []string{}
+		for _, em := range u.Credentials.Emails {
+			if em.Status == "VERIFIED" {
+				verified = append(verified, em.Value)
+			} else {
+				unverified = append(unverified, em.Value)
+			}
+		}
+		e.Set("verifiedEmails", verified).Set("unverifiedEmails", unverified)
+	}
+	login := profileString(u.Profile, "login")
+	e.DisplayName = login
+	if e.DisplayName == "" {
+		e.DisplayName = u.ID
+	}
+	username, _, _ := strings.Cut(login, "@")
+	e.Set("id", u.ID).
+		Set("webLink", org.AdminURL+"/admin/user/profile/view/"+u.ID).
+		Set("name", strings.TrimSpace(profileString(u.Profile, "firstName")+" "+profileString(u.Profile, "lastName"))).
+		Set("username", username).
+		Set("status", strings.ToLower(u.Status)).
+		Set("active", u.Status == "ACTIVE")
+	if em, ok := u.Profile["email"].(string); ok {
+		e.Set("email", strings.ToLower(em))
+	} else {
+		e.Set("email", nil)
+	}
+	setTime(e, u.Created, "created", "createdOn")
+	setTime(e, u.Activated, "activated", "activatedOn")
+	setTime(e, u.StatusChanged, "statusChanged", "statusChangedOn")
+	setTime(e, u.LastLogin, "lastLogin", "lastLoginOn")
+	setTime(e, u.LastUpdated, "lastUpdated", "lastUpdatedOn")
+	setTime(e, u.PasswordChanged, "passwordChanged", "passwordChangedOn")
+	if s := profileString(u.Profile, "hireDate"); s != "" {
+		setTime(e, &s, "hiredOn")
+	}
+	if s := profileString(u.Profile, "terminationDate"); s != "" {
+		setTime(e, &s, "terminatedOn")
+	}
+	if cc := profileString(u.Profile, "countryCode"); cc != "" {
+		e.Set("countryCode", cc)
+	}
+	if mfa != nil {
+		e.Set("mfaEnabled", *mfa)
+	}
+	return e
+}
+
+// ---- factors ----
+
+type oktaFactor struct {
+	ID           string  `json:"id"`
+	FactorType   string  `json:"factorType"`
+	Provider     string  `json:"provider"`
+	VendorName   string  `json:"vendorName"`
+	Device       *string `json:"device"`
+	Status       string  `json:"status"`
+	Created      *string `json:"created"`
+	LastUpdated  *string `json:"lastUpdated"`
+	LastVerified *string `json:"lastVerified"`
+	Profile      struct {
+		AuthenticatorName *string `json:"authenticatorName"`
+		Platform          *string `json:"platform"`
+		DeviceType        *string `json:"deviceType"`
+		CredentialID      *string `json:"credentialId"`
+		Name              *string `json:"name"`
+	} `json:"profile"`
+}
+
+func factorEntity(f *oktaFactor, raw json.RawMessage) *graph.Entity {
+	name := f.Provider + " " + f.FactorType
+	e := &graph.Entity{Key: f.ID, Type: typeMFADevice, Class: entMFADevice.Class, DisplayName: name, RawData: rawData(raw)}
+	e.Set("name", name).Set("id", f.ID).Set("factorType", f.FactorType).Set("provider", f.Provider).
+		Set("status", strings.ToLower(f.Status)).Set("active", f.Status == "ACTIVE")
+	e.SetIfPresent("vendorName", f.VendorName)
+	e.SetIfPresent("device", f.Device)
+	setTime(e, f.Created, "created")
+	setTime(e, f.LastUpdated, "lastUpdated")
+	setTime(e, f.LastVerified, "lastVerifiedOn")
+	e.SetIfPresent("authenticatorName", f.Profile.AuthenticatorName)
+	e.SetIfPresent("platform", f.Profile.Platform)
+	e.SetIfPresent("deviceType", f.Profile.DeviceType)
+	e.SetIfPresent("credentialId", f.Profile.CredentialID)
+	e.SetIfPresent("profileName", f.Profile.Name)
+	return e
+}
+
+// ---- groups ----
+
+type oktaGroup struct {
+	ID                    string   `json:"id"`
+	Created               *string  `json:"created"`
+	LastUpdated           *string  `json:"lastUpdated"`
+	LastMembershipUpdated *string  `json:"lastMembershipUpdated"`
+	ObjectClass           []string `json:"objectClass"`
+	Type                  string   `json:"type"`
+	Profile               struct {
+		Name        string  `json:"name"`
+		Description *string `json:"description"`
+	} `json:"profile"`
+	Embedded *struct {
+		Stats *struct {
+			UsersCount        *int  `json:"usersCount"`
+			HasAdminPrivilege *bool `json:"hasAdminPrivilege"`
+		} `json:"stats"`
+	} `json:"_embedded"`
+}
+
+func groupType(t string) string {
+	if t == "APP_GROUP" {
+		return typeAppUserGroup
+	}
+	return typeUserGroup
+}
+
+func groupEntity(org orgInfo, g *oktaGroup, raw json.RawMessage) *graph.Entity {
+	name := g.Profile.Name
+	if name == "" {
+		name = g.ID
+	}
+	e := &graph.Entity{Key: g.ID, Type: groupType(g.Type), Class: entUserGroup.Class, DisplayName: name, RawData: rawData(raw)}
+	e.Set("id", g.ID).Set("name", name).Set("type", g.Type).
+		Set("webLink", org.AdminURL+"/admin/group/"+g.ID)
+	e.SetIfPresent("description", g.Profile.Description)
+	if g.ObjectClass != nil {
+		e.Set("objectClass", g.ObjectClass)
+	}
+	setTime(e, g.Created, "created", "createdOn")
+	setTime(e, g.LastUpdated, "lastUpdated", "lastUpdatedOn")
+	setTime(e, g.LastMembershipUpdated, "lastMembershipUpdated", "lastMembershipUpdatedOn")
+	return e
+}
+
+// ---- applications ----
+
+type oktaApp struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Label       string   `json:"label"`
+	Status      string   `json:"status"`
+	Created     *string  `json:"created"`
+	LastUpdated *string  `json:"lastUpdated"`
+	Features    []string `json:"features"`
+	SignOnMode  string   `json:"signOnMode"`
+	Settings    struct {
+		App map[string]any `json:"app"`
+	} `json:"settings"`
+	Links struct {
+		Logo     json.RawMessage `json:"logo"`
+		AppLinks json.RawMessage `json:"appLinks"`
+	} `json:"_links"`
+}
+
+type namedLink struct {
+	Name string `json:"name"`
+	Href string `json:"href"`
+}
+
+// links decodes a HAL link that may be one object or an array of them.
+func links(raw json.RawMessage) []namedLink {
+	if len(raw) == 0 {
+		return nil
+	}
+	var many []namedLink
+	if json.Unmarshal(raw, &many) == nil {
+		return many
+	}
+	var one namedLink
+	if json.Unmarshal(raw, &one) == nil {
+		return []namedLink{one}
+	}
+	return nil
+}
+
+func appEntity(org orgInfo, a *oktaApp, raw json.RawMessage) *graph.Entity {
+	display := a.Label
+	if display == "" {
+		display = a.Name
+	}
+	if display == "" {
+		display = a.ID
+	}
+	name := a.Name
+	if name == "" {
+		name = a.Label
+	}
+	short := appShortName(a.Name)
+	e := &graph.Entity{Key: a.ID, Type: typeApp, Class: entApp.Class, DisplayName: display, RawData: rawData(raw)}
+	e.Set("id", a.ID).Set("name", name).Set("shortName", short).Set("label", a.Label).
+		Set("status", strings.ToLower(a.Status)).Set("active", a.Status == "ACTIVE").
+		Set("signOnMode", a.SignOnMode).
+		Set("isSAMLApp", strings.HasPrefix(a.SignOnMode, "SAML")).
+		Set("appVendorName", vendorName(short)).
+		Set("appAccountType", accountType(short)).
+		Set("isMultiInstanceApp", isMultiInstanceApp(short)).
+		Set("webLink", org.AdminURL+"/admin/app/"+a.Name+"/instance/"+a.ID)
+	if a.Features != nil {
+		e.Set("features", a.Features)
+	}
+	setTime(e, a.Created, "created")
+	setTime(e, a.LastUpdated, "lastUpdated")
+	if l := links(a.Links.Logo); len(l) > 0 && l[0].Href != "" {
+		e.Set("imageUrl", l[0].Href)
+	}
+	if l := links(a.Links.AppLinks); len(l) > 0 {
+		login := l[0]
+		for _, x := range l {
+			if x.Name == "login" {
+				login = x
+				break
+			}
+		}
+		e.SetIfPresent("loginUrl", login.Href)
+	}
+	s := a.Settings.App
+	switch {
+	case s == nil:
+	case s["awsEnvironmentType"] == "aws.amazon":
+		arn, _ := s["identityProviderArn"].(string)
+		if id := awsAccountIDFromARN(arn); id != "" {
+			e.Set("awsAccountId", id).Set("appAccountId", id)
+		}
+		for from, to := range map[string]string{
+			"identityProviderArn": "awsIdentityProviderArn", "awsEnvironmentType": "awsEnvironmentType",
+			"groupFilter": "awsGroupFilter", "roleValuePattern": "awsRoleValuePattern",
+			"joinAllRoles": "awsJoinAllRoles", "sessionDuration": "awsSessionDuration",
+		} {
+			if v, ok := flatValue(s[from]); ok {
+				e.Set(to, v)
+			}
+		}
+	case nonEmptyString(s["githubOrg"]) != "":
+		e.Set("githubOrg", s["githubOrg"]).Set("appAccountId", s["githubOrg"])
+	case nonEmptyString(s["domain"]) != "":
+		e.Set("appDomain", s["domain"]).Set("appAccountId", s["domain"])
+	}
+	return e
+}
+
+func nonEmptyString(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// ---- roles ----
+
+type oktaRole struct {
+	ID             string  `json:"id"`
+	Label          string  `json:"label"`
+	Type           string  `json:"type"`
+	Status         string  `json:"status"`
+	Description    *string `json:"description"`
+	Created        *string `json:"created"`
+	LastUpdated    *string `json:"lastUpdated"`
+	AssignmentType string  `json:"assignmentType"`
+}
+
+func roleEntity(r *oktaRole, raw json.RawMessage) *graph.Entity {
+	e := &graph.Entity{Key: roleKey(r.Label), Type: typeRole, Class: entRole.Class, DisplayName: r.Label, RawData: rawData(raw)}
+	e.Set("id", r.ID).Set("name", r.Label).Set("roleType", r.Type).
+		Set("status", strings.ToLower(r.Status)).Set("active", r.Status == "ACTIVE").
+		Set("superAdmin", r.Type == "SUPER_ADMIN")
+	e.SetIfPresent("description", r.Description)
+	setTime(e, r.Created, "createdOn")
+	setTime(e, r.LastUpdated, "lastUpdatedOn")
+	return e
+}
+
+// ---- rules ----
+
+type oktaRule struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Type        string          `json:"type"`
+	Status      string          `json:"status"`
+	Created     *string         `json:"created"`
+	LastUpdated *string         `json:"lastUpdated"`
+	Conditions  json.RawMessage `json:"conditions"`
+	Actions     json.RawMessage `json:"actions"`
+}
+
+func (r *oktaRule) groupIDs() []string {
+	var a struct {
+		AssignUserToGroups struct {
+			GroupIDs []string `json:"groupIds"`
+		} `json:"assignUserToGroups"`
+	}
+	_ = json.Unmarshal(r.Actions, &a)
+	return a.AssignUserToGroups.GroupIDs
+}
+
+func ruleEntity(r *oktaRule, raw json.RawMessage) *graph.Entity {
+	name := r.Name
+	if name == "" {
+		name = r.ID
+	}
+	e := &graph.Entity{Key: r.ID, Type: typeRule, Class: entRule.Class, DisplayName: name, RawData: rawData(raw)}
+	e.Set("id", r.ID).Set("name", r.Name).Set("ruleType", r.Type).
+		Set("status", strings.ToLower(r.Status)).Set("active", r.Status == "ACTIVE")
+	setTime(e, r.Created, "created", "createdOn")
+	setTime(e, r.LastUpdated, "lastUpdated", "lastUpdatedOn")
+	if s := compactJSON(r.Conditions); s != "" {
+		e.Set("conditions", s)
+	}
+	if s := compactJSON(r.Actions); s != "" {
+		e.Set("actions", s)
+	}
+	return e
+}
+
+// ---- devices ----
+
+type oktaDevice struct {
+	ID                  string  `json:"id"`
+	Status              string  `json:"status"`
+	Created             *string `json:"created"`
+	LastUpdated         *string `json:"lastUpdated"`
+	ResourceType        *string `json:"resourceType"`
+	ResourceDisplayName struct {
+		Value string `json:"value"`
+	} `json:"resourceDisplayName"`
+	Profile struct {
+		DisplayName  string  `json:"displayName"`
+		Platform     *string `json:"platform"`
+		OSName       *string `json:"osName"`
+		Manufacturer *string `json:"manufacturer"`
+		Model        *string `json:"model"`
+		OSVersion    *string `json:"osVersion"`
+		SerialNumber *string `json:"serialNumber"`
+		Registered   *bool   `json:"registered"`
+	} `json:"profile"`
+	Embedded struct {
+		Users []struct {
+			User struct {
+				ID string `json:"id"`
+			} `json:"user"`
+		} `json:"users"`
+	} `json:"_embedded"`
+}
+
+func optString(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func deviceEntity(d *oktaDevice, raw json.RawMessage) *graph.Entity {
+	name := d.ResourceDisplayName.Value
+	if name == "" {
+		name = d.Profile.DisplayName
+	}
+	if name == "" {
+		name = d.ID
+	}
+	e := &graph.Entity{Key: d.ID, Type: typeDevice, Class: entDevice.Class, DisplayName: name, RawData: rawData(raw)}
+	e.Set("id", d.ID).Set("deviceId", d.ID).Set("name", name).Set("deviceStatus", d.Status).
+		Set("category", optString(d.ResourceType)).
+		Set("make", optString(d.Profile.Manufacturer)).
+		Set("model", optString(d.Profile.Model)).
+		Set("serial", optString(d.Profile.SerialNumber))
+	platform := d.Profile.OSName
+	if platform == nil {
+		platform = d.Profile.Platform
+	}
+	if platform != nil && *platform != "" {
+		e.Set("platform", strings.ToLower(*platform))
+	}
+	e.SetIfPresent("osVersion", d.Profile.OSVersion)
+	if d.Profile.Registered != nil {
+		e.Set("registered", *d.Profile.Registered)
+	}
+	setTime(e, d.Created, "createdOn")
+	setTime(e, d.LastUpdated, "updatedOn", "lastSeenOn")
+	return e
+}
+
+// ---- assignments ----
+
+// assignProfile is the profile of an app user or app group assignment.
+type assignProfile struct {
+	Email     string          `json:"email"`
+	Role      json.RawMessage `json:"role"`
+	SamlRoles json.RawMessage `json:"samlRoles"`
+}
+
+// roleProps returns the role and roles relationship properties: role as a
+// string (JSON when it is not one), roles as the JSON of samlRoles.
+func (p *assignProfile) roleProps() (role, roles any) {
+	if s := strings.TrimSpace(string(p.Role)); s != "" && s != "null" {
+		var str string
+		if json.Unmarshal(p.Role, &str) == nil {
+			role = str
+		} else {
+			role = compactJSON(p.Role)
+		}
+	}
+	if s := strings.TrimSpace(string(p.SamlRoles)); s != "" && s != "null" {
+		roles = compactJSON(p.SamlRoles)
+	}
+	return role, roles
+}
+
+// awsRoleValues returns samlRoles when present, else [role]; non-string
+// values are reported through bad.
+func (p *assignProfile) awsRoleValues(bad func(string)) []string {
+	if s := strings.TrimSpace(string(p.SamlRoles)); s != "" && s != "null" {
+		var vals []any
+		if err := json.Unmarshal(p.SamlRoles, &vals); err != nil {
+			bad(s)
+			return nil
+		}
+		var out []string
+		for _, v := range vals {
+			if str, ok := v.(string); ok {
+				out = append(out, str)
+			} else {
+				bad(fmt.Sprint(v))
+			}
+		}
+		return out
+	}
+	if s := strings.TrimSpace(string(p.Role)); s != "" && s != "null" {
+		var str string
+		if json.Unmarshal(p.Role, &str) == nil {
+			return []string{str}
+		}
+		bad(s)
+	}
+	return nil
+}
+
+// awsRoleRelationship builds the mapped relationship from an Okta
+// principal (user or group) to an AWS IAM role.
+func awsRoleRelationship(relType, principalKey, principalType, value, awsAccountID string) (*graph.Relationship, bool) {
+	r, ok := parseAWSRole(value, awsAccountID)
+	if !ok {
+		return nil, false
+	}
+	src := &graph.Entity{Key: principalKey, Type: principalType}
+	var target graph.MappedTarget
+	var key string
+	if r.ARN == "" {
+		key = principalKey + "|assigned|" + r.Account + "|" + r.Role
+		target = graph.MappedTarget{
+			Entity: map[string]any{
+				"_class": "AccessRole", "_type": typeAWSRole, "roleName": r.Role, "name": r.Role,
+				"displayName": r.Role, "tag.AccountName": r.Account,
+			},
+			FilterKeys:         [][]string{{"_type", "roleName", "tag.AccountName"}},
+			SkipTargetCreation: true,
+		}
+	} else {
+		key = principalKey + "|assigned|" + r.ARN
+		target = graph.MappedTarget{
+			Entity: map[string]any{
+				"_class": "AccessRole", "_type": typeAWSRole, "_key": r.ARN, "roleName": r.Role, "name": r.Role,
+				"displayName": r.Role,
+			},
+			FilterKeys:         [][]string{{"_type", "_key"}},
+			SkipTargetCreation: true,
+		}
+	}
+	return graph.Mapped(src, graph.ASSIGNED, graph.Reverse, target, graph.WithKey(key), graph.WithType(relType)), true
+}

@@ -1,0 +1,58 @@
+// Package okta is the Okta integration: it collects an Okta org into the
+// graph with the same _type, _class, _key and property names as
+// JupiterOne's graph-okta v3 (a drop-in replacement), on the public stepgraph
+// SDK only. The contract is docs/okta.md; the steps are:
+//
+//	fetch-account, fetch-users, fetch-groups, fetch-applications,
+//	fetch-mfa-devices, build-user-group-users-relationships,
+//	build-app-user-group-users-relationships, build-group-app-relationships,
+//	build-user-app-relationships, fetch-rules, fetch-roles,
+//	build-application-creation-relationship, fetch-devices.
+//
+// Use New (or NewCollector for HTTP statistics and the per-source probe)
+// and run the result with sdk/runtime or mount it with sdk/cli, as
+// cmd/okta does.
+//
+// # Design
+//
+// Requests: every step uses one shared httpclient.Client per (org, token,
+// share), built on first use and kept by the Collector, so all steps and
+// their goroutines share the pacing state of Okta's rate-limit buckets
+// (Family maps paths to them). Child requests (factors, group members, app
+// users and groups, roles) fan out on at most Options.FanOut goroutines;
+// the client's in-flight cap bounds the total. The request plan is minimal:
+// deprovisioned users are listed separately and never asked for factors;
+// groups are listed with expand=stats so empty groups are never paged and
+// only groups with admin privileges are asked for roles; the Everyone group
+// is built from the collected users; roles are asked only of the users
+// /api/v1/iam/assignees/users lists.
+//
+// mfaEnabled: fetch-users reads each page's factors before storing the
+// page's users, so the stored user carries mfaEnabled (graph-okta computed
+// it after storing and lost it). The factors are handed to
+// fetch-mfa-devices through a temporary JSON Lines file (its path passed
+// with SetData, the file removed after use), so neither step holds every
+// factor in memory and fetch-mfa-devices makes no request.
+//
+// Memory: list pages are streamed and decoded into json.RawMessage items;
+// the only per-object state kept across steps is compact (user id -> email
+// and the non-deprovisioned ids, group id/type/stats, app id/AWS account),
+// handed with SetData; no step calls FindEntity in a loop. Users keep no
+// _rawData (as in graph-okta); applications never keep `credentials`;
+// devices drop the embedded user objects from their _rawData.
+//
+// Degrading: a missing permission (oktaSupport, roles 403, System Log 403,
+// devices 401/403, group rules 400/403) is a warning and the step's types
+// are marked partial; the step succeeds. A 404 on a child call (an object
+// deleted since it was listed) skips that object and is counted in one
+// warning per reason. Relationships whose other end was not collected are
+// skipped (checked with HasKey) and counted, never emitted dangling.
+// Objects already collected (a user listed by both user listings, a mapped
+// AWS role reached through two apps) are dropped by an emitter that checks
+// and adds under one lock.
+//
+// Options.BaseURL sends requests to another base URL than the configured
+// orgUrl (keys and web links still come from orgUrl). It exists for tests
+// and for the bundled fake (package oktafake), and is never read from
+// flags or the environment.
+package okta

@@ -1,0 +1,483 @@
+package okta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// Name is the integration's name: it prefixes types and names the
+// recordings folder.
+const Name = "okta"
+
+// Step IDs.
+const (
+	StepAccount             = "fetch-account"
+	StepUsers               = "fetch-users"
+	StepGroups              = "fetch-groups"
+	StepApplications        = "fetch-applications"
+	StepMFADevices          = "fetch-mfa-devices"
+	StepUserGroupUsers      = "build-user-group-users-relationships"
+	StepAppUserGroupUsers   = "build-app-user-group-users-relationships"
+	StepGroupApps           = "build-group-app-relationships"
+	StepUserApps            = "build-user-app-relationships"
+	StepRules               = "fetch-rules"
+	StepRoles               = "fetch-roles"
+	StepApplicationCreation = "build-application-creation-relationship"
+	StepDevices             = "fetch-devices"
+)
+
+// Tuning defaults.
+const (
+	defaultFanOut      = 16
+	defaultMaxInFlight = 32
+	// systemLogWindow is how far back app creations are read (Okta keeps
+	// 90 days of System Log).
+	systemLogWindow = 90 * 24 * time.Hour
+)
+
+// Keys of values handed between steps with SetData.
+const (
+	dataAccount     = "okta.account"
+	dataUsers       = "okta.users"
+	dataGroups      = "okta.groups"
+	dataApps        = "okta.apps"
+	dataFactorSpill = "okta.factorSpill"
+)
+
+// Entity types.
+const (
+	typeAccount      = "okta_account"
+	typeService      = "okta_service"
+	typeUser         = "okta_user"
+	typeUserGroup    = "okta_user_group"
+	typeAppUserGroup = "okta_app_user_group"
+	typeApp          = "okta_application"
+	typeMFADevice    = "mfa_device"
+	typeRole         = "okta_role"
+	typeRule         = "okta_rule"
+	typeDevice       = "okta_device"
+	typeAWSRole      = "aws_iam_role"
+)
+
+// Relationship types.
+const (
+	relAccountHasService        = "okta_account_has_service"
+	relAccountHasUser           = "okta_account_has_user"
+	relAccountHasGroup          = "okta_account_has_group"
+	relAccountHasApp            = "okta_account_has_application"
+	relAccountHasRule           = "okta_account_has_rule"
+	relAccountHasDevice         = "okta_account_has_device"
+	relGroupHasUser             = "okta_group_has_user"
+	relGroupAssignedApp         = "okta_group_assigned_application"
+	relUserAssignedApp          = "okta_user_assigned_application"
+	relUserAssignedFactor       = "okta_user_assigned_factor"
+	relUserAssignedAWSRole      = "okta_user_assigned_aws_iam_role"
+	relUserGroupAssignedAWSRole = "okta_user_group_assigned_aws_iam_role"
+	relRuleManagesGroup         = "okta_rule_manages_user_group"
+	relUserAssignedRole         = "okta_user_assigned_role"
+	relUserGroupAssignedRole    = "okta_user_group_assigned_role"
+	relUserCreatedApp           = "okta_user_created_application"
+	relUserHasDevice            = "okta_user_has_device"
+)
+
+// Okta API paths and queries.
+const (
+	pathUsers           = "/api/v1/users"
+	pathGroups          = "/api/v1/groups"
+	pathRules           = "/api/v1/groups/rules"
+	pathApps            = "/api/v1/apps"
+	pathLogs            = "/api/v1/logs"
+	pathDevices         = "/api/v1/devices"
+	pathAssignees       = "/api/v1/iam/assignees/users"
+	pathOktaSupport     = "/api/v1/org/privacy/oktaSupport"
+	appCreationFilter   = `eventType eq "application.lifecycle.update" and debugContext.debugData.requestUri ew "_new_"`
+	deprovisionedSearch = `status eq "DEPROVISIONED"`
+)
+
+// Options configure the integration beyond its Config. The zero value
+// collects from the configured org over the network.
+type Options struct {
+	// BaseURL, when set, sends every request there instead of to the
+	// configured orgUrl, while entity keys and web links still derive from
+	// orgUrl. It exists for tests and for the bundled fake (oktafake); it is
+	// never read from flags or the environment. It must be an absolute
+	// http(s) URL.
+	BaseURL string
+	// Transport replaces the HTTP transport (e.g. a go-vcr recorder).
+	Transport http.RoundTripper
+	// Logger receives the HTTP client's debug records (retries, waits).
+	Logger *slog.Logger
+	// Now is the clock of the System Log window (default time.Now).
+	Now func() time.Time
+	// FanOut bounds concurrent child requests per step (factors, members,
+	// app users/groups, roles); default 16. The shared client's in-flight
+	// cap bounds the total across steps.
+	FanOut int
+	// MaxInFlight caps concurrent requests of the shared client (default 32,
+	// below Okta's usual org-wide concurrency limit of 75).
+	MaxInFlight int
+	// TempDir holds the short-lived factor spill file (default os.TempDir()).
+	TempDir string
+	// HTTP, when set, may adjust the HTTP client configuration before the
+	// client is built (e.g. shorter backoffs in tests).
+	HTTP func(*httpclient.Config)
+}
+
+// Collector is the Okta integration with its shared HTTP clients. Use New
+// for the integration alone.
+type Collector struct {
+	opts  Options
+	integ *integration.Integration[Config]
+
+	mu      sync.Mutex
+	clients map[clientKey]*httpclient.Client
+}
+
+type clientKey struct {
+	base, key string
+	share     float64
+}
+
+// New returns the Okta integration declaration. Runs of the returned
+// integration with the same org, token and share share one HTTP client (and
+// its rate-limit pacing).
+func New(opts Options) *integration.Integration[Config] {
+	return NewCollector(opts).Integration()
+}
+
+// NewCollector returns a Collector for opts.
+func NewCollector(opts Options) *Collector {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.FanOut <= 0 {
+		opts.FanOut = defaultFanOut
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = defaultMaxInFlight
+	}
+	x := &Collector{opts: opts, clients: map[clientKey]*httpclient.Client{}}
+	x.integ = &integration.Integration[Config]{
+		Name:            Name,
+		Validate:        x.validate,
+		StepStartStates: stepStartStates,
+		Steps:           x.steps(),
+	}
+	return x
+}
+
+// Integration returns the integration declaration.
+func (x *Collector) Integration() *integration.Integration[Config] { return x.integ }
+
+// HTTPStats returns the per-family counters of every client the collector
+// built (normally one).
+func (x *Collector) HTTPStats() map[string]httpclient.FamilyStats {
+	x.mu.Lock()
+	clients := make([]*httpclient.Client, 0, len(x.clients))
+	for _, c := range x.clients {
+		clients = append(clients, c)
+	}
+	x.mu.Unlock()
+	out := map[string]httpclient.FamilyStats{}
+	for _, c := range clients {
+		for name, s := range c.Stats().Families {
+			t := out[name]
+			t.Requests += s.Requests
+			t.Retries += s.Retries
+			t.RateLimited += s.RateLimited
+			t.ConcurrencyLimited += s.ConcurrencyLimited
+			t.ServerErrors += s.ServerErrors
+			t.TransportErrors += s.TransportErrors
+			t.PacingWait += s.PacingWait
+			t.BackoffWait += s.BackoffWait
+			out[name] = t
+		}
+	}
+	return out
+}
+
+// Family maps a request path to its Okta rate-limit bucket: users (and
+// every /api/v1/users/* sub-resource), groups, apps, logs, devices, or
+// other.
+func Family(_, path string) string {
+	under := func(p string) bool { return path == p || strings.HasPrefix(path, p+"/") }
+	switch {
+	case under(pathUsers):
+		return "users"
+	case under(pathGroups):
+		return "groups"
+	case under(pathApps):
+		return "apps"
+	case under(pathLogs):
+		return "logs"
+	case under(pathDevices):
+		return "devices"
+	}
+	return "other"
+}
+
+// client returns the shared client for cfg, building it on first use.
+func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
+	org, err := validateFields(cfg)
+	if err != nil {
+		return nil, orgInfo{}, err
+	}
+	base := strings.TrimSuffix(org, "/")
+	if x.opts.BaseURL != "" {
+		base = strings.TrimSuffix(x.opts.BaseURL, "/")
+	}
+	key := strings.TrimSpace(cfg.APIKey)
+	k := clientKey{base: base, key: key, share: cfg.RateLimitShare}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if c, ok := x.clients[k]; ok {
+		return c, newOrgInfo(org), nil
+	}
+	hc := httpclient.Config{
+		BaseURL:     base,
+		AuthHeader:  "Authorization",
+		AuthValue:   "SSWS " + key,
+		Secrets:     []string{key},
+		Transport:   x.opts.Transport,
+		Family:      Family,
+		Share:       cfg.RateLimitShare,
+		MaxInFlight: x.opts.MaxInFlight,
+		UserAgent:   "stepgraph-okta",
+		Logger:      x.opts.Logger,
+	}
+	if x.opts.HTTP != nil {
+		x.opts.HTTP(&hc)
+	}
+	c, err := httpclient.New(hc)
+	if err != nil {
+		return nil, orgInfo{}, fmt.Errorf("okta: building the HTTP client: %w", err)
+	}
+	x.clients[k] = c
+	return c, newOrgInfo(org), nil
+}
+
+// validate checks every field (no request), normalises orgUrl, then makes
+// one cheap authenticated call.
+func (x *Collector) validate(ctx context.Context, cfg *Config) error {
+	org, err := validateFields(cfg)
+	if err != nil {
+		return err
+	}
+	cfg.OrgURL = org
+	cfg.APIKey = strings.TrimSpace(cfg.APIKey)
+	c, _, err := x.client(cfg)
+	if err != nil {
+		return err
+	}
+	return checkToken(ctx, c)
+}
+
+// checkToken sends GET /api/v1/users?limit=1 and reports a rejected token
+// as an *integration.AuthenticationError that says so.
+func checkToken(ctx context.Context, c *httpclient.Client) error {
+	_, err := c.Do(ctx, http.MethodGet, pathUsers+"?limit=1", nil)
+	if err == nil {
+		return nil
+	}
+	var auth *integration.AuthenticationError
+	if errors.As(err, &auth) {
+		e := *auth
+		e.Summary = "invalid or expired Okta API token (" + strings.TrimSpace(e.ProviderCode+" "+e.Summary) +
+			"); create a new token in the Okta admin console under Security > API > Tokens"
+		return &e
+	}
+	return fmt.Errorf("okta: checking the API token with GET %s?limit=1: %w", pathUsers, err)
+}
+
+// Probe checks, per ingestion source, whether the token can read it, with
+// one small request each. It returns an *integration.AuthenticationError
+// when the token is rejected.
+func (x *Collector) Probe(ctx context.Context, cfg *Config) ([]ProbeResult, error) {
+	c, _, err := x.client(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkToken(ctx, c); err != nil {
+		return nil, err
+	}
+	probes := []struct{ source, path string }{
+		{"users", pathUsers + "?limit=1"},
+		{SourceGroups, pathGroups + "?limit=1"},
+		{SourceApplications, pathApps + "?limit=1"},
+		{SourceRoles, pathAssignees + "?limit=1"},
+		{SourceRules, pathRules + "?limit=1"},
+		{SourceDevices, pathDevices + "?limit=1"},
+		{"system-log", pathLogs + "?limit=1&since=" + x.opts.Now().Add(-time.Hour).UTC().Format(time.RFC3339) +
+			"&until=" + x.opts.Now().UTC().Format(time.RFC3339)},
+	}
+	var out []ProbeResult
+	for _, p := range probes {
+		if slices.Contains(Sources, p.source) && !cfg.SourceEnabled(p.source) {
+			continue
+		}
+		_, err := c.Do(ctx, http.MethodGet, p.path, nil)
+		if err != nil && integration.IsFatal(err) {
+			return out, err
+		}
+		out = append(out, ProbeResult{Source: p.source, Endpoint: "GET " + strings.SplitN(p.path, "?", 2)[0], Err: err})
+	}
+	return out, nil
+}
+
+// ProbeResult is the outcome of one Probe request.
+type ProbeResult struct {
+	// Source is the ingestion source probed ("users", "groups", ...).
+	Source string
+	// Endpoint is the request made.
+	Endpoint string
+	// Err is nil when the source is readable.
+	Err error
+}
+
+// Entity and relationship declarations.
+var (
+	entAccount      = integration.EntityType{Resource: "Okta Account", Type: typeAccount, Class: []string{"Account"}}
+	entService      = integration.EntityType{Resource: "Okta Service", Type: typeService, Class: []string{"Service", "Control"}}
+	entUser         = integration.EntityType{Resource: "Okta User", Type: typeUser, Class: []string{"User"}}
+	entUserGroup    = integration.EntityType{Resource: "Okta UserGroup", Type: typeUserGroup, Class: []string{"UserGroup"}}
+	entAppUserGroup = integration.EntityType{Resource: "Okta App UserGroup", Type: typeAppUserGroup, Class: []string{"UserGroup"}}
+	entApp          = integration.EntityType{Resource: "Okta Application", Type: typeApp, Class: []string{"Application"}}
+	entMFADevice    = integration.EntityType{Resource: "Okta Factor Device", Type: typeMFADevice, Class: []string{"Key", "AccessKey"}}
+	entRole         = integration.EntityType{Resource: "Okta Role", Type: typeRole, Class: []string{"AccessRole"}}
+	entRule         = integration.EntityType{Resource: "Okta Rule", Type: typeRule, Class: []string{"Configuration"}}
+	entDevice       = integration.EntityType{Resource: "Okta Device", Type: typeDevice, Class: []string{"Device"}}
+)
+
+func rel(typ, class, from, to string) integration.RelationshipType {
+	return integration.RelationshipType{Type: typ, Class: class, Source: from, Target: to}
+}
+
+func mapped(typ, from string) integration.MappedRelationshipType {
+	return integration.MappedRelationshipType{Type: typ, Class: graph.ASSIGNED, Source: from, Target: typeAWSRole, Direction: graph.Reverse}
+}
+
+// steps declares the 13 steps.
+func (x *Collector) steps() []integration.Step[Config] {
+	return []integration.Step[Config]{
+		{
+			ID: StepAccount, Name: "Fetch Account",
+			Entities:      []integration.EntityType{entAccount, entService},
+			Relationships: []integration.RelationshipType{rel(relAccountHasService, graph.HAS, typeAccount, typeService)},
+			Run:           x.fetchAccount,
+		},
+		{
+			ID: StepUsers, Name: "Fetch Users", DependsOn: []string{StepAccount},
+			Entities:      []integration.EntityType{entUser},
+			Relationships: []integration.RelationshipType{rel(relAccountHasUser, graph.HAS, typeAccount, typeUser)},
+			Run:           x.fetchUsers,
+		},
+		{
+			ID: StepGroups, Name: "Fetch Groups", DependsOn: []string{StepAccount},
+			Entities: []integration.EntityType{entUserGroup, entAppUserGroup},
+			Relationships: []integration.RelationshipType{
+				rel(relAccountHasGroup, graph.HAS, typeAccount, typeUserGroup),
+				rel(relAccountHasGroup, graph.HAS, typeAccount, typeAppUserGroup),
+			},
+			Run: x.fetchGroups,
+		},
+		{
+			ID: StepApplications, Name: "Fetch Applications", DependsOn: []string{StepAccount},
+			Entities:      []integration.EntityType{entApp},
+			Relationships: []integration.RelationshipType{rel(relAccountHasApp, graph.HAS, typeAccount, typeApp)},
+			Run:           x.fetchApplications,
+		},
+		{
+			ID: StepMFADevices, Name: "Fetch MFA Devices", DependsOn: []string{StepUsers},
+			Entities:      []integration.EntityType{entMFADevice},
+			Relationships: []integration.RelationshipType{rel(relUserAssignedFactor, graph.ASSIGNED, typeUser, typeMFADevice)},
+			Run:           x.fetchMFADevices,
+		},
+		{
+			ID: StepUserGroupUsers, Name: "Build User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups},
+			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeUserGroup, typeUser)},
+			Run:           x.buildUserGroupUsers,
+		},
+		{
+			ID: StepAppUserGroupUsers, Name: "Build App User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups},
+			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeAppUserGroup, typeUser)},
+			Run:           x.buildAppUserGroupUsers,
+		},
+		{
+			ID: StepGroupApps, Name: "Build Group Application Relationships", DependsOn: []string{StepGroups, StepApplications},
+			Relationships: []integration.RelationshipType{
+				rel(relGroupAssignedApp, graph.ASSIGNED, typeUserGroup, typeApp),
+				rel(relGroupAssignedApp, graph.ASSIGNED, typeAppUserGroup, typeApp),
+			},
+			MappedRelationships: []integration.MappedRelationshipType{mapped(relUserGroupAssignedAWSRole, typeUserGroup)},
+			Run:                 x.buildGroupApps,
+		},
+		{
+			ID: StepUserApps, Name: "Build User Application Relationships", DependsOn: []string{StepUsers, StepApplications},
+			Relationships:       []integration.RelationshipType{rel(relUserAssignedApp, graph.ASSIGNED, typeUser, typeApp)},
+			MappedRelationships: []integration.MappedRelationshipType{mapped(relUserAssignedAWSRole, typeUser)},
+			Run:                 x.buildUserApps,
+		},
+		{
+			ID: StepRules, Name: "Fetch Rules", DependsOn: []string{StepUsers, StepGroups},
+			Entities: []integration.EntityType{entRule},
+			Relationships: []integration.RelationshipType{
+				rel(relAccountHasRule, graph.HAS, typeAccount, typeRule),
+				rel(relRuleManagesGroup, graph.MANAGES, typeRule, typeUserGroup),
+			},
+			Run: x.fetchRules,
+		},
+		{
+			ID: StepRoles, Name: "Fetch Roles", DependsOn: []string{StepUsers, StepGroups},
+			Entities: []integration.EntityType{entRole},
+			Relationships: []integration.RelationshipType{
+				rel(relUserAssignedRole, graph.ASSIGNED, typeUser, typeRole),
+				rel(relUserGroupAssignedRole, graph.ASSIGNED, typeUserGroup, typeRole),
+			},
+			Run: x.fetchRoles,
+		},
+		{
+			ID: StepApplicationCreation, Name: "Build User Created Application Relationship", DependsOn: []string{StepUsers, StepApplications},
+			Relationships: []integration.RelationshipType{{
+				Type: relUserCreatedApp, Class: graph.CREATED, Source: typeUser, Target: typeApp, Partial: true,
+			}},
+			Run: x.buildApplicationCreation,
+		},
+		{
+			ID: StepDevices, Name: "Fetch Devices", DependsOn: []string{StepUsers},
+			Entities: []integration.EntityType{entDevice},
+			Relationships: []integration.RelationshipType{
+				rel(relAccountHasDevice, graph.HAS, typeAccount, typeDevice),
+				rel(relUserHasDevice, graph.HAS, typeUser, typeDevice),
+			},
+			Run: x.fetchDevices,
+		},
+	}
+}
+
+// StepIDs returns the step ids in declaration order.
+func StepIDs() []string {
+	return []string{StepAccount, StepUsers, StepGroups, StepApplications, StepMFADevices, StepUserGroupUsers,
+		StepAppUserGroupUsers, StepGroupApps, StepUserApps, StepRules, StepRoles, StepApplicationCreation, StepDevices}
+}
+
+// SourceSteps returns the steps an ingestion source owns directly.
+func SourceSteps(source string) []string { return slices.Clone(sourceSteps[source]) }
+
+func tempDir(o Options) string {
+	if o.TempDir != "" {
+		return o.TempDir
+	}
+	return os.TempDir()
+}

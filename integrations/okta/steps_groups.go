@@ -1,0 +1,221 @@
+package okta
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// groupInfo is the compact per-group state handed to later steps.
+type groupInfo struct {
+	ID   string
+	Type string // OKTA_GROUP, APP_GROUP, BUILT_IN
+	// Members is usersCount from expand=stats, -1 when unknown.
+	Members int
+	// Admin is hasAdminPrivilege from expand=stats: 1 yes, 0 no, -1 unknown.
+	Admin int8
+}
+
+func (r *run) groups() []groupInfo {
+	if v, ok := r.sc.GetData(dataGroups); ok {
+		return v.([]groupInfo)
+	}
+	return nil
+}
+
+// groupPageSizes are the limits tried with expand=stats; a 500 on a page
+// (Okta's timeout computing stats) moves to the next, and after the last
+// the listing continues without expand.
+var groupPageSizes = []int{10000, 1000, 200}
+
+func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext[Config]) error {
+	r, err := x.begin(sc)
+	if err != nil {
+		return err
+	}
+	acct, err := r.account()
+	if err != nil {
+		return err
+	}
+	var infos []groupInfo
+	page := func(items []json.RawMessage) error {
+		es := make([]*graph.Entity, 0, len(items))
+		rs := make([]*graph.Relationship, 0, len(items))
+		for _, raw := range items {
+			var g oktaGroup
+			if err := json.Unmarshal(raw, &g); err != nil {
+				return fmt.Errorf("okta: decoding a group: %w", err)
+			}
+			if g.ID == "" || sc.HasKey(g.ID) {
+				continue
+			}
+			e := groupEntity(r.org, &g, raw)
+			es = append(es, e)
+			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, g.ID, e.Type,
+				graph.WithType(relAccountHasGroup),
+				graph.WithProperties(map[string]any{"accountUrl": acct.URL, "groupId": g.ID})))
+			gi := groupInfo{ID: g.ID, Type: g.Type, Members: -1, Admin: -1}
+			if g.Embedded != nil && g.Embedded.Stats != nil {
+				if n := g.Embedded.Stats.UsersCount; n != nil {
+					gi.Members = *n
+				}
+				if a := g.Embedded.Stats.HasAdminPrivilege; a != nil {
+					gi.Admin = 0
+					if *a {
+						gi.Admin = 1
+					}
+				}
+			}
+			infos = append(infos, gi)
+		}
+		if _, err := r.em.entities(ctx, es); err != nil {
+			return err
+		}
+		_, err := r.em.relationships(ctx, rs)
+		sc.Progress("groups", int64(len(es)))
+		return err
+	}
+	if err := r.listGroups(ctx, page); err != nil {
+		return fmt.Errorf("okta: listing groups: %w", err)
+	}
+	sc.SetData(dataGroups, infos)
+	return nil
+}
+
+// listGroups pages /api/v1/groups with expand=stats, shrinking the page
+// size on 500s and finally dropping expand, resuming from the same cursor.
+func (r *run) listGroups(ctx context.Context, fn func([]json.RawMessage) error) error {
+	size, expand := 0, true
+	after := ""
+	for {
+		q := url.Values{}
+		if expand {
+			q.Set("limit", strconv.Itoa(groupPageSizes[size]))
+			q.Set("expand", "stats")
+		} else {
+			q.Set("limit", strconv.Itoa(groupPageSizes[0]))
+		}
+		if after != "" {
+			q.Set("after", after)
+		}
+		var last string
+		err := listPages(ctx, r.c, pathGroups+"?"+q.Encode(), func(items []json.RawMessage) error {
+			if err := fn(items); err != nil {
+				return err
+			}
+			var g struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(items[len(items)-1], &g) == nil && g.ID != "" {
+				last = g.ID
+			}
+			return nil
+		})
+		if last != "" {
+			after = last
+		}
+		if err == nil {
+			return nil
+		}
+		if !expand || statusOf(err) < 500 || ctx.Err() != nil {
+			return err
+		}
+		if size+1 < len(groupPageSizes) {
+			size++
+			r.sc.Warn(ctx, "listing groups with stats timed out; retrying with a smaller page", "limit", groupPageSizes[size])
+		} else {
+			expand = false
+			r.sc.Warn(ctx, "listing groups with stats keeps timing out; continuing without stats (every group's members will be listed)")
+		}
+	}
+}
+
+func (x *Collector) buildUserGroupUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
+	return x.buildGroupUsers(ctx, sc, false)
+}
+
+func (x *Collector) buildAppUserGroupUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
+	return x.buildGroupUsers(ctx, sc, true)
+}
+
+// buildGroupUsers emits group HAS user for the groups of one entity type:
+// the Everyone group from the collected users, groups known empty are
+// skipped, the others are paged concurrently.
+func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepContext[Config], appGroups bool) error {
+	r, err := x.begin(sc)
+	if err != nil {
+		return err
+	}
+	users := r.users()
+	var todo []groupInfo
+	for _, g := range r.groups() {
+		if (g.Type == "APP_GROUP") != appGroups {
+			continue
+		}
+		if g.Type == "BUILT_IN" {
+			if err := r.emitMembers(ctx, g, users.live); err != nil {
+				return err
+			}
+			continue
+		}
+		if g.Members == 0 {
+			continue
+		}
+		todo = append(todo, g)
+	}
+	err = fanOut(ctx, len(todo), x.opts.FanOut, func(ctx context.Context, i int) error {
+		g := todo[i]
+		err := listPages(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []json.RawMessage) error {
+			ids := make([]string, 0, len(items))
+			for _, raw := range items {
+				var u struct {
+					ID string `json:"id"`
+				}
+				if json.Unmarshal(raw, &u) == nil && u.ID != "" {
+					ids = append(ids, u.ID)
+				}
+			}
+			return r.emitMembers(ctx, g, ids)
+		})
+		if err != nil && isNotFound(err) {
+			r.sk.add("groups deleted since they were listed", 1)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("okta: listing members of group %s: %w", g.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.sk.warn(ctx, sc)
+	return nil
+}
+
+func (r *run) emitMembers(ctx context.Context, g groupInfo, userIDs []string) error {
+	from := groupType(g.Type)
+	rs := make([]*graph.Relationship, 0, min(len(userIDs), 1000))
+	for _, uid := range userIDs {
+		if !r.sc.HasKey(uid) {
+			r.sk.add("group members whose user was not collected", 1)
+			continue
+		}
+		rs = append(rs, graph.DirectByKey(g.ID, from, graph.HAS, uid, typeUser,
+			graph.WithKey(g.ID+"|has_user|"+uid), graph.WithType(relGroupHasUser),
+			graph.WithProperties(map[string]any{"groupId": g.ID, "userId": uid})))
+		if len(rs) == 1000 {
+			if _, err := r.em.relationships(ctx, rs); err != nil {
+				return err
+			}
+			rs = rs[:0]
+		}
+	}
+	_, err := r.em.relationships(ctx, rs)
+	return err
+}

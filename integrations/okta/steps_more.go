@@ -1,0 +1,310 @@
+package okta
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// degrade records a missing permission: a warning, the step's types marked
+// partial, and the step still succeeds.
+func (r *run) degrade(ctx context.Context, what string, err error, types ...string) {
+	r.sc.Warn(ctx, "the API token cannot read "+what+"; continuing without it", "error", err.Error())
+	r.sc.MarkPartial(what+" not readable by the API token", types...)
+}
+
+func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[Config]) error {
+	r, err := x.begin(sc)
+	if err != nil {
+		return err
+	}
+	acct, err := r.account()
+	if err != nil {
+		return err
+	}
+	err = listPages(ctx, r.c, pathRules+"?limit=200", func(items []json.RawMessage) error {
+		var es []*graph.Entity
+		var rs []*graph.Relationship
+		for _, raw := range items {
+			var ru oktaRule
+			if err := json.Unmarshal(raw, &ru); err != nil {
+				return fmt.Errorf("okta: decoding a group rule: %w", err)
+			}
+			if ru.ID == "" {
+				continue
+			}
+			es = append(es, ruleEntity(&ru, raw))
+			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, ru.ID, typeRule))
+			for _, gid := range ru.groupIDs() {
+				if !sc.HasKey(gid) {
+					r.sk.add("rule targets whose group was not collected", 1)
+					continue
+				}
+				rs = append(rs, graph.DirectByKey(ru.ID, typeRule, graph.MANAGES, gid, typeUserGroup))
+			}
+		}
+		if _, err := r.em.entities(ctx, es); err != nil {
+			return err
+		}
+		_, err := r.em.relationships(ctx, rs)
+		return err
+	})
+	switch {
+	case err == nil:
+	case statusOf(err) == http.StatusBadRequest:
+		sc.Warn(ctx, "group rules are not enabled for this org (400); continuing without rules", "error", err.Error())
+		sc.MarkPartial("group rules not enabled", typeRule, relAccountHasRule, relRuleManagesGroup)
+	case degradable(err, false):
+		r.degrade(ctx, "group rules", err, typeRule, relAccountHasRule, relRuleManagesGroup)
+	default:
+		return fmt.Errorf("okta: listing group rules: %w", err)
+	}
+	r.sk.warn(ctx, sc)
+	return nil
+}
+
+// roleResult holds one principal's roles, fetched concurrently and emitted
+// in a fixed order so the first label seen (which names the role entity's
+// id) does not depend on timing.
+type roleResult struct {
+	principal string
+	group     bool
+	roles     []json.RawMessage
+	err       error
+}
+
+func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[Config]) error {
+	r, err := x.begin(sc)
+	if err != nil {
+		return err
+	}
+	roleTypes := []string{typeRole, relUserAssignedRole, relUserGroupAssignedRole}
+	assignees, err := r.roleAssignees(ctx)
+	if err != nil {
+		if !degradable(err, false) {
+			return fmt.Errorf("okta: listing role assignees: %w", err)
+		}
+		sc.Warn(ctx, "the API token cannot list role assignees; asking every user for roles", "error", err.Error())
+		assignees = r.users().live
+	}
+	var todo []roleResult
+	for _, id := range assignees {
+		if !sc.HasKey(id) {
+			r.sk.add("role assignees whose user was not collected", 1)
+			continue
+		}
+		todo = append(todo, roleResult{principal: id})
+	}
+	for _, g := range r.groups() {
+		if g.Type == "APP_GROUP" || g.Admin == 0 {
+			continue // no admin roles (stats), or not an okta_user_group
+		}
+		todo = append(todo, roleResult{principal: g.ID, group: true})
+	}
+	var forbidden error
+	err = fanOut(ctx, len(todo), x.opts.FanOut, func(ctx context.Context, i int) error {
+		t := &todo[i]
+		path := pathUsers + "/" + seg(t.principal) + "/roles"
+		if t.group {
+			path = pathGroups + "/" + seg(t.principal) + "/roles"
+		}
+		t.roles, t.err = getList(ctx, r.c, path)
+		switch {
+		case t.err == nil, isNotFound(t.err):
+		case degradable(t.err, false):
+			return t.err // stop asking: the token cannot read roles
+		default:
+			return fmt.Errorf("okta: listing roles of %s: %w", t.principal, t.err)
+		}
+		return nil
+	})
+	if err != nil {
+		if !degradable(err, false) || ctx.Err() != nil {
+			return err
+		}
+		forbidden = err
+	}
+	for _, t := range todo {
+		if t.err != nil {
+			if isNotFound(t.err) {
+				r.sk.add("role holders deleted since they were listed", 1)
+			}
+			continue
+		}
+		var es []*graph.Entity
+		var rs []*graph.Relationship
+		for _, raw := range t.roles {
+			var ro oktaRole
+			if err := json.Unmarshal(raw, &ro); err != nil {
+				return fmt.Errorf("okta: decoding a role of %s: %w", t.principal, err)
+			}
+			if ro.Label == "" {
+				continue
+			}
+			re := roleEntity(&ro, raw)
+			es = append(es, re)
+			switch {
+			case t.group:
+				rs = append(rs, graph.DirectByKey(t.principal, typeUserGroup, graph.ASSIGNED, re.Key, typeRole))
+			case ro.AssignmentType == "USER":
+				rs = append(rs, graph.DirectByKey(t.principal, typeUser, graph.ASSIGNED, re.Key, typeRole))
+			}
+		}
+		if _, err := r.em.entities(ctx, es); err != nil {
+			return err
+		}
+		if _, err := r.em.relationships(ctx, rs); err != nil {
+			return err
+		}
+	}
+	if forbidden != nil {
+		r.degrade(ctx, "admin roles", forbidden, roleTypes...)
+	}
+	r.sk.warn(ctx, sc)
+	return nil
+}
+
+// roleAssignees lists /api/v1/iam/assignees/users: the users holding admin
+// roles. Its next page is in the body's _links.next.href.
+func (r *run) roleAssignees(ctx context.Context) ([]string, error) {
+	var ids []string
+	for resp, err := range r.c.Pages(ctx, pathAssignees+"?limit=100", httpclient.WithNextFunc(httpclient.NextFromBodyLinks)) {
+		if err != nil {
+			return nil, err
+		}
+		var body struct {
+			Value []struct {
+				ID string `json:"id"`
+			} `json:"value"`
+		}
+		if err := json.Unmarshal(resp.Body, &body); err != nil {
+			return nil, fmt.Errorf("okta: decoding role assignees: %w", err)
+		}
+		for _, v := range body.Value {
+			if v.ID != "" {
+				ids = append(ids, v.ID)
+			}
+		}
+		if len(body.Value) == 0 {
+			break
+		}
+	}
+	return ids, nil
+}
+
+func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integration.StepContext[Config]) error {
+	r, err := x.begin(sc)
+	if err != nil {
+		return err
+	}
+	now := x.opts.Now().UTC()
+	q := url.Values{
+		"since":  {now.Add(-systemLogWindow).Format("2006-01-02T15:04:05.000Z")},
+		"until":  {now.Format("2006-01-02T15:04:05.000Z")},
+		"filter": {appCreationFilter},
+		"limit":  {"1000"},
+	}
+	err = listPages(ctx, r.c, pathLogs+"?"+q.Encode(), func(items []json.RawMessage) error {
+		var rs []*graph.Relationship
+		for _, raw := range items {
+			var ev struct {
+				Actor struct {
+					ID string `json:"id"`
+				} `json:"actor"`
+				Target []struct {
+					ID   string `json:"id"`
+					Type string `json:"type"`
+				} `json:"target"`
+			}
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return fmt.Errorf("okta: decoding a System Log event: %w", err)
+			}
+			appID := ""
+			for _, t := range ev.Target {
+				if t.Type == "AppInstance" {
+					appID = t.ID
+					break
+				}
+			}
+			if appID == "" && len(ev.Target) > 0 {
+				appID = ev.Target[0].ID
+			}
+			if ev.Actor.ID == "" || appID == "" || !sc.HasKey(ev.Actor.ID) || !sc.HasKey(appID) {
+				r.sk.add("app creation events whose user or application was not collected", 1)
+				continue
+			}
+			rs = append(rs, graph.DirectByKey(ev.Actor.ID, typeUser, graph.CREATED, appID, typeApp))
+		}
+		_, err := r.em.relationships(ctx, rs)
+		return err
+	})
+	switch {
+	case err == nil:
+	case degradable(err, false):
+		r.degrade(ctx, "the System Log", err, relUserCreatedApp)
+	default:
+		return fmt.Errorf("okta: listing app creation events: %w", err)
+	}
+	r.sk.warn(ctx, sc)
+	return nil
+}
+
+func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContext[Config]) error {
+	r, err := x.begin(sc)
+	if err != nil {
+		return err
+	}
+	acct, err := r.account()
+	if err != nil {
+		return err
+	}
+	err = listPages(ctx, r.c, pathDevices+"?limit=200&expand=user", func(items []json.RawMessage) error {
+		var es []*graph.Entity
+		var rs []*graph.Relationship
+		for _, raw := range items {
+			var d oktaDevice
+			if err := json.Unmarshal(raw, &d); err != nil {
+				return fmt.Errorf("okta: decoding a device: %w", err)
+			}
+			if d.ID == "" {
+				continue
+			}
+			// The embedded users are full user objects: keep them out of
+			// the device's raw data (users' raw data is never kept).
+			clean, err := withoutFields(raw, "_embedded")
+			if err != nil {
+				return fmt.Errorf("okta: decoding device %s: %w", d.ID, err)
+			}
+			es = append(es, deviceEntity(&d, clean))
+			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, d.ID, typeDevice))
+			for _, u := range d.Embedded.Users {
+				if u.User.ID == "" || !sc.HasKey(u.User.ID) {
+					r.sk.add("device users who were not collected", 1)
+					continue
+				}
+				rs = append(rs, graph.DirectByKey(u.User.ID, typeUser, graph.HAS, d.ID, typeDevice))
+			}
+		}
+		if _, err := r.em.entities(ctx, es); err != nil {
+			return err
+		}
+		_, err := r.em.relationships(ctx, rs)
+		return err
+	})
+	switch {
+	case err == nil:
+	case degradable(err, true) && !errors.Is(err, context.Canceled):
+		r.degrade(ctx, "devices", err, typeDevice, relAccountHasDevice, relUserHasDevice)
+	default:
+		return fmt.Errorf("okta: listing devices: %w", err)
+	}
+	r.sk.warn(ctx, sc)
+	return nil
+}

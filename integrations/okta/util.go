@@ -1,0 +1,259 @@
+package okta
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// run is what one step works with.
+type run struct {
+	x   *Collector
+	sc  *integration.StepContext[Config]
+	c   *httpclient.Client
+	org orgInfo
+	em  *emitter
+	sk  *skips
+}
+
+func (x *Collector) begin(sc *integration.StepContext[Config]) (*run, error) {
+	c, org, err := x.client(sc.Config)
+	if err != nil {
+		return nil, err
+	}
+	return &run{x: x, sc: sc, c: c, org: org, em: &emitter{sc: sc}, sk: &skips{}}, nil
+}
+
+// emitter adds objects, dropping those whose _key is already in the
+// collection or earlier in the same batch. Its mutex makes the check and
+// the add atomic across a step's goroutines.
+type emitter struct {
+	sc *integration.StepContext[Config]
+	mu sync.Mutex
+}
+
+func (e *emitter) entities(ctx context.Context, es []*graph.Entity) (added int, err error) {
+	if len(es) == 0 {
+		return 0, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	seen := make(map[string]bool, len(es))
+	out := es[:0:0]
+	for _, en := range es {
+		if seen[en.Key] || e.sc.HasKey(en.Key) {
+			continue
+		}
+		seen[en.Key] = true
+		out = append(out, en)
+	}
+	if err := e.sc.AddEntities(ctx, out...); err != nil {
+		return 0, err
+	}
+	return len(out), nil
+}
+
+func (e *emitter) relationships(ctx context.Context, rs []*graph.Relationship) (added int, err error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	seen := make(map[string]bool, len(rs))
+	out := rs[:0:0]
+	for _, r := range rs {
+		if seen[r.Key] || e.sc.HasKey(r.Key) {
+			continue
+		}
+		seen[r.Key] = true
+		out = append(out, r)
+	}
+	if err := e.sc.AddRelationships(ctx, out...); err != nil {
+		return 0, err
+	}
+	return len(out), nil
+}
+
+// skips counts objects left out, by reason, for one summary warning each.
+type skips struct {
+	mu sync.Mutex
+	n  map[string]*atomic.Int64
+}
+
+func (s *skips) add(reason string, n int64) {
+	s.mu.Lock()
+	if s.n == nil {
+		s.n = map[string]*atomic.Int64{}
+	}
+	c := s.n[reason]
+	if c == nil {
+		c = &atomic.Int64{}
+		s.n[reason] = c
+	}
+	s.mu.Unlock()
+	c.Add(n)
+}
+
+// warn emits one warning per reason with its count.
+func (s *skips) warn(ctx context.Context, sc *integration.StepContext[Config]) {
+	s.mu.Lock()
+	reasons := make([]string, 0, len(s.n))
+	for r := range s.n {
+		reasons = append(reasons, r)
+	}
+	s.mu.Unlock()
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		if n := s.n[r].Load(); n > 0 {
+			sc.Warn(ctx, "skipped: "+r, "count", n)
+		}
+	}
+}
+
+// listPages pages a list endpoint (Link rel="next"), calling fn with each
+// page's items as raw JSON. An empty page ends the listing.
+func listPages(ctx context.Context, c *httpclient.Client, path string, fn func([]json.RawMessage) error, opts ...httpclient.PageOption) error {
+	for resp, err := range c.Pages(ctx, path, opts...) {
+		if err != nil {
+			return err
+		}
+		var items []json.RawMessage
+		if err := json.Unmarshal(resp.Body, &items); err != nil {
+			return fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		if err := fn(items); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func endpointOf(resp *httpclient.Response) string {
+	if resp == nil || resp.URL == nil {
+		return "response"
+	}
+	return resp.URL.Path
+}
+
+// getList fetches an unpaged list endpoint.
+func getList(ctx context.Context, c *httpclient.Client, path string) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	if _, err := c.GetJSON(ctx, path, &items); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// statusOf returns the HTTP status behind err (0 when none).
+func statusOf(err error) int {
+	var re *integration.RetriesExhaustedError
+	if errors.As(err, &re) && re.LastStatus != 0 {
+		return re.LastStatus
+	}
+	var api *integration.APIError
+	if errors.As(err, &api) {
+		return api.Status
+	}
+	return 0
+}
+
+func isNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
+
+func isForbidden(err error) bool {
+	var az *integration.AuthorizationError
+	return errors.As(err, &az) || statusOf(err) == http.StatusForbidden
+}
+
+// degradable reports whether err is a missing permission (403, or 401 when
+// allow401) rather than a failure.
+func degradable(err error, allow401 bool) bool {
+	if isForbidden(err) {
+		return true
+	}
+	return allow401 && statusOf(err) == http.StatusUnauthorized
+}
+
+// fanOut runs fn(i) for i in [0, n) on at most limit goroutines and
+// returns the first error.
+func fanOut(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
+	if n == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, min(limit, n)))
+	for i := range n {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return fn(gctx, i) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// rawData is the "default" _rawData of raw.
+func rawData(raw json.RawMessage) []graph.RawData {
+	return []graph.RawData{{Name: "default", Data: raw}}
+}
+
+// withoutFields returns raw with the named top-level fields removed.
+func withoutFields(raw json.RawMessage, fields ...string) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	for _, f := range fields {
+		delete(m, f)
+	}
+	return json.Marshal(m)
+}
+
+// compactJSON returns raw compacted, or "" for absent/null.
+func compactJSON(raw json.RawMessage) string {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return s
+	}
+	return buf.String()
+}
+
+// setTime sets name (and name+"On" when both) to the epoch ms of an
+// ISO-8601 value; absent or unparsable values leave them unset.
+func setTime(e *graph.Entity, v *string, names ...string) {
+	if v == nil || *v == "" {
+		return
+	}
+	ms, ok, err := graph.ParseTime(*v)
+	if err != nil || !ok {
+		return
+	}
+	for _, n := range names {
+		e.Set(n, ms)
+	}
+}
+
+// seg escapes one path segment.
+func seg(s string) string { return url.PathEscape(s) }
