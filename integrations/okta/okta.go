@@ -54,6 +54,11 @@ const (
 	dataGroups      = "okta.groups"
 	dataApps        = "okta.apps"
 	dataFactorSpill = "okta.factorSpill"
+	// Spills of prefetched child lists, consumed by the build steps.
+	dataAppUserSpill     = "okta.appUserSpill"
+	dataAppGroupSpill    = "okta.appGroupSpill"
+	dataUserGroupMembers = "okta.userGroupMemberSpill"
+	dataAppGroupMembers  = "okta.appGroupMemberSpill"
 )
 
 // Entity types.

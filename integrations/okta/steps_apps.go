@@ -65,6 +65,85 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 		return fmt.Errorf("okta: listing applications: %w", err)
 	}
 	sc.SetData(dataApps, infos)
+	return r.prefetchAssignments(ctx, infos)
+}
+
+// spillRef hands a finished spill file to the step that consumes it.
+type spillRef struct{ Path string }
+
+// Assignment spill records: key = application id, tag tagAssignment with
+// the entry's raw JSON, or tagGone when the application was deleted since
+// it was listed.
+const (
+	tagAssignment = "assignment"
+	tagGone       = "gone"
+)
+
+// prefetchAssignments pages every application's users and groups now, in
+// parallel with the users and groups listings (the apps bucket is separate),
+// into spills that the build steps emit from once users and groups are
+// collected. Only assignments a later step of this run consumes are read.
+func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo) error {
+	type job struct {
+		app    string
+		groups bool
+	}
+	var jobs []job
+	var spills [2]*spill // users, groups
+	for k, step := range []string{StepUserApps, StepGroupApps} {
+		if !r.sc.WillRun(step) {
+			continue
+		}
+		sp, err := newSpill(tempDir(r.x.opts), "application assignment")
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if spills[k] != nil {
+				spills[k].discard()
+			}
+		}()
+		spills[k] = sp
+		for _, a := range apps {
+			jobs = append(jobs, job{app: a.ID, groups: k == 1})
+		}
+	}
+	err := fanOut(ctx, len(jobs), r.x.opts.FanOut, func(ctx context.Context, i int) error {
+		j := jobs[i]
+		sp, sub := spills[0], "/users?limit=500"
+		if j.groups {
+			sp, sub = spills[1], "/groups?limit=200"
+		}
+		err := listPages(ctx, r.c, pathApps+"/"+seg(j.app)+sub, func(items []json.RawMessage) error {
+			for _, raw := range items {
+				if err := sp.write(j.app, tagAssignment, raw); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil && isNotFound(err) {
+			return sp.write(j.app, tagGone, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("okta: listing assignments of application %s: %w", j.app, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, key := range []string{dataAppUserSpill, dataAppGroupSpill} {
+		if spills[k] == nil {
+			continue
+		}
+		path, err := spills[k].finish()
+		spills[k] = nil
+		if err != nil {
+			return err
+		}
+		r.sc.SetData(key, spillRef{Path: path})
+	}
 	return nil
 }
 
@@ -100,60 +179,104 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	} else {
 		users = r.users()
 	}
-	sub, what := "/users?limit=500", "user"
+	sub, what, key := "/users?limit=500", "user", dataAppUserSpill
 	if groups {
-		sub, what = "/groups?limit=200", "group"
+		sub, what, key = "/groups?limit=200", "group", dataAppGroupSpill
 	}
+	// relationships builds the relationships of one assignment entry.
+	relationships := func(app appInfo, raw json.RawMessage) ([]*graph.Relationship, error) {
+		var a assignment
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, fmt.Errorf("okta: decoding an assignment of application %s: %w", app.ID, err)
+		}
+		if a.ID == "" || !sc.HasKey(a.ID) {
+			r.sk.add("application assignments whose "+what+" was not collected", 1)
+			return nil, nil
+		}
+		role, roles := a.Profile.roleProps()
+		props := map[string]any{"applicationId": app.ID}
+		if role != nil {
+			props["role"] = role
+		}
+		if roles != nil {
+			props["roles"] = roles
+		}
+		var fromType, relType, awsType string
+		if groups {
+			fromType, relType, awsType = groupTypes[a.ID], relGroupAssignedApp, relUserGroupAssignedAWSRole
+			if fromType == "" {
+				fromType = typeUserGroup
+			}
+			props["groupId"] = a.ID
+		} else {
+			fromType, relType, awsType = typeUser, relUserAssignedApp, relUserAssignedAWSRole
+			props["userId"] = a.ID
+			email := a.Profile.Email
+			if email == "" {
+				email = users.email[a.ID]
+			}
+			if email != "" {
+				props["userEmail"] = email
+			}
+		}
+		rs := []*graph.Relationship{graph.DirectByKey(a.ID, fromType, graph.ASSIGNED, app.ID, typeApp,
+			graph.WithType(relType), graph.WithProperties(props))}
+		if app.AWSAccountID != "" {
+			for _, v := range a.Profile.awsRoleValues(func(string) { r.sk.add("AWS role values that are not strings", 1) }) {
+				if m, ok := awsRoleRelationship(awsType, a.ID, fromType, v, app.AWSAccountID); ok {
+					rs = append(rs, m)
+				}
+			}
+		}
+		return rs, nil
+	}
+	if v, ok := sc.GetData(key); ok && v.(spillRef).Path != "" {
+		// Prefetched by fetch-applications.
+		sc.SetData(key, spillRef{}) // consumed
+		byID := make(map[string]appInfo, len(apps))
+		for _, a := range apps {
+			byID[a.ID] = a
+		}
+		var batch []*graph.Relationship
+		err = readSpill(v.(spillRef).Path, func(app, tag string, raw []byte) error {
+			if tag == tagGone {
+				r.sk.add("applications deleted since they were listed", 1)
+				return nil
+			}
+			rs, err := relationships(byID[app], raw)
+			if err != nil {
+				return err
+			}
+			batch = append(batch, rs...)
+			if len(batch) >= 500 {
+				_, err = r.em.relationships(ctx, batch)
+				batch = batch[:0]
+			}
+			return err
+		})
+		if err == nil {
+			_, err = r.em.relationships(ctx, batch)
+		}
+		if err != nil {
+			return err
+		}
+		r.sk.warn(ctx, sc)
+		return nil
+	}
+	// Not prefetched (fetch-applications was replayed from a previous run's
+	// output): page the assignments now.
 	err = fanOut(ctx, len(apps), x.opts.FanOut, func(ctx context.Context, i int) error {
 		app := apps[i]
 		err := listPages(ctx, r.c, pathApps+"/"+seg(app.ID)+sub, func(items []json.RawMessage) error {
-			var rs []*graph.Relationship
+			var batch []*graph.Relationship
 			for _, raw := range items {
-				var a assignment
-				if err := json.Unmarshal(raw, &a); err != nil {
-					return fmt.Errorf("okta: decoding an assignment of application %s: %w", app.ID, err)
+				rs, err := relationships(app, raw)
+				if err != nil {
+					return err
 				}
-				if a.ID == "" || !sc.HasKey(a.ID) {
-					r.sk.add("application assignments whose "+what+" was not collected", 1)
-					continue
-				}
-				role, roles := a.Profile.roleProps()
-				props := map[string]any{"applicationId": app.ID}
-				if role != nil {
-					props["role"] = role
-				}
-				if roles != nil {
-					props["roles"] = roles
-				}
-				var fromType, relType, awsType string
-				if groups {
-					fromType, relType, awsType = groupTypes[a.ID], relGroupAssignedApp, relUserGroupAssignedAWSRole
-					if fromType == "" {
-						fromType = typeUserGroup
-					}
-					props["groupId"] = a.ID
-				} else {
-					fromType, relType, awsType = typeUser, relUserAssignedApp, relUserAssignedAWSRole
-					props["userId"] = a.ID
-					email := a.Profile.Email
-					if email == "" {
-						email = users.email[a.ID]
-					}
-					if email != "" {
-						props["userEmail"] = email
-					}
-				}
-				rs = append(rs, graph.DirectByKey(a.ID, fromType, graph.ASSIGNED, app.ID, typeApp,
-					graph.WithType(relType), graph.WithProperties(props)))
-				if app.AWSAccountID != "" {
-					for _, v := range a.Profile.awsRoleValues(func(string) { r.sk.add("AWS role values that are not strings", 1) }) {
-						if m, ok := awsRoleRelationship(awsType, a.ID, fromType, v, app.AWSAccountID); ok {
-							rs = append(rs, m)
-						}
-					}
-				}
+				batch = append(batch, rs...)
 			}
-			_, err := r.em.relationships(ctx, rs)
+			_, err := r.em.relationships(ctx, batch)
 			return err
 		})
 		if err != nil && isNotFound(err) {

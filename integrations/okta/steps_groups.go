@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
@@ -84,7 +85,88 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 		return fmt.Errorf("okta: listing groups: %w", err)
 	}
 	sc.SetData(dataGroups, infos)
+	return r.prefetchMembers(ctx, infos)
+}
+
+// Member spill records: key = group id, tag = the group's type with a
+// comma-separated page of member ids, or tagGone when the group was deleted
+// since it was listed.
+
+// memberSpillKey returns the data key of the member spill for groups of
+// type t (APP_GROUP or not) and the step that consumes it.
+func memberSpillKey(t string) (key, step string) {
+	if t == "APP_GROUP" {
+		return dataAppGroupMembers, StepAppUserGroupUsers
+	}
+	return dataUserGroupMembers, StepUserGroupUsers
+}
+
+// prefetchMembers pages the members of every group that has some (by
+// stats; Everyone is built from the users) now, in parallel with the users
+// listing, into spills the build steps emit from once users are collected.
+func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo) error {
+	spills := map[string]*spill{}
+	defer func() {
+		for _, sp := range spills {
+			sp.discard()
+		}
+	}()
+	var todo []groupInfo
+	for _, g := range groups {
+		key, step := memberSpillKey(g.Type)
+		if g.Type == "BUILT_IN" || g.Members == 0 || !r.sc.WillRun(step) {
+			continue
+		}
+		if spills[key] == nil {
+			sp, err := newSpill(tempDir(r.x.opts), "group member")
+			if err != nil {
+				return err
+			}
+			spills[key] = sp
+		}
+		todo = append(todo, g)
+	}
+	err := fanOut(ctx, len(todo), r.x.opts.FanOut, func(ctx context.Context, i int) error {
+		g := todo[i]
+		key, _ := memberSpillKey(g.Type)
+		sp := spills[key]
+		err := listPages(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []json.RawMessage) error {
+			return sp.write(g.ID, g.Type, []byte(strings.Join(memberIDs(items), ",")))
+		})
+		if err != nil && isNotFound(err) {
+			return sp.write(g.ID, tagGone, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("okta: listing members of group %s: %w", g.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for key, sp := range spills {
+		path, err := sp.finish()
+		delete(spills, key)
+		if err != nil {
+			return err
+		}
+		r.sc.SetData(key, spillRef{Path: path})
+	}
 	return nil
+}
+
+// memberIDs returns the ids of a page of group members.
+func memberIDs(items []json.RawMessage) []string {
+	ids := make([]string, 0, len(items))
+	for _, raw := range items {
+		var u struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &u) == nil && u.ID != "" {
+			ids = append(ids, u.ID)
+		}
+	}
+	return ids
 }
 
 // listGroups pages /api/v1/groups with expand=stats, shrinking the page
@@ -168,19 +250,35 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 		}
 		todo = append(todo, g)
 	}
+	key := dataUserGroupMembers
+	if appGroups {
+		key = dataAppGroupMembers
+	}
+	if v, ok := sc.GetData(key); ok && v.(spillRef).Path != "" {
+		// Prefetched by fetch-groups.
+		sc.SetData(key, spillRef{}) // consumed
+		err = readSpill(v.(spillRef).Path, func(group, tag string, ids []byte) error {
+			if tag == tagGone {
+				r.sk.add("groups deleted since they were listed", 1)
+				return nil
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			return r.emitMembers(ctx, groupInfo{ID: group, Type: tag}, strings.Split(string(ids), ","))
+		})
+		if err != nil {
+			return err
+		}
+		r.sk.warn(ctx, sc)
+		return nil
+	}
+	// Not prefetched (fetch-groups was replayed from a previous run's
+	// output): page the members now.
 	err = fanOut(ctx, len(todo), x.opts.FanOut, func(ctx context.Context, i int) error {
 		g := todo[i]
 		err := listPages(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []json.RawMessage) error {
-			ids := make([]string, 0, len(items))
-			for _, raw := range items {
-				var u struct {
-					ID string `json:"id"`
-				}
-				if json.Unmarshal(raw, &u) == nil && u.ID != "" {
-					ids = append(ids, u.ID)
-				}
-			}
-			return r.emitMembers(ctx, g, ids)
+			return r.emitMembers(ctx, g, memberIDs(items))
 		})
 		if err != nil && isNotFound(err) {
 			r.sk.add("groups deleted since they were listed", 1)

@@ -1,20 +1,18 @@
 package okta
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
-	"time"
+	"sync"
+	"sync/atomic"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"golang.org/x/sync/errgroup"
 )
 
 // accountData is what fetch-account hands to later steps.
@@ -86,11 +84,6 @@ type factorSpill struct {
 	Path string
 }
 
-type spillLine struct {
-	User   string          `json:"u"`
-	Factor json.RawMessage `json:"f"`
-}
-
 func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
 	r, err := x.begin(sc)
 	if err != nil {
@@ -100,80 +93,45 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	if err != nil {
 		return err
 	}
-	withFactors := sc.Config.SourceEnabled(SourceMFADevices)
-	var spill *os.File
-	var sw *bufio.Writer
+	// Factors are read with the users so mfaEnabled is right on the stored
+	// user; fetch-mfa-devices emits them from the spill without requests.
+	withFactors := sc.Config.SourceEnabled(SourceMFADevices) && sc.WillRun(StepMFADevices)
+	var sp *spill
 	if withFactors {
 		removeStaleSpills(tempDir(x.opts))
-		spill, err = os.CreateTemp(tempDir(x.opts), "okta-factors-*.jsonl")
-		if err != nil {
-			return fmt.Errorf("okta: creating the factor spill file: %w", err)
+		if sp, err = newSpill(tempDir(x.opts), "factor"); err != nil {
+			return err
 		}
-		sw = bufio.NewWriterSize(spill, 256<<10)
 		defer func() {
-			if spill != nil { // not handed over: remove it
-				spill.Close()
-				os.Remove(spill.Name())
+			if sp != nil { // not handed over: remove it
+				sp.discard()
 			}
 		}()
 	}
 	idx := &userIndex{email: map[string]string{}}
 	total := 0
-	page := func(items []json.RawMessage) error {
-		users := make([]oktaUser, 0, len(items))
-		for _, raw := range items {
-			var u oktaUser
-			if err := json.Unmarshal(raw, &u); err != nil {
-				return fmt.Errorf("okta: decoding a user: %w", err)
-			}
-			if u.ID == "" || sc.HasKey(u.ID) {
+	// emit stores one page of users once its factors are known.
+	emit := func(p *userPage) error {
+		es := make([]*graph.Entity, 0, len(p.users))
+		rs := make([]*graph.Relationship, 0, len(p.users))
+		for i := range p.users {
+			u := &p.users[i]
+			if _, dup := idx.email[u.ID]; dup {
 				continue // listed twice (deprovisioned between the two listings)
 			}
-			users = append(users, u)
-		}
-		factors := make([][]json.RawMessage, len(users))
-		known := make([]bool, len(users))
-		if withFactors {
-			err := fanOut(ctx, len(users), x.opts.FanOut, func(ctx context.Context, i int) error {
-				if users[i].Status == "DEPROVISIONED" {
-					known[i] = true // Okta removes a deprovisioned user's factors
-					return nil
-				}
-				fs, err := getList(ctx, r.c, pathUsers+"/"+seg(users[i].ID)+"/factors")
-				if err != nil {
-					if isNotFound(err) {
-						r.sk.add("factors of users deleted since they were listed (mfaEnabled left unset)", 1)
-						return nil
-					}
-					return fmt.Errorf("okta: listing factors of user %s: %w", users[i].ID, err)
-				}
-				factors[i], known[i] = fs, true
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		es := make([]*graph.Entity, 0, len(users))
-		rs := make([]*graph.Relationship, 0, len(users))
-		for i := range users {
-			u := &users[i]
 			var mfa *bool
-			if withFactors && known[i] {
+			if withFactors && p.known[i] {
 				on := false
-				for _, f := range factors[i] {
+				for _, f := range p.factors[i] {
 					var st struct {
 						Status string `json:"status"`
 					}
 					if json.Unmarshal(f, &st) == nil && st.Status == "ACTIVE" {
 						on = true
 					}
-					line, err := json.Marshal(spillLine{User: u.ID, Factor: f})
-					if err != nil {
-						return fmt.Errorf("okta: spilling a factor of user %s: %w", u.ID, err)
+					if err := sp.write(u.ID, "factor", f); err != nil {
+						return err
 					}
-					sw.Write(line)
-					sw.WriteByte('\n')
 				}
 				mfa = &on
 			}
@@ -196,23 +154,17 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		sc.Progress("users", int64(len(es)))
 		return nil
 	}
-	if err := listPages(ctx, r.c, pathUsers+"?limit=200", page); err != nil {
-		return fmt.Errorf("okta: listing users: %w", err)
-	}
-	q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
-	if err := listPages(ctx, r.c, pathUsers+"?"+q.Encode(), page); err != nil {
-		return fmt.Errorf("okta: listing deprovisioned users: %w", err)
+	if err := r.pipelineUsers(ctx, withFactors, emit); err != nil {
+		return err
 	}
 	sc.SetData(dataUsers, idx)
 	if withFactors {
-		if err := sw.Flush(); err != nil {
-			return fmt.Errorf("okta: writing the factor spill file: %w", err)
+		path, err := sp.finish()
+		sp = nil
+		if err != nil {
+			return err
 		}
-		if err := spill.Close(); err != nil {
-			return fmt.Errorf("okta: closing the factor spill file: %w", err)
-		}
-		sc.SetData(dataFactorSpill, factorSpill{Path: spill.Name()})
-		spill = nil
+		sc.SetData(dataFactorSpill, factorSpill{Path: path})
 	}
 	r.sk.warn(ctx, sc)
 	sc.Logger.Info("users collected", "count", total, "factorsRead", withFactors)
@@ -230,14 +182,7 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 		return errors.New("okta: no factor data from fetch-users")
 	}
 	path := v.(factorSpill).Path
-	defer os.Remove(path)
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("okta: opening the factor spill file: %w", err)
-	}
-	defer f.Close()
 	sc.SetData(dataFactorSpill, factorSpill{}) // consumed
-	br := bufio.NewReaderSize(f, 256<<10)
 	var es []*graph.Entity
 	var rs []*graph.Relationship
 	flush := func() error {
@@ -251,34 +196,23 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 		es, rs = es[:0], rs[:0]
 		return nil
 	}
-	for {
-		line, err := br.ReadBytes('\n')
-		if len(strings.TrimSpace(string(line))) > 0 {
-			var sl spillLine
-			if jerr := json.Unmarshal(line, &sl); jerr != nil {
-				return fmt.Errorf("okta: reading the factor spill file: %w", jerr)
-			}
-			var fac oktaFactor
-			if jerr := json.Unmarshal(sl.Factor, &fac); jerr != nil || fac.ID == "" {
-				r.sk.add("factors without an id", 1)
-			} else {
-				es = append(es, factorEntity(&fac, sl.Factor))
-				rs = append(rs, graph.DirectByKey(sl.User, typeUser, graph.ASSIGNED, fac.ID, typeMFADevice,
-					graph.WithType(relUserAssignedFactor),
-					graph.WithProperties(map[string]any{"userId": sl.User, "factorId": fac.ID})))
-				if len(es) >= 500 {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
-			}
+	err = readSpill(path, func(user, _ string, raw []byte) error {
+		var fac oktaFactor
+		if err := json.Unmarshal(raw, &fac); err != nil || fac.ID == "" {
+			r.sk.add("factors without an id", 1)
+			return nil
 		}
-		if errors.Is(err, io.EOF) {
-			break
+		es = append(es, factorEntity(&fac, bytes.Clone(raw)))
+		rs = append(rs, graph.DirectByKey(user, typeUser, graph.ASSIGNED, fac.ID, typeMFADevice,
+			graph.WithType(relUserAssignedFactor),
+			graph.WithProperties(map[string]any{"userId": user, "factorId": fac.ID})))
+		if len(es) >= 500 {
+			return flush()
 		}
-		if err != nil {
-			return fmt.Errorf("okta: reading the factor spill file: %w", err)
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := flush(); err != nil {
 		return err
@@ -287,14 +221,111 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 	return nil
 }
 
-// removeStaleSpills deletes factor spill files older than a day, left by
-// runs that collected users but never ran fetch-mfa-devices (e.g. a run
-// limited to fetch-users, or a crash).
-func removeStaleSpills(dir string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, "okta-factors-*.jsonl"))
-	for _, m := range matches {
-		if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
-			_ = os.Remove(m)
+// userPage is one listed page of users and, as they arrive, their factors.
+type userPage struct {
+	users   []oktaUser
+	factors [][]json.RawMessage
+	known   []bool // factors read (or known empty: deprovisioned)
+	pending atomic.Int32
+}
+
+// pipelineUsers lists users (active, then deprovisioned) and reads every
+// listed user's factors with a pool of workers fed across page boundaries,
+// so the users bucket never idles while a page waits for its slowest
+// factor call or for the next list page. Completed pages go to emit, one
+// at a time, in completion order. Memory holds a few pages at most.
+func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*userPage) error) error {
+	type task struct {
+		p *userPage
+		i int
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, ctx := errgroup.WithContext(ctx)
+	tasks := make(chan task, 2*200)
+	done := make(chan *userPage, 4)
+	finishOne := func(p *userPage) {
+		if p.pending.Add(-1) == 0 {
+			done <- p
 		}
 	}
+	g.Go(func() error { // lister
+		defer close(tasks)
+		page := func(items []json.RawMessage) error {
+			p := &userPage{users: make([]oktaUser, 0, len(items))}
+			for _, raw := range items {
+				var u oktaUser
+				if err := json.Unmarshal(raw, &u); err != nil {
+					return fmt.Errorf("okta: decoding a user: %w", err)
+				}
+				if u.ID != "" {
+					p.users = append(p.users, u)
+				}
+			}
+			p.factors = make([][]json.RawMessage, len(p.users))
+			p.known = make([]bool, len(p.users))
+			// One extra count, released below, keeps the page open
+			// while its tasks are queued.
+			p.pending.Store(int32(len(p.users)) + 1)
+			for i := range p.users {
+				if !withFactors || p.users[i].Status == "DEPROVISIONED" {
+					p.known[i] = withFactors // Okta removes a deprovisioned user's factors
+					finishOne(p)
+					continue
+				}
+				select {
+				case tasks <- task{p, i}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			finishOne(p)
+			return nil
+		}
+		if err := listPages(ctx, r.c, pathUsers+"?limit=200", page); err != nil {
+			return fmt.Errorf("okta: listing users: %w", err)
+		}
+		q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
+		if err := listPages(ctx, r.c, pathUsers+"?"+q.Encode(), page); err != nil {
+			return fmt.Errorf("okta: listing deprovisioned users: %w", err)
+		}
+		return nil
+	})
+	var workers sync.WaitGroup
+	for range r.x.opts.FanOut {
+		workers.Add(1)
+		g.Go(func() error {
+			defer workers.Done()
+			for t := range tasks {
+				u := &t.p.users[t.i]
+				fs, err := getList(ctx, r.c, pathUsers+"/"+seg(u.ID)+"/factors")
+				switch {
+				case err == nil:
+					t.p.factors[t.i], t.p.known[t.i] = fs, true
+				case isNotFound(err):
+					r.sk.add("factors of users deleted since they were listed (mfaEnabled left unset)", 1)
+				default:
+					return fmt.Errorf("okta: listing factors of user %s: %w", u.ID, err)
+				}
+				finishOne(t.p)
+			}
+			return nil
+		})
+	}
+	go func() {
+		_ = g.Wait() // the error is returned below
+		close(done)
+	}()
+	var emitErr error
+	for p := range done {
+		if emitErr == nil {
+			if emitErr = emit(p); emitErr != nil {
+				cancel() // stop listing and reading factors
+			}
+		}
+	}
+	if emitErr != nil {
+		return emitErr
+	}
+	return g.Wait()
 }

@@ -31,6 +31,16 @@ func (f *family) margin() time.Duration {
 	return secondsMargin(f.windowLen)
 }
 
+// slack is the part of a window before its reset that the pacer keeps free
+// when spreading the budget: 5% of the window, at most 3 s (0 while the
+// window length is unknown).
+func (f *family) slack() time.Duration {
+	if f.windowLen <= 0 {
+		return 0
+	}
+	return min(f.windowLen/20, 3*time.Second)
+}
+
 // waitReason says why the pacer holds a request.
 type waitReason int
 
@@ -159,7 +169,11 @@ func (p *pacer) decide(f *family, now time.Time) (wakeAt time.Time, ch chan stru
 		return f.resetAt.Add(f.margin()), f.ch, waitBudget
 	}
 	if !f.lastRelease.IsZero() {
-		gap := f.resetAt.Sub(f.lastRelease)
+		// Spread the budget so it is spent slightly before the reset: a
+		// stall (a slow response, a GC pause, every worker busy) then
+		// delays requests into the slack instead of leaving budget unused
+		// when the window closes.
+		gap := f.resetAt.Add(-f.slack()).Sub(f.lastRelease)
 		if gap > 0 {
 			next := f.lastRelease.Add(time.Duration(float64(gap) / (usable + 1)))
 			if now.Before(next) {

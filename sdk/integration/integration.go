@@ -131,6 +131,11 @@ type JobState interface {
 	MarkPartial(reason string, types ...string)
 	// Progress reports objects or work counted so far, for progress displays.
 	Progress(name string, delta int64)
+	// WillRun reports whether step id is part of this run and will execute
+	// its Run function (it is not disabled, deselected or replayed from a
+	// previous run's output). A step uses it to prefetch, early and in
+	// parallel with other steps, data only a later step consumes.
+	WillRun(stepID string) bool
 }
 
 // DeclaredTypes returns every _type a step declares, entities first.

@@ -253,3 +253,13 @@ func (j *jobState[C]) MarkPartial(reason string, types ...string) {
 func (j *jobState[C]) Progress(name string, delta int64) {
 	j.r.emit(Event{Kind: EventProgress, StepID: j.id, Name: name, Delta: delta})
 }
+
+// WillRun implements integration.JobState.
+func (j *jobState[C]) WillRun(stepID string) bool {
+	i, ok := j.r.plan.byID[stepID]
+	if !ok {
+		return false
+	}
+	sr := j.r.steps[i]
+	return !sr.disabled && !sr.reuse
+}

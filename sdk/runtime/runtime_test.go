@@ -513,3 +513,28 @@ func TestSecretsMaskedInLogsAndWarnings(t *testing.T) {
 		t.Errorf("warnings: %v", sum.Steps[0].Warnings)
 	}
 }
+
+func TestWillRun(t *testing.T) {
+	var got map[string]bool
+	steps := []integration.Step[cfg]{step("a"), step("b", "a"), step("c", "a"), step("d")}
+	steps[0].Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+		got = map[string]bool{}
+		for _, id := range []string{"a", "b", "c", "d", "nope"} {
+			got[id] = sc.WillRun(id)
+		}
+		return nil
+	}
+	integ := &integration.Integration[cfg]{Name: "t", Steps: steps,
+		StepStartStates: func(*cfg) map[string]integration.StepStartState {
+			return map[string]integration.StepStartState{"c": {Disabled: true}}
+		}}
+	if _, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{Only: []string{"a", "b", "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"a": true, "b": true, "c": false, "d": false, "nope": false}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("WillRun(%s) = %v, want %v", id, got[id], w)
+		}
+	}
+}

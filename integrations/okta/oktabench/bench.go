@@ -186,6 +186,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	spec := FakeSpec{Users: o.Users, Seed: o.Seed, Now: now, Window: o.Window, Limits: Limits(plan, o.TargetWindows),
 		NoRateLimits: o.NoRateLimits, Latency: o.Latency, ConcurrencyLimit: o.ConcurrencyLimit}
+	if o.NoRateLimits {
+		// The fake still sends rate-limit headers; limits this high make
+		// the client's pacer stand aside, so the run measures CPU only.
+		for b := range spec.Limits {
+			spec.Limits[b] = 1 << 30
+		}
+	}
 	res.Limits = spec.Limits
 	host := o.Host
 	if host == nil {

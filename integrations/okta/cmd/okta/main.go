@@ -41,6 +41,14 @@ func main() {
 
 // run is main without process globals, for tests.
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "bench":
+			return benchMain(ctx, args[1:], stdout, stderr)
+		case "bench-fake":
+			return benchFakeMain(ctx, args[1:], stdout, stderr)
+		}
+	}
 	opts := okta.Options{}
 	lookup := lookupEnv
 	if len(args) > 0 && (args[0] == "collect" || args[0] == "validate") && !orgConfigured(args, lookupEnv) {

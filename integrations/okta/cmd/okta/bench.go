@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stepgraph/stepgraph/integrations/okta/oktabench"
+	"github.com/stepgraph/stepgraph/sdk/cli"
+)
+
+const benchUsage = `okta bench: measure a complete collection against the fake Okta with
+binding rate limits, and report how close it comes to the rate-limit floor.
+
+Usage:
+  okta bench [flags]
+
+The fake runs in a child process (so peak RSS is the collector's own), with
+Okta's per-minute ratios between buckets scaled so the busiest bucket needs
+--target-windows windows of --window. Efficiency = floor / wall time.
+
+Examples:
+  okta bench                                   # 1k, 10k, 100k users, 1 s windows
+  okta bench --users 10000 --window 60s --target-windows 1.5
+  okta bench --users 100000 --no-rate-limits --cpuprofile cpu.prof
+  okta bench --users 10000 --runs 3 --format json
+
+Flags:
+`
+
+// benchMain runs "okta bench".
+func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchUsage)
+		fs.PrintDefaults()
+	}
+	users := fs.String("users", "1000,10000,100000", "comma-separated org sizes")
+	window := fs.Duration("window", time.Second, "rate-limit window (Okta: 60s)")
+	target := fs.Float64("target-windows", 10, "windows the busiest bucket needs (sizes the limits)")
+	latency := fs.Duration("latency", 0, "fake per-request latency")
+	noLimits := fs.Bool("no-rate-limits", false, "switch rate limits off (CPU profile runs)")
+	runs := fs.Int("runs", 1, "runs per size; the median by wall time is reported")
+	format := fs.String("format", "text", "text or json")
+	share := fs.Float64("share", 1, "share of each bucket the collector uses")
+	inProcess := fs.Bool("in-process", false, "run the fake in this process (peak RSS then includes it)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the collections to this file")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return cli.ExitOK
+		}
+		return cli.ExitUsage
+	}
+	var sizes []int
+	for _, s := range strings.Split(*users, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(stderr, "error: --users: %q is not a positive number\n", s)
+			return cli.ExitUsage
+		}
+		sizes = append(sizes, n)
+	}
+	if *format != "text" && *format != "json" {
+		fmt.Fprintf(stderr, "error: --format: want text or json, got %q\n", *format)
+		return cli.ExitUsage
+	}
+	var host func(context.Context, oktabench.FakeSpec) (oktabench.FakeHost, error)
+	if !*inProcess {
+		exe, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(stderr, "error: locating this binary for the fake's child process: %v\n", err)
+			return cli.ExitFailure
+		}
+		host = oktabench.ChildFake(exe, "bench-fake")
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: --cpuprofile: %v\n", err)
+			return cli.ExitUsage
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "error: --cpuprofile: %v\n", err)
+			return cli.ExitFailure
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	var results []*oktabench.Result
+	for _, n := range sizes {
+		var rs []*oktabench.Result
+		for i := range *runs {
+			fmt.Fprintf(stderr, "bench: %d users, run %d of %d ...\n", n, i+1, *runs)
+			r, err := oktabench.Run(ctx, oktabench.Options{Users: n, Window: *window, TargetWindows: *target,
+				Latency: *latency, NoRateLimits: *noLimits, Share: *share, Host: host})
+			if err != nil {
+				fmt.Fprintf(stderr, "error: %v\n", err)
+				return cli.ExitFailure
+			}
+			rs = append(rs, r)
+		}
+		sort.Slice(rs, func(a, b int) bool { return rs[a].WallSeconds < rs[b].WallSeconds })
+		results = append(results, rs[len(rs)/2])
+	}
+	if *format == "json" {
+		b, err := oktabench.MarshalResults(results)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return cli.ExitFailure
+		}
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		oktabench.WriteTable(stdout, results)
+	}
+	for _, r := range results {
+		if len(r.Lost) > 0 || len(r.StepFailures) > 0 {
+			return cli.ExitPartial
+		}
+	}
+	return cli.ExitOK
+}
+
+// benchFakeMain is the child process of "okta bench": it serves the fake
+// described by its argument until interrupted.
+func benchFakeMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: okta bench-fake '<spec JSON>' (started by okta bench)")
+		return cli.ExitUsage
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	if err := oktabench.ServeFake(ctx, args[0], stdout); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return cli.ExitFailure
+	}
+	return cli.ExitOK
+}
