@@ -189,6 +189,7 @@ func (a *App[C]) commands() []command[C] {
 		documentCommand[C](),
 		visualizeCommand[C](),
 		diffCommand[C](),
+		pushCommand[C](),
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
+	"github.com/stepgraph/stepgraph/sdk/store/postgres"
 )
 
 func collectCommand[C any]() command[C] {
@@ -34,6 +35,8 @@ A per-step summary table is printed at the end.
 dependencies are not run but read from the previous output in --output.
 --disable-source skips the steps of an ingestion source (and their dependents).
 --every keeps collecting on a schedule (±10% jitter), one run at a time.
+--sink postgres://... also loads each run into that PostgreSQL database (see
+docs/postgres.md) as instance --instance, after the output is written.
 
 Ctrl-C (SIGINT) or SIGTERM stops cleanly: running steps are cancelled and
 marked so in summary.json, what was collected is written, and the exit code is
@@ -44,6 +47,7 @@ marked so in summary.json, what was collected is written, and the exit code is
 			"$PROG collect --step $STEP --use-cache",
 			"$PROG collect --disable-source $SOURCES",
 			"$PROG collect --every 6h --progress log",
+			"$PROG collect --sink postgres://user@db.example:5432/graph --instance acme",
 		},
 		setup: func(a *App[C], fs *flagSet) func(context.Context, []string) int {
 			c := &collector[C]{app: a}
@@ -57,6 +61,7 @@ marked so in summary.json, what was collected is written, and the exit code is
 			c.every = fs.Duration("every", 0, "collect again on this schedule (e.g. 6h), with ±10% jitter")
 			c.progress = fs.String("progress", "auto", "progress display: auto (live on a terminal, else log), live, log or off")
 			c.interval = fs.Duration("progress-interval", 15*time.Second, "period of progress log lines when not live")
+			c.sink = addSinkFlags(fs, false)
 			return c.run
 		},
 	}
@@ -93,6 +98,7 @@ type collector[C any] struct {
 	every       *time.Duration
 	progress    *string
 	interval    *time.Duration
+	sink        *sinkFlags
 
 	cfg     *C
 	secrets []string
@@ -127,7 +133,7 @@ func (c *collector[C]) run(ctx context.Context, args []string) int {
 		return a.reportError(ctx, "collect", err, nil)
 	}
 	c.cfg = cfg
-	c.secrets = integration.SecretValues(cfg)
+	c.secrets = append(integration.SecretValues(cfg), urlSecrets(c.sink.url())...)
 	if code := c.prepare(); code != ExitOK {
 		return code
 	}
@@ -252,9 +258,21 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 		}
 		reuse = d
 	}
-	st, err := store.NewFilesystem(root, store.FilesystemOptions{})
-	if err != nil {
-		return a.reportError(ctx, "collect", err, c.secrets)
+	var st store.Store
+	var pg *postgres.Store
+	if url := c.sink.url(); url != "" {
+		var err error
+		pg, err = postgres.OpenStore(ctx, url, c.sink.instance(a.Integration.Name), postgres.Options{Logger: c.log}, postgres.StoreOptions{Root: root})
+		if err != nil {
+			return a.reportError(ctx, "collect: --sink", err, append(urlSecrets(url), c.secrets...))
+		}
+		st = pg
+	} else {
+		fs, err := store.NewFilesystem(root, store.FilesystemOptions{})
+		if err != nil {
+			return a.reportError(ctx, "collect", err, c.secrets)
+		}
+		st = fs
 	}
 	c.display.begin(len(c.integ.Steps), c.log)
 	res, err := runtime.Run(ctx, c.integ, c.cfg, runtime.Options{
@@ -283,6 +301,9 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 		return code
 	}
 	fmt.Fprintf(a.stdout(), "Output: %s\n", root)
+	if pg != nil && pg.Result() != nil {
+		fmt.Fprintf(a.stdout(), "Database: %s\n", pg.Result())
+	}
 	switch {
 	case interrupted:
 		fmt.Fprintln(a.stdout(), "Run interrupted: running steps were cancelled; what they collected was written.")
