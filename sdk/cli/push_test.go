@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCollectIntoPostgresAndPush collects the test integration straight
@@ -18,7 +20,7 @@ func TestCollectIntoPostgresAndPush(t *testing.T) {
 	}
 	ctx := context.Background()
 	out := filepath.Join(t.TempDir(), "out")
-	inst := strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-") + "-" + filepath.Base(t.TempDir())
+	inst := fmt.Sprintf("cli-test-%d", time.Now().UnixNano()) // a fresh instance per run
 	a, stdout, stderr := testApp(&testHooks{}, baseEnv())
 	r := runApp(t, ctx, a, stdout, stderr, "collect", "--output", out, "--sink", url, "--instance", inst, "--progress", "off")
 	if r.code != ExitOK {
