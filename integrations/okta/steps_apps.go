@@ -19,9 +19,16 @@ func (r *run) apps() []appInfo {
 	if v, ok := r.sc.GetData(dataApps); ok {
 		return v.([]appInfo)
 	}
-	return nil
+	// fetch-applications was replayed from a previous run's output.
+	var infos []appInfo
+	_ = r.sc.IterateEntities(context.Background(), typeApp, func(e *graph.Entity) error {
+		aws, _ := e.Properties["awsAccountId"].(string)
+		infos = append(infos, appInfo{ID: e.Key, AWSAccountID: aws})
+		return nil
+	})
+	r.sc.SetData(dataApps, infos)
+	return infos
 }
-
 func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepContext[Config]) error {
 	r, err := x.begin(sc)
 	if err != nil {
@@ -65,7 +72,7 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 		return fmt.Errorf("okta: listing applications: %w", err)
 	}
 	sc.SetData(dataApps, infos)
-	return r.prefetchAssignments(ctx, infos)
+	return r.prefetchAssignments(ctx, infos, sc.WillRun(StepUserApps), sc.WillRun(StepGroupApps))
 }
 
 // spillRef hands a finished spill file to the step that consumes it.
@@ -79,19 +86,20 @@ const (
 	tagGone       = "gone"
 )
 
-// prefetchAssignments pages every application's users and groups now, in
-// parallel with the users and groups listings (the apps bucket is separate),
-// into spills that the build steps emit from once users and groups are
-// collected. Only assignments a later step of this run consumes are read.
-func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo) error {
+// prefetchAssignments pages every application's users (when users) and
+// groups (when groups) into spills the build steps emit from. fetch-
+// applications calls it for the build steps of this run, in parallel with
+// the users and groups listings (the apps bucket is separate); a build step
+// calls it itself when fetch-applications was replayed from a previous run.
+func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, groups bool) error {
 	type job struct {
 		app    string
 		groups bool
 	}
 	var jobs []job
 	var spills [2]*spill // users, groups
-	for k, step := range []string{StepUserApps, StepGroupApps} {
-		if !r.sc.WillRun(step) {
+	for k, want := range []bool{users, groups} {
+		if !want {
 			continue
 		}
 		sp, err := newSpill(tempDir(r.x.opts), "application assignment")
@@ -161,8 +169,8 @@ func (x *Collector) buildUserApps(ctx context.Context, sc *integration.StepConte
 	return x.buildAssignments(ctx, sc, false)
 }
 
-// buildAssignments pages every application's groups (or users)
-// concurrently and emits the ASSIGNED relationships, with mapped
+// buildAssignments emits the ASSIGNED relationships of every application's
+// groups (or users) from the spill fetch-applications wrote, with mapped
 // relationships to AWS IAM roles for AWS apps.
 func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepContext[Config], groups bool) error {
 	r, err := x.begin(sc)
@@ -179,9 +187,9 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	} else {
 		users = r.users()
 	}
-	sub, what, key := "/users?limit=500", "user", dataAppUserSpill
+	what, key := "user", dataAppUserSpill
 	if groups {
-		sub, what, key = "/groups?limit=200", "group", dataAppGroupSpill
+		what, key = "group", dataAppGroupSpill
 	}
 	// relationships builds the relationships of one assignment entry.
 	relationships := func(app appInfo, raw json.RawMessage) ([]*graph.Relationship, error) {
@@ -230,64 +238,40 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 		}
 		return rs, nil
 	}
-	if v, ok := sc.GetData(key); ok && v.(spillRef).Path != "" {
-		// Prefetched by fetch-applications.
-		sc.SetData(key, spillRef{}) // consumed
-		byID := make(map[string]appInfo, len(apps))
-		for _, a := range apps {
-			byID[a.ID] = a
-		}
-		var batch []*graph.Relationship
-		err = readSpill(v.(spillRef).Path, func(app, tag string, raw []byte) error {
-			if tag == tagGone {
-				r.sk.add("applications deleted since they were listed", 1)
-				return nil
-			}
-			rs, err := relationships(byID[app], raw)
-			if err != nil {
-				return err
-			}
-			batch = append(batch, rs...)
-			if len(batch) >= 500 {
-				_, err = r.em.relationships(ctx, batch)
-				batch = batch[:0]
-			}
-			return err
-		})
-		if err == nil {
-			_, err = r.em.relationships(ctx, batch)
-		}
-		if err != nil {
+	v, ok := sc.GetData(key)
+	if !ok || v.(spillRef).Path == "" {
+		// fetch-applications was replayed from a previous run's output:
+		// page the assignments now.
+		if err := r.prefetchAssignments(ctx, apps, !groups, groups); err != nil {
 			return err
 		}
-		r.sk.warn(ctx, sc)
-		return nil
+		v, _ = sc.GetData(key)
 	}
-	// Not prefetched (fetch-applications was replayed from a previous run's
-	// output): page the assignments now.
-	err = fanOut(ctx, len(apps), x.opts.FanOut, func(ctx context.Context, i int) error {
-		app := apps[i]
-		err := listPages(ctx, r.c, pathApps+"/"+seg(app.ID)+sub, func(items []json.RawMessage) error {
-			var batch []*graph.Relationship
-			for _, raw := range items {
-				rs, err := relationships(app, raw)
-				if err != nil {
-					return err
-				}
-				batch = append(batch, rs...)
-			}
-			_, err := r.em.relationships(ctx, batch)
-			return err
-		})
-		if err != nil && isNotFound(err) {
+	sc.SetData(key, spillRef{}) // consumed
+	byID := make(map[string]appInfo, len(apps))
+	for _, a := range apps {
+		byID[a.ID] = a
+	}
+	var batch []*graph.Relationship
+	err = readSpill(v.(spillRef).Path, func(app, tag string, raw []byte) error {
+		if tag == tagGone {
 			r.sk.add("applications deleted since they were listed", 1)
 			return nil
 		}
+		rs, err := relationships(byID[app], raw)
 		if err != nil {
-			return fmt.Errorf("okta: listing %ss of application %s: %w", what, app.ID, err)
+			return err
 		}
-		return nil
+		batch = append(batch, rs...)
+		if len(batch) >= 500 {
+			_, err = r.em.relationships(ctx, batch)
+			batch = batch[:0]
+		}
+		return err
 	})
+	if err == nil {
+		_, err = r.em.relationships(ctx, batch)
+	}
 	if err != nil {
 		return err
 	}

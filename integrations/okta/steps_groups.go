@@ -26,7 +26,18 @@ func (r *run) groups() []groupInfo {
 	if v, ok := r.sc.GetData(dataGroups); ok {
 		return v.([]groupInfo)
 	}
-	return nil
+	// fetch-groups was replayed from a previous run's output: rebuild the
+	// list from the collected groups (member counts unknown).
+	var infos []groupInfo
+	for _, typ := range []string{typeUserGroup, typeAppUserGroup} {
+		_ = r.sc.IterateEntities(context.Background(), typ, func(e *graph.Entity) error {
+			t, _ := e.Properties["type"].(string)
+			infos = append(infos, groupInfo{ID: e.Key, Type: t, Members: -1, Admin: -1})
+			return nil
+		})
+	}
+	r.sc.SetData(dataGroups, infos)
+	return infos
 }
 
 // groupPageSizes are the limits tried with expand=stats; a 500 on a page
@@ -85,7 +96,7 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 		return fmt.Errorf("okta: listing groups: %w", err)
 	}
 	sc.SetData(dataGroups, infos)
-	return r.prefetchMembers(ctx, infos)
+	return r.prefetchMembers(ctx, infos, sc.WillRun(StepUserGroupUsers), sc.WillRun(StepAppUserGroupUsers))
 }
 
 // Member spill records: key = group id, tag = the group's type with a
@@ -93,18 +104,21 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 // since it was listed.
 
 // memberSpillKey returns the data key of the member spill for groups of
-// type t (APP_GROUP or not) and the step that consumes it.
-func memberSpillKey(t string) (key, step string) {
+// type t (APP_GROUP or not).
+func memberSpillKey(t string) string {
 	if t == "APP_GROUP" {
-		return dataAppGroupMembers, StepAppUserGroupUsers
+		return dataAppGroupMembers
 	}
-	return dataUserGroupMembers, StepUserGroupUsers
+	return dataUserGroupMembers
 }
 
 // prefetchMembers pages the members of every group that has some (by
 // stats; Everyone is built from the users) now, in parallel with the users
 // listing, into spills the build steps emit from once users are collected.
-func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo) error {
+//
+// A build step calls it itself, for its own group type, when fetch-groups
+// was replayed from a previous run's output.
+func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroups, appGroups bool) error {
 	spills := map[string]*spill{}
 	defer func() {
 		for _, sp := range spills {
@@ -113,8 +127,12 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo) error {
 	}()
 	var todo []groupInfo
 	for _, g := range groups {
-		key, step := memberSpillKey(g.Type)
-		if g.Type == "BUILT_IN" || g.Members == 0 || !r.sc.WillRun(step) {
+		key := memberSpillKey(g.Type)
+		want := userGroups
+		if g.Type == "APP_GROUP" {
+			want = appGroups
+		}
+		if g.Type == "BUILT_IN" || g.Members == 0 || !want {
 			continue
 		}
 		if spills[key] == nil {
@@ -128,8 +146,7 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo) error {
 	}
 	err := fanOut(ctx, len(todo), r.x.opts.FanOut, func(ctx context.Context, i int) error {
 		g := todo[i]
-		key, _ := memberSpillKey(g.Type)
-		sp := spills[key]
+		sp := spills[memberSpillKey(g.Type)]
 		err := listPages(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []json.RawMessage) error {
 			return sp.write(g.ID, g.Type, []byte(strings.Join(memberIDs(items), ",")))
 		})
@@ -226,68 +243,52 @@ func (x *Collector) buildAppUserGroupUsers(ctx context.Context, sc *integration.
 }
 
 // buildGroupUsers emits group HAS user for the groups of one entity type:
-// the Everyone group from the collected users, groups known empty are
-// skipped, the others are paged concurrently.
+// the Everyone group from the collected users, the others from the member
+// spill fetch-groups wrote (groups known empty were never paged).
 func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepContext[Config], appGroups bool) error {
 	r, err := x.begin(sc)
 	if err != nil {
 		return err
 	}
-	users := r.users()
-	var todo []groupInfo
-	for _, g := range r.groups() {
-		if (g.Type == "APP_GROUP") != appGroups {
-			continue
-		}
-		if g.Type == "BUILT_IN" {
-			if err := r.emitMembers(ctx, g, users.live); err != nil {
-				return err
+	groups := r.groups()
+	if !appGroups {
+		// Everyone (BUILT_IN) holds every collected user: built from
+		// them, never paged.
+		users := r.users()
+		for _, g := range groups {
+			if g.Type == "BUILT_IN" {
+				if err := r.emitMembers(ctx, g, users.live); err != nil {
+					return err
+				}
 			}
-			continue
 		}
-		if g.Members == 0 {
-			continue
-		}
-		todo = append(todo, g)
 	}
-	key := dataUserGroupMembers
+	key := memberSpillKey("")
 	if appGroups {
-		key = dataAppGroupMembers
+		key = memberSpillKey("APP_GROUP")
 	}
-	if v, ok := sc.GetData(key); ok && v.(spillRef).Path != "" {
-		// Prefetched by fetch-groups.
-		sc.SetData(key, spillRef{}) // consumed
-		err = readSpill(v.(spillRef).Path, func(group, tag string, ids []byte) error {
-			if tag == tagGone {
-				r.sk.add("groups deleted since they were listed", 1)
-				return nil
-			}
-			if len(ids) == 0 {
-				return nil
-			}
-			return r.emitMembers(ctx, groupInfo{ID: group, Type: tag}, strings.Split(string(ids), ","))
-		})
-		if err != nil {
+	v, ok := sc.GetData(key)
+	if !ok || v.(spillRef).Path == "" {
+		// fetch-groups was replayed from a previous run's output: page
+		// the members now.
+		if err := r.prefetchMembers(ctx, groups, !appGroups, appGroups); err != nil {
 			return err
 		}
-		r.sk.warn(ctx, sc)
-		return nil
+		if v, ok = sc.GetData(key); !ok {
+			r.sk.warn(ctx, sc) // no group of this type has members
+			return nil
+		}
 	}
-	// Not prefetched (fetch-groups was replayed from a previous run's
-	// output): page the members now.
-	err = fanOut(ctx, len(todo), x.opts.FanOut, func(ctx context.Context, i int) error {
-		g := todo[i]
-		err := listPages(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []json.RawMessage) error {
-			return r.emitMembers(ctx, g, memberIDs(items))
-		})
-		if err != nil && isNotFound(err) {
+	sc.SetData(key, spillRef{}) // consumed
+	err = readSpill(v.(spillRef).Path, func(group, tag string, ids []byte) error {
+		if tag == tagGone {
 			r.sk.add("groups deleted since they were listed", 1)
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("okta: listing members of group %s: %w", g.ID, err)
+		if len(ids) == 0 {
+			return nil
 		}
-		return nil
+		return r.emitMembers(ctx, groupInfo{ID: group, Type: tag}, strings.Split(string(ids), ","))
 	})
 	if err != nil {
 		return err

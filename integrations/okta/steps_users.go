@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -21,13 +20,21 @@ type accountData struct {
 }
 
 func (r *run) account() (accountData, error) {
-	v, ok := r.sc.GetData(dataAccount)
-	if !ok {
-		return accountData{}, errors.New("okta: the account was not collected (fetch-account did not run)")
+	if v, ok := r.sc.GetData(dataAccount); ok {
+		return v.(accountData), nil
 	}
-	return v.(accountData), nil
+	// fetch-account was replayed from a previous run's output.
+	var a accountData
+	err := r.sc.IterateEntities(context.Background(), typeAccount, func(e *graph.Entity) error {
+		a = accountData{Key: e.Key, URL: r.org.URL}
+		return nil
+	})
+	if err != nil || a.Key == "" {
+		return accountData{}, fmt.Errorf("okta: the account was not collected (fetch-account did not run): %v", err)
+	}
+	r.sc.SetData(dataAccount, a)
+	return a, nil
 }
-
 func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContext[Config]) error {
 	r, err := x.begin(sc)
 	if err != nil {
@@ -74,7 +81,19 @@ func (r *run) users() *userIndex {
 	if v, ok := r.sc.GetData(dataUsers); ok {
 		return v.(*userIndex)
 	}
-	return &userIndex{email: map[string]string{}}
+	// fetch-users was replayed from a previous run's output: rebuild the
+	// index from the collected users.
+	idx := &userIndex{email: map[string]string{}}
+	_ = r.sc.IterateEntities(context.Background(), typeUser, func(e *graph.Entity) error {
+		email, _ := e.Properties["email"].(string)
+		idx.email[e.Key] = email
+		if e.Properties["status"] != "deprovisioned" {
+			idx.live = append(idx.live, e.Key)
+		}
+		return nil
+	})
+	r.sc.SetData(dataUsers, idx)
+	return idx
 }
 
 // factorSpill is a temporary JSON Lines file of every non-deprovisioned
@@ -178,8 +197,14 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 		return err
 	}
 	v, ok := sc.GetData(dataFactorSpill)
-	if !ok {
-		return errors.New("okta: no factor data from fetch-users")
+	if !ok || v.(factorSpill).Path == "" {
+		// fetch-users was replayed from a previous run's output, so the
+		// factors were not read with the users: read them now.
+		path, err := r.readFactors(ctx, r.users().live)
+		if err != nil {
+			return err
+		}
+		v = factorSpill{Path: path}
 	}
 	path := v.(factorSpill).Path
 	sc.SetData(dataFactorSpill, factorSpill{}) // consumed
@@ -328,4 +353,34 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 		return emitErr
 	}
 	return g.Wait()
+}
+
+// readFactors reads the factors of the given users into a new spill and
+// returns its path.
+func (r *run) readFactors(ctx context.Context, userIDs []string) (string, error) {
+	sp, err := newSpill(tempDir(r.x.opts), "factor")
+	if err != nil {
+		return "", err
+	}
+	err = fanOut(ctx, len(userIDs), r.x.opts.FanOut, func(ctx context.Context, i int) error {
+		fs, err := getList(ctx, r.c, pathUsers+"/"+seg(userIDs[i])+"/factors")
+		if isNotFound(err) {
+			r.sk.add("factors of users deleted since they were listed", 1)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("okta: listing factors of user %s: %w", userIDs[i], err)
+		}
+		for _, f := range fs {
+			if err := sp.write(userIDs[i], "factor", f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		sp.discard()
+		return "", err
+	}
+	return sp.finish()
 }

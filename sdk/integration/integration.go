@@ -138,17 +138,25 @@ type JobState interface {
 	WillRun(stepID string) bool
 }
 
-// DeclaredTypes returns every _type a step declares, entities first.
+// DeclaredTypes returns every _type a step declares, entities first, each
+// once (a relationship type declared for several source types appears once).
 func (s *Step[C]) DeclaredTypes() []string {
 	var out []string
+	seen := map[string]bool{}
+	add := func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
 	for _, e := range s.Entities {
-		out = append(out, e.Type)
+		add(e.Type)
 	}
 	for _, r := range s.Relationships {
-		out = append(out, r.Type)
+		add(r.Type)
 	}
 	for _, r := range s.MappedRelationships {
-		out = append(out, r.Type)
+		add(r.Type)
 	}
 	return out
 }

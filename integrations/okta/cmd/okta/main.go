@@ -52,7 +52,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	opts := okta.Options{}
 	lookup := lookupEnv
 	if len(args) > 0 && (args[0] == "collect" || args[0] == "validate") && !orgConfigured(args, lookupEnv) {
-		org := oktafake.NewOrg(oktafake.OrgSpec{Users: fakeUsers, Seed: 1, Now: time.Now()})
+		// The org is anchored to the current day so two runs on one day give
+		// identical data (a diff between them shows no change).
+		org := oktafake.NewOrg(oktafake.OrgSpec{Users: fakeUsers, Seed: 1, Now: time.Now().UTC().Truncate(24 * time.Hour)})
 		// Okta's rate-limit windows are a minute; the fake's are shorter so a
 		// demo run does not spend most of its time pacing.
 		srv, err := oktafake.Start(org, oktafake.ServerOptions{Window: fakeWindow})
