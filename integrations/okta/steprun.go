@@ -127,11 +127,17 @@ func (s *skips) warn(ctx context.Context, sc *integration.StepContext[Config]) {
 // listPages pages a list endpoint (Link rel="next"), calling fn with each
 // page's items as raw JSON. An empty page ends the listing.
 func listPages(ctx context.Context, c *httpclient.Client, path string, fn func([]json.RawMessage) error, opts ...httpclient.PageOption) error {
+	return listPagesOf(ctx, c, path, fn, opts...)
+}
+
+// listPagesOf is listPages decoding each page's items as T, in one pass
+// over the body (a small T such as an id skips the rest of each object).
+func listPagesOf[T any](ctx context.Context, c *httpclient.Client, path string, fn func([]T) error, opts ...httpclient.PageOption) error {
 	for resp, err := range c.Pages(ctx, path, opts...) {
 		if err != nil {
 			return err
 		}
-		var items []json.RawMessage
+		var items []T
 		if err := json.Unmarshal(resp.Body, &items); err != nil {
 			return fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
 		}

@@ -147,8 +147,18 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroup
 	err := fanOut(ctx, len(todo), r.x.opts.FanOut, func(ctx context.Context, i int) error {
 		g := todo[i]
 		sp := spills[memberSpillKey(g.Type)]
-		err := listPages(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []json.RawMessage) error {
-			return sp.write(g.ID, g.Type, []byte(strings.Join(memberIDs(items), ",")))
+		err := listPagesOf(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []idOnly) error {
+			ids := make([]byte, 0, 21*len(items))
+			for _, u := range items {
+				if u.ID == "" {
+					continue
+				}
+				if len(ids) > 0 {
+					ids = append(ids, ',')
+				}
+				ids = append(ids, u.ID...)
+			}
+			return sp.write(g.ID, g.Type, ids)
 		})
 		if err != nil && isNotFound(err) {
 			return sp.write(g.ID, tagGone, nil)
@@ -172,18 +182,9 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroup
 	return nil
 }
 
-// memberIDs returns the ids of a page of group members.
-func memberIDs(items []json.RawMessage) []string {
-	ids := make([]string, 0, len(items))
-	for _, raw := range items {
-		var u struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(raw, &u) == nil && u.ID != "" {
-			ids = append(ids, u.ID)
-		}
-	}
-	return ids
+// idOnly decodes just the id of a listed object.
+type idOnly struct {
+	ID string `json:"id"`
 }
 
 // listGroups pages /api/v1/groups with expand=stats, shrinking the page
