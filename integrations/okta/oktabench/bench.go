@@ -117,9 +117,9 @@ type Result struct {
 	// graph-okta's published comparison (two windows of work = 60 s), and
 	// the meaningful one when a run spans few windows.
 	AlignedFloorSeconds float64 `json:"alignedFloorSeconds"`
-	FloorBucket  string  `json:"floorBucket"`
-	WallSeconds  float64 `json:"wallSeconds"`
-	Efficiency   float64 `json:"efficiency"`
+	FloorBucket         string  `json:"floorBucket"`
+	WallSeconds         float64 `json:"wallSeconds"`
+	Efficiency          float64 `json:"efficiency"`
 	// RateLimited429 and Concurrency429 are the fake's 429 counts.
 	RateLimited429   int64   `json:"rateLimited429"`
 	Concurrency429   int64   `json:"concurrency429"`
