@@ -58,7 +58,7 @@ type jSupport struct {
 
 func (s *Server) oktaSupport(c *call) outcome {
 	o := s.org
-	self := c.base + EndpointOktaSupport
+	self := c.objBase + EndpointOktaSupport
 	body := jSupport{Support: "DISABLED", Links: map[string]any{"grant": jHrefM{Href: self + "/grant", Method: "POST"}}}
 	if o.spec.SupportEnabled {
 		body.Support = "ENABLED"
@@ -159,7 +159,7 @@ func (s *Server) listUsers(c *call) outcome {
 		next = c.nextURL(o.users[idx[len(idx)-1]].id, limit)
 	}
 	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderUser(c.base, idx[k]) })
+	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderUser(c.objBase, idx[k]) })
 	return outcomeServed
 }
 
@@ -177,7 +177,7 @@ func (s *Server) getUser(c *call) outcome {
 		// Okta also resolves logins; the fake only knows ids.
 		return c.notFound("User")
 	}
-	c.writeJSON(http.StatusOK, s.org.renderUser(c.base, i))
+	c.writeJSON(http.StatusOK, s.org.renderUser(c.objBase, i))
 	return outcomeServed
 }
 
@@ -188,7 +188,7 @@ func (s *Server) userFactors(c *call) outcome {
 		return c.notFound("User")
 	}
 	fs := s.org.userFactors(i)
-	c.writeList(http.StatusOK, len(fs), func(k int) any { return s.org.renderFactor(c.base, i, &fs[k]) })
+	c.writeList(http.StatusOK, len(fs), func(k int) any { return s.org.renderFactor(c.objBase, i, &fs[k]) })
 	return outcomeServed
 }
 
@@ -200,14 +200,14 @@ func (s *Server) userRoles(c *call) outcome {
 		return c.notFound("User")
 	}
 	direct, via := o.rolesOfUser(int32(i))
-	userHref := c.base + "/api/v1/users/" + o.users[i].id
+	userHref := c.objBase + "/api/v1/users/" + o.users[i].id
 	c.writeList(http.StatusOK, len(direct)+len(via), func(k int) any {
 		if k < len(direct) {
 			return renderRole(&direct[k], "USER", userHref)
 		}
 		gk := via[k-len(direct)]
 		g := &o.groups[gk[0]]
-		return renderRole(&g.roles[gk[1]], "GROUP", c.base+"/api/v1/groups/"+g.id)
+		return renderRole(&g.roles[gk[1]], "GROUP", c.objBase+"/api/v1/groups/"+g.id)
 	})
 	return outcomeServed
 }
@@ -246,8 +246,8 @@ func (s *Server) iamAssignees(c *call) outcome {
 			ID:  id,
 			ORN: "orn:okta:directory:" + o.orgID + ":users:" + id,
 			Links: map[string]jHref{
-				"self":  {c.base + "/api/v1/users/" + id},
-				"roles": {c.base + "/api/v1/users/" + id + "/roles"},
+				"self":  {c.objBase + "/api/v1/users/" + id},
+				"roles": {c.objBase + "/api/v1/users/" + id + "/roles"},
 			},
 		})
 	}
@@ -340,7 +340,7 @@ func (s *Server) listGroups(c *call) outcome {
 		next = c.nextURL(o.groups[idx[len(idx)-1]].id, limit)
 	}
 	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderGroup(c.base, idx[k], stats) })
+	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderGroup(c.objBase, idx[k], stats) })
 	return outcomeServed
 }
 
@@ -357,7 +357,7 @@ func (s *Server) getGroup(c *call) outcome {
 	if !ok {
 		return c.notFound("UserGroup")
 	}
-	c.writeJSON(http.StatusOK, s.org.renderGroup(c.base, i, hasExpand(c, "stats")))
+	c.writeJSON(http.StatusOK, s.org.renderGroup(c.objBase, i, hasExpand(c, "stats")))
 	return outcomeServed
 }
 
@@ -400,7 +400,7 @@ func (s *Server) groupUsers(c *call) outcome {
 		return c.badRequest("after")
 	}
 	c.setLinks(next)
-	c.writeList(http.StatusOK, len(page), func(k int) any { return o.renderUser(c.base, int(page[k])) })
+	c.writeList(http.StatusOK, len(page), func(k int) any { return o.renderUser(c.objBase, int(page[k])) })
 	return outcomeServed
 }
 
@@ -412,7 +412,7 @@ func (s *Server) groupRoles(c *call) outcome {
 		return c.notFound("UserGroup")
 	}
 	g := &o.groups[gi]
-	href := c.base + "/api/v1/groups/" + g.id
+	href := c.objBase + "/api/v1/groups/" + g.id
 	c.writeList(http.StatusOK, len(g.roles), func(k int) any { return renderRole(&g.roles[k], "GROUP", href) })
 	return outcomeServed
 }
@@ -489,7 +489,7 @@ func (s *Server) listApps(c *call) outcome {
 		next = c.nextURL(o.apps[idx[len(idx)-1]].id, limit)
 	}
 	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderApp(c.base, idx[k]) })
+	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderApp(c.objBase, idx[k]) })
 	return outcomeServed
 }
 
@@ -506,7 +506,7 @@ func (s *Server) getApp(c *call) outcome {
 	if !ok {
 		return c.notFound("AppInstance")
 	}
-	c.writeJSON(http.StatusOK, s.org.renderApp(c.base, i))
+	c.writeJSON(http.StatusOK, s.org.renderApp(c.objBase, i))
 	return outcomeServed
 }
 
@@ -537,7 +537,7 @@ func (s *Server) appUsers(c *call) outcome {
 	}
 	page := us[start:end]
 	c.setLinks(next)
-	c.writeList(http.StatusOK, len(page), func(k int) any { return o.renderAppUser(c.base, ai, &page[k]) })
+	c.writeList(http.StatusOK, len(page), func(k int) any { return o.renderAppUser(c.objBase, ai, &page[k]) })
 	return outcomeServed
 }
 
@@ -567,7 +567,7 @@ func (s *Server) appGroups(c *call) outcome {
 		next = c.nextURL(o.groups[gs[end-1].group].id, limit)
 	}
 	c.setLinks(next)
-	c.writeList(http.StatusOK, end-start, func(k int) any { return o.renderAppGroup(c.base, ai, start+k) })
+	c.writeList(http.StatusOK, end-start, func(k int) any { return o.renderAppGroup(c.objBase, ai, start+k) })
 	return outcomeServed
 }
 
@@ -589,7 +589,7 @@ func (s *Server) listDevices(c *call) outcome {
 		next = c.nextURL(o.devices[idx[len(idx)-1]].id, limit)
 	}
 	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderDevice(c.base, idx[k], expand) })
+	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderDevice(c.objBase, idx[k], expand) })
 	return outcomeServed
 }
 

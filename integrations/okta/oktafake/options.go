@@ -81,6 +81,11 @@ type ServerOptions struct {
 	// BaseURL, if set (e.g. "https://acme.okta.com"), is used in every link
 	// instead of the request's own scheme and host.
 	BaseURL string
+	// ObjectBaseURL, if set, is used only in links inside objects (_links,
+	// app login URLs), while paging links keep the request's own host: a
+	// client served on a loopback port then records the org's URLs, stable
+	// across runs, and still pages through the fake.
+	ObjectBaseURL string
 	// Window is the rate-limit window (default 60 s). Windows are aligned to
 	// wall-clock multiples of Window, like Okta's per-minute reset.
 	Window time.Duration

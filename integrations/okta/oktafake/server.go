@@ -58,6 +58,7 @@ func NewServer(org *Org, opts ServerOptions) *Server {
 		s.clock = time.Now
 	}
 	s.opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	s.opts.ObjectBaseURL = strings.TrimRight(opts.ObjectBaseURL, "/")
 	scale := opts.LimitScale
 	if scale <= 0 {
 		scale = 1
@@ -201,14 +202,17 @@ func route(path string) (tpl, bucket, id string) {
 
 // call is one request being served.
 type call struct {
-	s      *Server
-	w      http.ResponseWriter
-	r      *http.Request
-	q      url.Values
-	base   string
-	tpl    string
-	id     string
-	status int
+	s    *Server
+	w    http.ResponseWriter
+	r    *http.Request
+	q    url.Values
+	base string // scheme and host of paging links
+	// objBase is the scheme and host of links inside objects (_links,
+	// app login URLs): ServerOptions.ObjectBaseURL, else base.
+	objBase string
+	tpl     string
+	id      string
+	status  int
 	// onDrop records the request's stats before a hijacked connection is
 	// closed, so a client never sees the close before the count.
 	onDrop func()
@@ -286,6 +290,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			scheme = "https"
 		}
 		c.base = scheme + "://" + r.Host
+	}
+	c.objBase = c.base
+	if s.opts.ObjectBaseURL != "" {
+		c.objBase = s.opts.ObjectBaseURL
 	}
 	if tpl != EndpointUnknown && (s.forbidden[tpl] || s.forbidden[bucket]) {
 		c.error(http.StatusForbidden, "E0000006", "You do not have permission to perform the requested action")

@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		org := oktafake.NewOrg(oktafake.OrgSpec{Users: fakeUsers, Seed: 1, Now: time.Now().UTC().Truncate(24 * time.Hour)})
 		// Okta's rate-limit windows are a minute; the fake's are shorter so a
 		// demo run does not spend most of its time pacing.
-		srv, err := oktafake.Start(org, oktafake.ServerOptions{Window: fakeWindow})
+		srv, err := oktafake.Start(org, oktafake.ServerOptions{Window: fakeWindow, ObjectBaseURL: fakeOrgURL})
 		if err != nil {
 			fmt.Fprintf(stderr, "error: starting the bundled fake Okta: %v\n", err)
 			return cli.ExitFailure

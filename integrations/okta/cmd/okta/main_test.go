@@ -89,3 +89,21 @@ func TestDocsAreUpToDate(t *testing.T) {
 		t.Errorf("docs/okta.md is stale (run go run ./integrations/okta/cmd/okta document): exit %d %s", code, stderr.String())
 	}
 }
+
+// TestFakeRunsAreStable collects the bundled fake twice: the two
+// collections must not differ, so a diff of two demo runs shows no noise.
+func TestFakeRunsAreStable(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dirs := []string{filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")}
+	for _, out := range dirs {
+		var stderr bytes.Buffer
+		if code := run(context.Background(), []string{"collect", "--output", out, "--progress", "off", "--env-file", ""}, noEnv, io.Discard, &stderr); code != cli.ExitOK {
+			t.Fatalf("collect: exit %d: %s", code, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"diff", "--fail-on", "*", dirs[0], dirs[1]}, noEnv, &stdout, &stderr)
+	if code != cli.ExitOK || !strings.Contains(stdout.String(), "No changes") {
+		t.Errorf("two fake collections differ (exit %d):\n%s%s", code, stdout.String(), stderr.String())
+	}
+}
