@@ -19,6 +19,7 @@ const (
 	KindStringOrArray
 )
 
+// String implements fmt.Stringer.
 func (k Kind) String() string {
 	switch k {
 	case KindString:
@@ -125,6 +126,7 @@ type ValidationError struct {
 	Problems []string
 }
 
+// Error implements the error interface.
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("invalid %s %q: %s", e.Type, e.Key, strings.Join(e.Problems, "; "))
 }

@@ -20,6 +20,7 @@ type ForeignHostError struct {
 	Allowed string // scheme://host of BaseURL
 }
 
+// Error implements the error interface.
 func (e *ForeignHostError) Error() string {
 	return fmt.Sprintf("httpclient: refusing to send a request to foreign host %s (only %s is allowed)", e.Host, e.Allowed)
 }
@@ -32,6 +33,7 @@ type RequestError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("httpclient: %s: %v", e.Request, e.Err)
 }
@@ -49,12 +51,14 @@ type scrubbedError struct {
 	err error
 }
 
+// Error implements the error interface.
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
 // permanentError marks an error of our transport that must not be retried.
 type permanentError struct{ err error }
 
+// Error implements the error interface.
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 

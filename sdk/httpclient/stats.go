@@ -90,6 +90,7 @@ const (
 	EventConcurrencyLimit
 )
 
+// String implements fmt.Stringer.
 func (k EventKind) String() string {
 	switch k {
 	case EventRetry:

@@ -50,6 +50,7 @@ type ConfigError struct {
 	Message string
 }
 
+// Error implements the error interface.
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("config %s: %s", e.Field, e.Message)
 }
@@ -64,6 +65,7 @@ type Request struct {
 	Endpoint string
 }
 
+// String implements fmt.Stringer.
 func (r Request) String() string {
 	if r.Method == "" {
 		return r.Endpoint
@@ -80,6 +82,7 @@ type APIError struct {
 	Summary      string
 }
 
+// Error implements the error interface.
 func (e *APIError) Error() string {
 	s := fmt.Sprintf("provider API error: %s: %d %s", e.Request, e.Status, http.StatusText(e.Status))
 	if e.ProviderCode != "" {
@@ -98,6 +101,7 @@ func (e *APIError) Code() Code { return CodeProviderAPI }
 // fatal: the runtime cancels the run.
 type AuthenticationError struct{ APIError }
 
+// Error implements the error interface.
 func (e *AuthenticationError) Error() string {
 	return "provider authentication failed (invalid or expired credentials): " + e.APIError.Error()
 }
@@ -111,6 +115,7 @@ func (e *AuthenticationError) Unwrap() error { return &e.APIError }
 // AuthorizationError means the credentials lack a permission for one endpoint.
 type AuthorizationError struct{ APIError }
 
+// Error implements the error interface.
 func (e *AuthorizationError) Error() string {
 	return "provider authorization failed (missing permission): " + e.APIError.Error()
 }
@@ -130,6 +135,7 @@ type RetriesExhaustedError struct {
 	Err        error
 }
 
+// Error implements the error interface.
 func (e *RetriesExhaustedError) Error() string {
 	s := fmt.Sprintf("retries exhausted: %s: %d attempts", e.Request, e.Attempts)
 	if e.LastStatus != 0 {
@@ -157,6 +163,7 @@ type DuplicateKeyError struct {
 	Diff      string
 }
 
+// Error implements the error interface.
 func (e *DuplicateKeyError) Error() string {
 	s := fmt.Sprintf("duplicate _key %q (type %s) in step %s", e.Key, e.Type, e.StepID)
 	if e.FirstType != "" && e.FirstType != e.Type {
@@ -180,6 +187,7 @@ type UndeclaredTypeError struct {
 	Kind   string // "entity" or "relationship"
 }
 
+// Error implements the error interface.
 func (e *UndeclaredTypeError) Error() string {
 	return fmt.Sprintf("step %s emitted %s type %q that it does not declare", e.StepID, e.Kind, e.Type)
 }
@@ -193,6 +201,7 @@ type InvalidObjectError struct {
 	Err    error
 }
 
+// Error implements the error interface.
 func (e *InvalidObjectError) Error() string {
 	return fmt.Sprintf("step %s: %v", e.StepID, e.Err)
 }

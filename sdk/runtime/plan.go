@@ -37,6 +37,7 @@ type GraphError struct {
 	Steps  []string
 }
 
+// Error implements the error interface.
 func (e *GraphError) Error() string {
 	return fmt.Sprintf("invalid step graph: %s: %s", e.Reason, strings.Join(e.Steps, ", "))
 }
