@@ -300,7 +300,10 @@ func (s *Filesystem) newFile(k bufKey) uint32 {
 	id := uint32(len(s.files))
 	size := 64 << 10
 	if last := s.sizes[k]; last > size {
+		// Rounded to 256 KiB so buffers of one type have equal capacity
+		// and are reused from the free list.
 		size = min(last+last/8, s.opts.MaxBytesPerFile+64<<10)
+		size = (size + 256<<10 - 1) &^ (256<<10 - 1)
 	}
 	var data []byte
 	if n := len(s.free); n > 0 && cap(s.free[n-1]) >= size {
