@@ -65,6 +65,9 @@ type Options struct {
 	// MaxInFlight caps the collector's concurrent requests (default: the
 	// integration's default).
 	MaxInFlight int
+	// ErrorRate and DropRate inject 500s and connections dropped mid-body
+	// into that fraction of requests (deterministically).
+	ErrorRate, DropRate float64
 	// OutDir receives the .j1-integration output (default: a temp dir,
 	// removed afterwards).
 	OutDir string
@@ -84,6 +87,8 @@ type FakeSpec struct {
 	NoRateLimits     bool           `json:"noRateLimits"`
 	Latency          time.Duration  `json:"latency"`
 	ConcurrencyLimit int            `json:"concurrencyLimit"`
+	ErrorRate        float64        `json:"errorRate,omitempty"`
+	DropRate         float64        `json:"dropRate,omitempty"`
 }
 
 // FakeHost is a running fake Okta.
@@ -95,6 +100,12 @@ type FakeHost interface {
 
 // Result is what one run measured.
 type Result struct {
+	// ErrorRate and DropRate are the injected fault rates.
+	ErrorRate float64 `json:"errorRate,omitempty"`
+	DropRate  float64 `json:"dropRate,omitempty"`
+	// Injected5xx and Dropped count the faults the fake injected.
+	Injected5xx int64          `json:"injected5xx,omitempty"`
+	Dropped     int64          `json:"dropped,omitempty"`
 	Users       int            `json:"users"`
 	Groups      int            `json:"groups"`
 	Apps        int            `json:"apps"`
@@ -181,7 +192,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	org := oktafake.NewOrg(oktafake.OrgSpec{Users: o.Users, Seed: o.Seed, Now: now})
 	truth := org.Truth()
 	plan := MinimalPlan(truth)
-	res := &Result{Users: len(truth.Users), Groups: len(truth.Groups), Apps: len(truth.Apps),
+	res := &Result{Users: len(truth.Users), ErrorRate: o.ErrorRate, DropRate: o.DropRate, Groups: len(truth.Groups), Apps: len(truth.Apps),
 		Window: o.Window.String(), Plan: plan.Buckets, ConcurrencyLimit: o.ConcurrencyLimit}
 	for _, u := range truth.Users {
 		res.Factors += len(u.FactorIDs)
@@ -192,7 +203,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	spec := FakeSpec{Users: o.Users, Seed: o.Seed, Now: now, Window: o.Window, Limits: Limits(plan, o.TargetWindows),
-		NoRateLimits: o.NoRateLimits, Latency: o.Latency, ConcurrencyLimit: o.ConcurrencyLimit}
+		NoRateLimits: o.NoRateLimits, Latency: o.Latency, ConcurrencyLimit: o.ConcurrencyLimit,
+		ErrorRate: o.ErrorRate, DropRate: o.DropRate}
 	if o.NoRateLimits {
 		// The fake still sends rate-limit headers; limits this high make
 		// the client's pacer stand aside, so the run measures CPU only.
@@ -272,6 +284,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.Efficiency = floor / res.WallSeconds
 	}
 	res.RateLimited429, res.Concurrency429, res.MaxInFlight = st.RateLimited, st.ConcurrencyLimited, st.MaxInFlight
+	res.Injected5xx, res.Dropped = st.Injected5xx, st.Dropped
 	for ep, n := range st.Endpoints {
 		if want := plan.Endpoints[ep]; n > want {
 			if res.OverPlan == nil {
@@ -381,8 +394,20 @@ func WriteTable(w io.Writer, rs []*Result) {
 		fmt.Fprintf(w, "%-8d %-7s %-30s %9.1f %9.1f %9.1f %8.3f %6d %8d %6d %8.0f %8.0f %9.1f %9.0f\n",
 			r.Users, r.Window, strings.Join(parts, " "), r.FloorSeconds, r.AlignedFloorSeconds, r.WallSeconds, r.Efficiency,
 			r.RateLimited429+r.Concurrency429, r.Retries, r.MaxInFlight, r.PeakRSSMB, r.PeakHeapMB, r.OutputMB, r.ObjectsPerSec)
-		for ep, v := range r.OverPlan {
-			fmt.Fprintf(w, "    over the minimal plan: %s %d requests, plan %d\n", ep, v[0], v[1])
+		if r.ErrorRate > 0 || r.DropRate > 0 {
+			fmt.Fprintf(w, "    faults: %d injected 500s (rate %g), %d dropped connections (rate %g), all retried\n",
+				r.Injected5xx, r.ErrorRate, r.Dropped, r.DropRate)
+		}
+		var excess int64
+		for _, v := range r.OverPlan {
+			excess += v[0] - v[1]
+		}
+		if faults := r.Injected5xx + r.Dropped; excess > 0 && excess <= faults {
+			fmt.Fprintf(w, "    requests over the minimal plan: %d, all retries of injected faults\n", excess)
+		} else {
+			for ep, v := range r.OverPlan {
+				fmt.Fprintf(w, "    over the minimal plan: %s %d requests, plan %d\n", ep, v[0], v[1])
+			}
 		}
 		for _, l := range r.Lost {
 			fmt.Fprintf(w, "    LOST: %s\n", l)

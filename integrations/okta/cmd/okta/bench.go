@@ -32,6 +32,7 @@ Examples:
   okta bench --users 10000 --window 60s --target-windows 1.5
   okta bench --users 100000 --no-rate-limits --cpuprofile cpu.prof
   okta bench --users 10000 --runs 3 --format json
+  okta bench --users 10000 --error-rate 0.02      # 2% server errors: nothing lost, time?
 
 Flags:
 `
@@ -54,6 +55,8 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	share := fs.Float64("share", 1, "share of each bucket the collector uses")
 	inProcess := fs.Bool("in-process", false, "run the fake in this process (peak RSS then includes it)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the collections to this file")
+	errorRate := fs.Float64("error-rate", 0, "fraction of requests the fake answers with 500")
+	dropRate := fs.Float64("drop-rate", 0, "fraction of requests whose connection the fake drops mid-body")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return cli.ExitOK
@@ -103,7 +106,8 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		for i := range *runs {
 			fmt.Fprintf(stderr, "bench: %d users, run %d of %d ...\n", n, i+1, *runs)
 			r, err := oktabench.Run(ctx, oktabench.Options{Users: n, Window: *window, TargetWindows: *target,
-				Latency: *latency, NoRateLimits: *noLimits, Share: *share, Host: host})
+				Latency: *latency, NoRateLimits: *noLimits, Share: *share, Host: host,
+				ErrorRate: *errorRate, DropRate: *dropRate})
 			if err != nil {
 				fmt.Fprintf(stderr, "error: %v\n", err)
 				return cli.ExitFailure
