@@ -338,7 +338,29 @@ func (x *Collector) Probe(ctx context.Context, cfg *Config) ([]ProbeResult, erro
 		}
 		out = append(out, ProbeResult{Source: p.source, Endpoint: "GET " + strings.SplitN(p.path, "?", 2)[0], Err: err})
 	}
+	if cfg.SourceEnabled(SourceMFADevices) {
+		out = append(out, x.probeFactors(ctx, c))
+	}
 	return out, nil
+}
+
+// probeFactors reads the factors of the first listed user: MFA factors
+// are a sub-resource with no listing of their own.
+func (x *Collector) probeFactors(ctx context.Context, c *httpclient.Client) ProbeResult {
+	res := ProbeResult{Source: SourceMFADevices, Endpoint: "GET " + pathUsers + "/{id}/factors"}
+	var users []struct {
+		ID string `json:"id"`
+	}
+	if _, err := c.GetJSON(ctx, pathUsers+"?limit=1", &users); err != nil {
+		res.Err = err
+		return res
+	}
+	if len(users) == 0 {
+		res.Err = errors.New("the org lists no user whose factors could be read")
+		return res
+	}
+	_, res.Err = c.Do(ctx, http.MethodGet, pathUsers+"/"+seg(users[0].ID)+"/factors", nil)
+	return res
 }
 
 // ProbeResult is the outcome of one Probe request.
