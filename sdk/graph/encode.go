@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -183,27 +182,40 @@ func appendAny(buf []byte, v any) ([]byte, error) {
 
 var errReservedProperty = errors.New("reserved property name")
 
+// kv is one property during encoding.
+type kv struct {
+	k string
+	v any
+}
+
 // appendProperties appends ,"k":v for each property in sorted key order.
+// Pairs are collected in one map iteration and sorted by key, without a
+// second lookup per key.
 func appendProperties(buf []byte, props map[string]any) ([]byte, error) {
 	if len(props) == 0 {
 		return buf, nil
 	}
-	var stack [32]string
-	keys := stack[:0]
-	for k := range props {
-		keys = append(keys, k)
+	var stack [16]kv
+	pairs := stack[:0]
+	for k, v := range props {
+		pairs = append(pairs, kv{k, v})
 	}
-	slices.Sort(keys)
+	// Insertion sort: property maps are small.
+	for i := 1; i < len(pairs); i++ {
+		for j := i; j > 0 && pairs[j].k < pairs[j-1].k; j-- {
+			pairs[j], pairs[j-1] = pairs[j-1], pairs[j]
+		}
+	}
 	var err error
-	for _, k := range keys {
-		if isReserved(k) {
-			return buf, fmt.Errorf("property %q: %w", k, errReservedProperty)
+	for _, p := range pairs {
+		if isReserved(p.k) {
+			return buf, fmt.Errorf("property %q: %w", p.k, errReservedProperty)
 		}
 		buf = append(buf, ',')
-		buf = appendString(buf, k)
+		buf = appendString(buf, p.k)
 		buf = append(buf, ':')
-		if buf, err = appendAny(buf, props[k]); err != nil {
-			return buf, fmt.Errorf("property %q: %w", k, err)
+		if buf, err = appendAny(buf, p.v); err != nil {
+			return buf, fmt.Errorf("property %q: %w", p.k, err)
 		}
 	}
 	return buf, nil
