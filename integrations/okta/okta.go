@@ -111,6 +111,10 @@ const (
 	deprovisionedSearch = `status eq "DEPROVISIONED"`
 )
 
+// decodeWorkers is how many goroutines decode a spill's records at once in
+// the steps that emit prefetched data (JSON decoding is their main cost).
+const decodeWorkers = 2
+
 // Options configure the integration beyond its Config. The zero value
 // collects from the configured org over the network.
 type Options struct {

@@ -3,12 +3,15 @@ package okta
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // spill is a temporary file of records one step fetches and a later step
@@ -103,6 +106,58 @@ func readSpill(path string, fn func(key, tag string, payload []byte) error) erro
 		return fmt.Errorf("okta: reading a spill file: %w", err)
 	}
 	return nil
+}
+
+// spillRecord is one record read from a spill; it owns its bytes.
+type spillRecord struct {
+	key, tag string
+	payload  []byte
+}
+
+// readSpillBatches reads a finished spill in batches of up to size records
+// and calls fn from workers goroutines at once (fn must be safe for
+// concurrent use), so decoding the records uses every core while the
+// emitted objects still go through the job state one batch at a time. The
+// file is removed afterwards.
+func readSpillBatches(ctx context.Context, path string, workers, size int, fn func(ctx context.Context, recs []spillRecord) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	batches := make(chan []spillRecord, workers)
+	g.Go(func() error {
+		defer close(batches)
+		batch := make([]spillRecord, 0, size)
+		err := readSpill(path, func(key, tag string, payload []byte) error {
+			batch = append(batch, spillRecord{key: key, tag: tag, payload: bytes.Clone(payload)})
+			if len(batch) < size {
+				return nil
+			}
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]spillRecord, 0, size)
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return err
+	})
+	for range max(1, workers) {
+		g.Go(func() error {
+			for b := range batches {
+				if err := fn(ctx, b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // removeStaleSpills deletes spill files older than a day, left by runs whose

@@ -252,26 +252,22 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	for _, a := range apps {
 		byID[a.ID] = a
 	}
-	var batch []*graph.Relationship
-	err = readSpill(v.(spillRef).Path, func(app, tag string, raw []byte) error {
-		if tag == tagGone {
-			r.sk.add("applications deleted since they were listed", 1)
-			return nil
+	err = readSpillBatches(ctx, v.(spillRef).Path, decodeWorkers, 500, func(ctx context.Context, recs []spillRecord) error {
+		var batch []*graph.Relationship
+		for _, rec := range recs {
+			if rec.tag == tagGone {
+				r.sk.add("applications deleted since they were listed", 1)
+				continue
+			}
+			rs, err := relationships(byID[rec.key], rec.payload)
+			if err != nil {
+				return err
+			}
+			batch = append(batch, rs...)
 		}
-		rs, err := relationships(byID[app], raw)
-		if err != nil {
-			return err
-		}
-		batch = append(batch, rs...)
-		if len(batch) >= 500 {
-			_, err = r.em.relationships(ctx, batch)
-			batch = batch[:0]
-		}
+		_, err := r.em.relationships(ctx, batch)
 		return err
 	})
-	if err == nil {
-		_, err = r.em.relationships(ctx, batch)
-	}
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -140,18 +139,12 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 			}
 			var mfa *bool
 			if withFactors && p.known[i] {
-				on := false
 				for _, f := range p.factors[i] {
-					var st struct {
-						Status string `json:"status"`
-					}
-					if json.Unmarshal(f, &st) == nil && st.Status == "ACTIVE" {
-						on = true
-					}
 					if err := sp.write(u.ID, "factor", f); err != nil {
 						return err
 					}
 				}
+				on := p.active[i]
 				mfa = &on
 			}
 			e := userEntity(r.org, u, mfa)
@@ -208,9 +201,20 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 	}
 	path := v.(factorSpill).Path
 	sc.SetData(dataFactorSpill, factorSpill{}) // consumed
-	var es []*graph.Entity
-	var rs []*graph.Relationship
-	flush := func() error {
+	err = readSpillBatches(ctx, path, decodeWorkers, 500, func(ctx context.Context, recs []spillRecord) error {
+		es := make([]*graph.Entity, 0, len(recs))
+		rs := make([]*graph.Relationship, 0, len(recs))
+		for _, rec := range recs {
+			var fac oktaFactor
+			if err := json.Unmarshal(rec.payload, &fac); err != nil || fac.ID == "" {
+				r.sk.add("factors without an id", 1)
+				continue
+			}
+			es = append(es, factorEntity(&fac, rec.payload))
+			rs = append(rs, graph.DirectByKey(rec.key, typeUser, graph.ASSIGNED, fac.ID, typeMFADevice,
+				graph.WithType(relUserAssignedFactor),
+				graph.WithProperties(map[string]any{"userId": rec.key, "factorId": fac.ID})))
+		}
 		if _, err := r.em.entities(ctx, es); err != nil {
 			return err
 		}
@@ -218,28 +222,9 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 			return err
 		}
 		sc.Progress("factors", int64(len(es)))
-		es, rs = es[:0], rs[:0]
-		return nil
-	}
-	err = readSpill(path, func(user, _ string, raw []byte) error {
-		var fac oktaFactor
-		if err := json.Unmarshal(raw, &fac); err != nil || fac.ID == "" {
-			r.sk.add("factors without an id", 1)
-			return nil
-		}
-		es = append(es, factorEntity(&fac, bytes.Clone(raw)))
-		rs = append(rs, graph.DirectByKey(user, typeUser, graph.ASSIGNED, fac.ID, typeMFADevice,
-			graph.WithType(relUserAssignedFactor),
-			graph.WithProperties(map[string]any{"userId": user, "factorId": fac.ID})))
-		if len(es) >= 500 {
-			return flush()
-		}
 		return nil
 	})
 	if err != nil {
-		return err
-	}
-	if err := flush(); err != nil {
 		return err
 	}
 	r.sk.warn(ctx, sc)
@@ -251,6 +236,7 @@ type userPage struct {
 	users   []oktaUser
 	factors [][]json.RawMessage
 	known   []bool // factors read (or known empty: deprovisioned)
+	active  []bool // the user has an ACTIVE factor (mfaEnabled)
 	pending atomic.Int32
 }
 
@@ -289,6 +275,7 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 			}
 			p.factors = make([][]json.RawMessage, len(p.users))
 			p.known = make([]bool, len(p.users))
+			p.active = make([]bool, len(p.users))
 			// One extra count, released below, keeps the page open
 			// while its tasks are queued.
 			p.pending.Store(int32(len(p.users)) + 1)
@@ -327,6 +314,15 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 				switch {
 				case err == nil:
 					t.p.factors[t.i], t.p.known[t.i] = fs, true
+					for _, f := range fs {
+						var st struct {
+							Status string `json:"status"`
+						}
+						if json.Unmarshal(f, &st) == nil && st.Status == "ACTIVE" {
+							t.p.active[t.i] = true
+							break
+						}
+					}
 				case isNotFound(err):
 					r.sk.add("factors of users deleted since they were listed (mfaEnabled left unset)", 1)
 				default:
