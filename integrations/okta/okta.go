@@ -203,14 +203,7 @@ func (x *Collector) HTTPStats() map[string]httpclient.FamilyStats {
 	for _, c := range clients {
 		for name, s := range c.Stats().Families {
 			t := out[name]
-			t.Requests += s.Requests
-			t.Retries += s.Retries
-			t.RateLimited += s.RateLimited
-			t.ConcurrencyLimited += s.ConcurrencyLimited
-			t.ServerErrors += s.ServerErrors
-			t.TransportErrors += s.TransportErrors
-			t.PacingWait += s.PacingWait
-			t.BackoffWait += s.BackoffWait
+			t.Add(s)
 			out[name] = t
 		}
 	}

@@ -163,12 +163,10 @@ func readSpillBatches(ctx context.Context, path string, workers, size int, fn fu
 // removeStaleSpills deletes spill files older than a day, left by runs whose
 // consuming step never ran (e.g. a run limited with --step, or a crash).
 func removeStaleSpills(dir string) {
-	for _, pattern := range []string{spillPattern, "okta-factors-*.jsonl"} {
-		matches, _ := filepath.Glob(filepath.Join(dir, pattern))
-		for _, m := range matches {
-			if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
-				_ = os.Remove(m)
-			}
+	matches, _ := filepath.Glob(filepath.Join(dir, spillPattern))
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
+			_ = os.Remove(m)
 		}
 	}
 }

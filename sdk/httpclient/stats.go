@@ -17,7 +17,8 @@ type FamilyStats struct {
 	BackoffWait        time.Duration // time requests waited between attempts
 }
 
-func (s *FamilyStats) add(o FamilyStats) {
+// Add adds o's counters to s, e.g. to sum the families of several clients.
+func (s *FamilyStats) Add(o FamilyStats) {
 	s.Requests += o.Requests
 	s.Retries += o.Retries
 	s.RateLimited += o.RateLimited
@@ -69,7 +70,7 @@ func (c *Client) Stats() Stats {
 	for _, f := range fams {
 		fs := f.counters.snapshot()
 		s.Families[f.name] = fs
-		s.Total.add(fs)
+		s.Total.Add(fs)
 	}
 	return s
 }
