@@ -426,38 +426,11 @@ func safeRun[C any](ctx context.Context, s *integration.Step[C], sc *integration
 func (r *run[C]) reuseStep(ctx context.Context, js *jobState[C]) error {
 	s := r.plan.steps[js.step.idx]
 	for _, typ := range s.DeclaredTypes() {
-		kind := js.step.declared[typ].kind
-		if kind == 'e' {
-			var batch []*graph.Entity
-			err := r.opts.Reuse.IterateEntities(ctx, typ, func(e *graph.Entity) error {
-				batch = append(batch, e)
-				if len(batch) == 500 {
-					err := js.AddEntities(ctx, batch...)
-					batch = batch[:0]
-					return err
-				}
-				return nil
-			})
-			if err == nil && len(batch) > 0 {
-				err = js.AddEntities(ctx, batch...)
-			}
-			if err != nil {
-				return fmt.Errorf("reuse %s from %s: %w", typ, r.opts.Reuse.Root(), err)
-			}
-			continue
-		}
-		var batch []*graph.Relationship
-		err := r.opts.Reuse.IterateRelationships(ctx, typ, func(rel *graph.Relationship) error {
-			batch = append(batch, rel)
-			if len(batch) == 500 {
-				err := js.AddRelationships(ctx, batch...)
-				batch = batch[:0]
-				return err
-			}
-			return nil
-		})
-		if err == nil && len(batch) > 0 {
-			err = js.AddRelationships(ctx, batch...)
+		var err error
+		if js.step.declared[typ].kind == 'e' {
+			err = replay(ctx, typ, r.opts.Reuse.IterateEntities, js.AddEntities)
+		} else {
+			err = replay(ctx, typ, r.opts.Reuse.IterateRelationships, js.AddRelationships)
 		}
 		if err != nil {
 			return fmt.Errorf("reuse %s from %s: %w", typ, r.opts.Reuse.Root(), err)
@@ -465,6 +438,26 @@ func (r *run[C]) reuseStep(ctx context.Context, js *jobState[C]) error {
 	}
 	js.Warn(ctx, "step output reused from a previous run", "from", r.opts.Reuse.Root())
 	return nil
+}
+
+// replay feeds the objects of typ from iterate to add in batches of 500.
+func replay[T any](ctx context.Context, typ string,
+	iterate func(context.Context, string, func(T) error) error,
+	add func(context.Context, ...T) error) error {
+	var batch []T
+	err := iterate(ctx, typ, func(o T) error {
+		batch = append(batch, o)
+		if len(batch) < 500 {
+			return nil
+		}
+		err := add(ctx, batch...)
+		batch = batch[:0]
+		return err
+	})
+	if err == nil && len(batch) > 0 {
+		err = add(ctx, batch...)
+	}
+	return err
 }
 
 func (r *run[C]) summary(started time.Time) *store.Summary {
