@@ -17,7 +17,21 @@ type Config struct {
 	// one trailing slash).
 	OrgURL string `config:"orgUrl" env:"OKTA_ORG_URL" optional:"true" help:"Okta org URL, e.g. https://acme.okta.com (not the -admin URL)"`
 	// APIKey is an Okta API token, sent as "Authorization: SSWS <key>".
-	APIKey string `config:"apiKey" env:"OKTA_API_KEY" secret:"true" optional:"true" help:"Okta API token (SSWS)"`
+	APIKey string `config:"apiKey" env:"OKTA_API_KEY" secret:"true" optional:"true" help:"Okta API token (SSWS; legacy: prefer the OAuth 2.0 service app)"`
+	// ClientID is the Client ID of an Okta API Services app (OAuth 2.0
+	// client credentials with private_key_jwt), the alternative to APIKey.
+	ClientID string `config:"clientId" env:"OKTA_CLIENT_ID" optional:"true" help:"Client ID of the Okta API Services app (OAuth 2.0; instead of apiKey)"`
+	// PrivateKey is the service app's private key itself, PEM or JWK.
+	PrivateKey string `config:"privateKey" env:"OKTA_PRIVATE_KEY" secret:"true" optional:"true" help:"the service app's private key, PEM or JWK (prefer privateKeyFile)"`
+	// PrivateKeyFile is the path of a file holding the service app's
+	// private key, PEM or JWK.
+	PrivateKeyFile string `config:"privateKeyFile" env:"OKTA_PRIVATE_KEY_FILE" optional:"true" help:"path of a file holding the service app's private key (PEM or JWK)"`
+	// KeyID is the kid of the service app's public key in Okta, needed
+	// when the app has several keys (default: the JWK's own kid, if any).
+	KeyID string `config:"keyId" env:"OKTA_KEY_ID" optional:"true" help:"key ID (kid) of the service app's key in Okta, when the app has several"`
+	// Scopes are the OAuth 2.0 scopes to request (read-only ones only);
+	// default: the read scopes the enabled sources need (DefaultScopes).
+	Scopes []string `config:"scopes" env:"OKTA_SCOPES" optional:"true" help:"comma-separated okta.*.read scopes to request (default: those the enabled sources need)"`
 	// RateLimitShare is the fraction (0 < x <= 1) of each Okta rate-limit
 	// bucket this integration may use, leaving the rest to other API
 	// consumers of the org.
@@ -144,14 +158,18 @@ func validateFields(cfg *Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	key := strings.TrimSpace(cfg.APIKey)
-	switch {
-	case key == "":
-		return "", &integration.ConfigError{Field: "apiKey", Message: "is required (flag --apiKey or env OKTA_API_KEY)"}
-	case strings.HasPrefix(key, "SSWS ") || strings.HasPrefix(key, "Bearer "):
-		return "", &integration.ConfigError{Field: "apiKey", Message: "must be the token alone, without the SSWS/Bearer prefix"}
-	case strings.ContainsAny(key, " \t\r\n"):
-		return "", &integration.ConfigError{Field: "apiKey", Message: "must not contain whitespace"}
+	method, err := authMethod(cfg)
+	if err != nil {
+		return "", err
+	}
+	if method == AuthAPIToken {
+		key := strings.TrimSpace(cfg.APIKey)
+		switch {
+		case strings.HasPrefix(key, "SSWS ") || strings.HasPrefix(key, "Bearer "):
+			return "", &integration.ConfigError{Field: "apiKey", Message: "must be the token alone, without the SSWS/Bearer prefix"}
+		case strings.ContainsAny(key, " \t\r\n"):
+			return "", &integration.ConfigError{Field: "apiKey", Message: "must not contain whitespace"}
+		}
 	}
 	if s := cfg.RateLimitShare; !(s > 0 && s <= 1) {
 		return "", &integration.ConfigError{Field: "rateLimitShare", Message: fmt.Sprintf("%v must be greater than 0 and at most 1 (e.g. 0.9)", s)}
@@ -163,6 +181,11 @@ func validateFields(cfg *Config) (string, error) {
 	}
 	if cfg.EnableDevices && !cfg.SourceEnabled(SourceDevices) {
 		return "", &integration.ConfigError{Field: "disableSources", Message: "devices is both enabled (enableDevices) and disabled"}
+	}
+	if method == AuthServiceApp {
+		if _, err := loadServiceApp(cfg); err != nil {
+			return "", err
+		}
 	}
 	return org, nil
 }

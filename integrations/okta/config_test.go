@@ -69,7 +69,7 @@ func TestConfigValidationMakesNoRequest(t *testing.T) {
 		{"http org", func(c *Config) { c.OrgURL = "http://acme.okta.com" }, "orgUrl"},
 		{"admin org", func(c *Config) { c.OrgURL = "https://acme-admin.okta.com" }, "orgUrl"},
 		{"custom domain", func(c *Config) { c.OrgURL = "https://sso.acme.com" }, "orgUrl"},
-		{"missing key", func(c *Config) { c.APIKey = "" }, "apiKey"},
+		{"missing key", func(c *Config) { c.APIKey = "" }, "apiKey, clientId"},
 		{"key with prefix", func(c *Config) { c.APIKey = "SSWS " + oktafake.DefaultToken }, "apiKey"},
 		{"zero share", func(c *Config) { c.RateLimitShare = 0 }, "rateLimitShare"},
 		{"share above 1", func(c *Config) { c.RateLimitShare = 1.5 }, "rateLimitShare"},

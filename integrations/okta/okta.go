@@ -130,6 +130,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of the System Log window (default time.Now).
 	Now func() time.Time
+	// Clock is the clock of OAuth 2.0 client assertions and access-token
+	// expiry (default time.Now).
+	Clock func() time.Time
 	// FanOut bounds concurrent child requests per step (factors, members,
 	// app users/groups, roles); default 16. The shared client's in-flight
 	// cap bounds the total across steps.
@@ -152,6 +155,7 @@ type Collector struct {
 
 	mu      sync.Mutex
 	clients map[clientKey]*httpclient.Client
+	auths   map[*httpclient.Client]*clientAuth
 }
 
 type clientKey struct {
@@ -171,13 +175,16 @@ func NewCollector(opts Options) *Collector {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
 	if opts.FanOut <= 0 {
 		opts.FanOut = defaultFanOut
 	}
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = defaultMaxInFlight
 	}
-	x := &Collector{opts: opts, clients: map[clientKey]*httpclient.Client{}}
+	x := &Collector{opts: opts, clients: map[clientKey]*httpclient.Client{}, auths: map[*httpclient.Client]*clientAuth{}}
 	x.integ = &integration.Integration[Config]{
 		Name:            Name,
 		Validate:        x.validate,
@@ -240,8 +247,11 @@ func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
 	if x.opts.BaseURL != "" {
 		base = strings.TrimSuffix(x.opts.BaseURL, "/")
 	}
-	key := strings.TrimSpace(cfg.APIKey)
-	k := clientKey{base: base, key: key, share: cfg.RateLimitShare}
+	auth, err := newClientAuth(cfg, org, base, x.opts.Clock)
+	if err != nil {
+		return nil, orgInfo{}, err
+	}
+	k := clientKey{base: base, key: auth.key, share: cfg.RateLimitShare}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if c, ok := x.clients[k]; ok {
@@ -249,9 +259,6 @@ func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
 	}
 	hc := httpclient.Config{
 		BaseURL:     base,
-		AuthHeader:  "Authorization",
-		AuthValue:   "SSWS " + key,
-		Secrets:     []string{key},
 		Transport:   x.opts.Transport,
 		Family:      Family,
 		Share:       cfg.RateLimitShare,
@@ -259,6 +266,7 @@ func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
 		UserAgent:   "stepgraph-okta",
 		Logger:      x.opts.Logger,
 	}
+	auth.configure(&hc)
 	if x.opts.HTTP != nil {
 		x.opts.HTTP(&hc)
 	}
@@ -266,6 +274,8 @@ func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
 	if err != nil {
 		return nil, orgInfo{}, fmt.Errorf("okta: building the HTTP client: %w", err)
 	}
+	auth.attach(c)
+	x.auths[c] = auth
 	x.clients[k] = c
 	return c, newOrgInfo(org), nil
 }
@@ -283,24 +293,7 @@ func (x *Collector) validate(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	return checkToken(ctx, c)
-}
-
-// checkToken sends GET /api/v1/users?limit=1 and reports a rejected token
-// as an *integration.AuthenticationError that says so.
-func checkToken(ctx context.Context, c *httpclient.Client) error {
-	_, err := c.Do(ctx, http.MethodGet, pathUsers+"?limit=1", nil)
-	if err == nil {
-		return nil
-	}
-	var auth *integration.AuthenticationError
-	if errors.As(err, &auth) {
-		e := *auth
-		e.Summary = "invalid or expired Okta API token (" + strings.TrimSpace(e.ProviderCode+" "+e.Summary) +
-			"); create a new token in the Okta admin console under Security > API > Tokens"
-		return &e
-	}
-	return fmt.Errorf("okta: checking the API token with GET %s?limit=1: %w", pathUsers, err)
+	return checkAuth(ctx, c, x.authOf(c))
 }
 
 // Probe checks, per ingestion source, whether the token can read it, with
@@ -311,7 +304,8 @@ func (x *Collector) Probe(ctx context.Context, cfg *Config) ([]ProbeResult, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := checkToken(ctx, c); err != nil {
+	auth := x.authOf(c)
+	if err := checkAuth(ctx, c, auth); err != nil {
 		return nil, err
 	}
 	probes := []struct{ source, path string }{
@@ -329,14 +323,27 @@ func (x *Collector) Probe(ctx context.Context, cfg *Config) ([]ProbeResult, erro
 		if slices.Contains(Sources, p.source) && !cfg.SourceEnabled(p.source) {
 			continue
 		}
+		endpoint := "GET " + strings.SplitN(p.path, "?", 2)[0]
+		if err := auth.scopeProblem(ctx, p.source); err != nil {
+			if integration.IsFatal(err) {
+				return out, err
+			}
+			out = append(out, ProbeResult{Source: p.source, Endpoint: endpoint, Err: err})
+			continue
+		}
 		_, err := c.Do(ctx, http.MethodGet, p.path, nil)
 		if err != nil && integration.IsFatal(err) {
 			return out, err
 		}
-		out = append(out, ProbeResult{Source: p.source, Endpoint: "GET " + strings.SplitN(p.path, "?", 2)[0], Err: err})
+		out = append(out, ProbeResult{Source: p.source, Endpoint: endpoint, Err: auth.explainForbidden(p.source, err)})
 	}
 	if cfg.SourceEnabled(SourceMFADevices) {
-		out = append(out, x.probeFactors(ctx, c))
+		res := ProbeResult{Source: SourceMFADevices, Endpoint: "GET " + pathUsers + "/{id}/factors"}
+		if res.Err = auth.scopeProblem(ctx, SourceMFADevices); res.Err == nil {
+			res = x.probeFactors(ctx, c)
+			res.Err = auth.explainForbidden(SourceMFADevices, res.Err)
+		}
+		out = append(out, res)
 	}
 	return out, nil
 }

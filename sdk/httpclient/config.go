@@ -47,6 +47,13 @@ type Config struct {
 	// errors and logs.
 	Auth func(*http.Request)
 
+	// Authenticator, when set, attaches credentials that change during a
+	// run (OAuth 2.0 access tokens) to requests for BaseURL's scheme and
+	// host, after AuthHeader/AuthValue and Auth, and is told about 401s so
+	// that a stale credential is refreshed and the request resent once.
+	// Header values it adds are scrubbed from errors and logs.
+	Authenticator Authenticator
+
 	// Secrets are extra values scrubbed from every error and log line.
 	Secrets []string
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
@@ -93,10 +92,7 @@ func (t *transport) attempt(req *http.Request, st *reqState) (*http.Response, []
 	ctx, cancel := context.WithTimeout(req.Context(), c.cfg.AttemptTimeout)
 	defer cancel()
 	out := req.Clone(ctx)
-	if origin(out.URL) == c.origin {
-		c.authenticate(out)
-	}
-	resp, err := c.inner.RoundTrip(out)
+	resp, err := c.send(out) // credentials only for BaseURL's host (auth.go)
 	recv := time.Now()
 	if err != nil {
 		return nil, nil, recv, err
@@ -110,38 +106,4 @@ func (t *transport) attempt(req *http.Request, st *reqState) (*http.Response, []
 		return resp, nil, recv, &permanentError{err: fmt.Errorf("response body exceeds %d bytes", c.cfg.MaxBodyBytes)}
 	}
 	return resp, body, recv, nil
-}
-
-// authenticate attaches credentials to req (a clone bound for BaseURL's
-// host) and learns the values attached by Config.Auth for scrubbing.
-func (c *Client) authenticate(req *http.Request) {
-	if c.cfg.AuthValue != "" {
-		req.Header.Set(c.cfg.AuthHeader, c.cfg.AuthValue)
-	}
-	if c.cfg.Auth == nil {
-		return
-	}
-	before := make(map[string]string, len(req.Header))
-	for k, v := range req.Header {
-		before[k] = strings.Join(v, "\x00")
-	}
-	rawQuery := req.URL.RawQuery
-	c.cfg.Auth(req)
-	for k, v := range req.Header {
-		if before[k] == strings.Join(v, "\x00") {
-			continue
-		}
-		for _, x := range v {
-			c.scrub.learn(x)
-		}
-	}
-	if req.URL.RawQuery != rawQuery {
-		for _, vs := range req.URL.Query() {
-			for _, x := range vs {
-				if !strings.Contains(rawQuery, x) {
-					c.scrub.learn(x)
-				}
-			}
-		}
-	}
 }

@@ -107,6 +107,9 @@ type ServerOptions struct {
 	Faults Faults
 	// Clock replaces time.Now for rate-limit windows and the Date header.
 	Clock func() time.Time
+	// OAuth configures the org authorization server (TokenPath): the
+	// registered service apps, token lifetime and scope handling.
+	OAuth OAuthOptions
 }
 
 // Faults configures deterministic fault injection. Whether a request fails

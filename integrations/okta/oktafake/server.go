@@ -33,6 +33,7 @@ type Server struct {
 	faultSeed uint64
 
 	inflight atomic.Int64
+	oauth    *authServer // the org authorization server (oauth.go)
 
 	mu       sync.Mutex
 	buckets  map[string]*bucketState
@@ -103,6 +104,7 @@ func NewServer(org *Org, opts ServerOptions) *Server {
 	s.buckets = map[string]*bucketState{}
 	s.attempts = map[uint64]uint32{}
 	s.st.reset()
+	s.oauth = newAuthServer(s, opts.OAuth)
 	return s
 }
 
@@ -225,6 +227,10 @@ type call struct {
 // ServeHTTP implements http.Handler. Order of checks: concurrency limit,
 // rate limit, method, authentication, latency, injected faults, endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == TokenPath {
+		s.serveToken(w, r) // its own bucket (oauth.go)
+		return
+	}
 	tpl, bucket, id := route(r.URL.Path)
 	now := s.clock()
 	h := w.Header()
@@ -266,10 +272,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		oc = outcomeOther
 		return
 	}
-	if r.Header.Get("Authorization") != "SSWS "+s.token {
-		h.Set("WWW-Authenticate", `SSWS realm="Okta"`)
-		c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
-		oc = outcomeUnauthorized
+	if res, ok := s.authorize(c, tpl); !ok { // API token or access token with its scope (oauth.go)
+		oc = res
 		return
 	}
 	if d := s.opts.Latency; d > 0 {

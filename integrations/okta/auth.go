@@ -1,0 +1,154 @@
+package okta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// clientAuth is how one shared HTTP client authenticates: the legacy API
+// token as a static header, or a service app's access tokens through an
+// httpclient.Authenticator. Either way the credential is attached only to
+// requests for the org's host, by the same HTTP client.
+type clientAuth struct {
+	method string
+	// key tells clients apart without holding a secret in the clear for
+	// the service app (client id, key fingerprint, scopes).
+	key    string
+	token  string       // API token (AuthAPIToken)
+	inline string       // inline private key, scrubbed from errors (AuthServiceApp)
+	ts     *tokenSource // AuthServiceApp
+}
+
+// newClientAuth builds the authentication of cfg (already validated by
+// validateFields) for requests sent to base on behalf of orgURL.
+func newClientAuth(cfg *Config, orgURL, base string, now func() time.Time) (*clientAuth, error) {
+	method, err := authMethod(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if method == AuthAPIToken {
+		tok := strings.TrimSpace(cfg.APIKey)
+		return &clientAuth{method: method, key: tok, token: tok}, nil
+	}
+	app, err := loadServiceApp(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := newTokenSource(app, orgURL, base, now)
+	if err != nil {
+		return nil, err
+	}
+	return &clientAuth{
+		method: method,
+		key:    "oauth2:" + app.clientID + ":" + app.keyID + ":" + app.fingerprint + ":" + strings.Join(app.scopes, " "),
+		inline: strings.TrimSpace(cfg.PrivateKey),
+		ts:     ts,
+	}, nil
+}
+
+// configure sets the credential fields of the HTTP client configuration.
+func (a *clientAuth) configure(hc *httpclient.Config) {
+	if a.ts == nil {
+		hc.AuthHeader, hc.AuthValue = "Authorization", "SSWS "+a.token
+		hc.Secrets = append(hc.Secrets, a.token)
+		return
+	}
+	hc.Authenticator = a.ts
+	if a.inline != "" {
+		hc.Secrets = append(hc.Secrets, a.inline)
+	}
+}
+
+// attach hands the built client's credential channel to the token source.
+func (a *clientAuth) attach(c *httpclient.Client) {
+	if a.ts != nil {
+		a.ts.hc = c.CredentialClient()
+	}
+}
+
+// authOf returns the authentication of a client built by x.client.
+func (x *Collector) authOf(c *httpclient.Client) *clientAuth {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.auths[c]
+}
+
+// AuthMethod returns AuthAPIToken or AuthServiceApp for cfg, or a
+// *integration.ConfigError when cfg configures neither or both.
+func AuthMethod(cfg *Config) (string, error) { return authMethod(cfg) }
+
+// checkAuth proves the credentials work before anything is collected: for
+// a service app it first obtains an access token (a bad key, client id or
+// audience fails here, before any data request), then it sends
+// GET /api/v1/users?limit=1. A rejection is an
+// *integration.AuthenticationError that says what to fix.
+func checkAuth(ctx context.Context, c *httpclient.Client, a *clientAuth) error {
+	if a != nil && a.ts != nil {
+		if _, err := a.ts.token(ctx); err != nil {
+			return err
+		}
+	}
+	_, err := c.Do(ctx, http.MethodGet, pathUsers+"?limit=1", nil)
+	if err == nil {
+		return nil
+	}
+	var auth *integration.AuthenticationError
+	if errors.As(err, &auth) {
+		e := *auth
+		if a != nil && a.ts != nil {
+			e.Summary = "Okta rejected the service app's access token (" + strings.TrimSpace(e.ProviderCode+" "+e.Summary) +
+				"); check that the app is an API Services app of this org and is active"
+		} else {
+			e.Summary = "invalid or expired Okta API token (" + strings.TrimSpace(e.ProviderCode+" "+e.Summary) +
+				"); create a new token in the Okta admin console under Security > API > Tokens, or switch to an OAuth 2.0 service app"
+		}
+		return &e
+	}
+	return fmt.Errorf("okta: checking the credentials with GET %s?limit=1: %w", pathUsers, err)
+}
+
+// scopeProblem returns why a source cannot be read with the service
+// app's token, before any request: its scope was not granted. It returns
+// nil for the API token, or when the scope is granted.
+func (a *clientAuth) scopeProblem(ctx context.Context, source string) error {
+	if a == nil || a.ts == nil {
+		return nil
+	}
+	scope, ok := probeScopes[source]
+	if !ok {
+		return nil
+	}
+	granted, _, err := a.ts.Granted(ctx)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(granted, scope) {
+		return nil
+	}
+	if !slices.Contains(a.ts.app.scopes, scope) {
+		return fmt.Errorf("missing scope %s: not requested (add it to scopes, or leave scopes unset to request what the enabled sources need)", scope)
+	}
+	return fmt.Errorf("missing scope %s: the service app is not granted it (Admin Console: Applications > the app > Okta API Scopes > Grant)", scope)
+}
+
+// explainForbidden adds to a 403 what is missing: for the service app,
+// whose scope is granted, the admin role; for the API token, its admin's
+// permissions.
+func (a *clientAuth) explainForbidden(source string, err error) error {
+	if err == nil || !isForbidden(err) {
+		return err
+	}
+	if a != nil && a.ts != nil {
+		scope := probeScopes[source]
+		return fmt.Errorf("missing admin role: scope %s is granted, but the service app's admin role does not allow this (assign it the Read-only Administrator role under the app's Admin roles): %w", scope, err)
+	}
+	return fmt.Errorf("missing admin role: the API token's administrator may not read this (use a Read-only Administrator or higher): %w", err)
+}

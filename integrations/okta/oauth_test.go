@@ -1,0 +1,539 @@
+package okta
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
+	"github.com/stepgraph/stepgraph/sdk/cli"
+	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/sdktest"
+)
+
+const testClientID = "0oa1stepgraphfake0001"
+
+// testAudience is the aud the fake expects: the configured org's token
+// endpoint (requests go to the loopback fake, keys derive from acme).
+const testAudience = testOrgURL + "/oauth2/v1/token"
+
+// pemOf encodes a private key as PKCS #8 PEM.
+func pemOf(t testing.TB, key crypto.Signer) string {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+func newECKey(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// oauthFake serves a fake org whose authorization server knows one service
+// app (testClientID) granted scopes, and returns a collector configured to
+// use that app with key (written to a file).
+func startOAuthFake(t testing.TB, spec oktafake.OrgSpec, sopts oktafake.ServerOptions, key crypto.Signer, scopes []string, mod ...func(*Options)) *fakeEnv {
+	t.Helper()
+	if scopes == nil {
+		scopes = oktafake.ReadScopes
+	}
+	sopts.OAuth.Clients = append(sopts.OAuth.Clients, oktafake.OAuthClient{ClientID: testClientID, PublicKey: key.Public(), Scopes: scopes})
+	if sopts.OAuth.Audience == "" {
+		sopts.OAuth.Audience = testAudience
+	}
+	f := startFake(t, spec, sopts, mod...)
+	file := filepath.Join(t.TempDir(), "okta-key.pem")
+	if err := os.WriteFile(file, []byte(pemOf(t, key)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.cfg.APIKey = ""
+	f.cfg.ClientID = testClientID
+	f.cfg.PrivateKeyFile = file
+	return f
+}
+
+func TestOAuthCollectAgainstTruth(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		key  func(testing.TB) crypto.Signer
+	}{
+		{"ES256", func(t testing.TB) crypto.Signer { return newECKey(t) }},
+		{"RS256", func(t testing.TB) crypto.Signer {
+			k, err := rsa.GenerateKey(rand.Reader, 2048)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startOAuthFake(t, oktafake.OrgSpec{Users: 120, Seed: 7}, oktafake.ServerOptions{}, tc.key(t), nil)
+			f.cfg.EnableDevices = true
+			c := f.run(t, sdktest.RunOptions{})
+			sdktest.AssertAll(t, c)
+			checkAgainstTruth(t, c, expect(t, f.org, nil))
+			for _, s := range c.Result.Summary.Steps {
+				if s.Status != "success" || len(s.PartialTypes) > 0 {
+					t.Errorf("step %s: %s %s partial %v", s.ID, s.Status, s.Error, s.PartialTypes)
+				}
+			}
+			ts := f.srv.Server.TokenStats()
+			if ts.Issued != 1 || ts.Refused != 0 || ts.Expired != 0 || ts.Unknown != 0 {
+				t.Errorf("token stats %+v, want one token for the whole run", ts)
+			}
+			if st := f.srv.Server.Stats(); st.Unauthorized != 0 || st.Forbidden != 0 {
+				t.Errorf("%d 401s and %d 403s", st.Unauthorized, st.Forbidden)
+			}
+		})
+	}
+}
+
+// TestOAuthTokenExpiringMidRunIsRefreshedOnce: tokens end after a number of
+// requests counted by the fake (no clock), while up to 16 requests are in
+// flight. Every expiry costs exactly one token request, however many
+// in-flight requests were refused with the old token.
+func TestOAuthTokenExpiringMidRunIsRefreshedOnce(t *testing.T) {
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 150, Seed: 11}, oktafake.ServerOptions{
+		OAuth: oktafake.OAuthOptions{TokenMaxUses: 50},
+	}, newECKey(t), nil)
+	f.cfg.EnableDevices = true
+	c := f.run(t, sdktest.RunOptions{})
+	sdktest.AssertAll(t, c)
+	checkAgainstTruth(t, c, expect(t, f.org, nil))
+	for _, s := range c.Result.Summary.Steps {
+		if s.Status != "success" {
+			t.Errorf("step %s: %s %s", s.ID, s.Status, s.Error)
+		}
+	}
+	ts := f.srv.Server.TokenStats()
+	st := f.srv.Server.Stats()
+	t.Logf("token stats %+v; API requests %d, 401s %d", ts, st.Requests, st.Unauthorized)
+	if ts.Issued < 3 {
+		t.Errorf("%d tokens issued: the token did not expire mid-run repeatedly", ts.Issued)
+	}
+	if ts.Premature != 0 {
+		t.Errorf("%d tokens fetched while the previous one was still fresh: concurrent requests did not share a refresh", ts.Premature)
+	}
+	// Each token serves exactly TokenMaxUses requests; one more token than
+	// that would need means a refresh was not shared.
+	admitted := st.Requests - st.Unauthorized
+	if want := (admitted + 49) / 50; ts.Issued != want {
+		t.Errorf("%d tokens for %d authorised requests, want %d (one per 50)", ts.Issued, admitted, want)
+	}
+}
+
+// TestOAuthConcurrent401sShareOneRefresh: 32 requests hold an access token
+// the server has just revoked; all are refused and resent, with one new
+// token between them.
+func TestOAuthConcurrent401sShareOneRefresh(t *testing.T) {
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 10, Seed: 1}, oktafake.ServerOptions{}, newECKey(t), nil)
+	c, _, err := f.col.client(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := c.Do(ctx, http.MethodGet, pathUsers+"?limit=1", nil); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Server.ExpireTokens()
+	const n = 32
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = c.Do(ctx, http.MethodGet, pathUsers+"?limit=1", nil)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := f.srv.Server.TokenStats()
+	if ts.Issued != 2 {
+		t.Errorf("%d tokens issued, want 2 (the first and one shared refresh)", ts.Issued)
+	}
+	if ts.Expired == 0 {
+		t.Error("no request was refused with the expired token")
+	}
+}
+
+// TestOAuthTokenRefreshedBeforeExpiry: the client replaces its token a
+// margin before expires_in runs out on its own clock, once for many
+// concurrent requests, with no 401.
+func TestOAuthTokenRefreshedBeforeExpiry(t *testing.T) {
+	var clock atomic.Int64
+	base := time.Now()
+	now := func() time.Time { return base.Add(time.Duration(clock.Load())) }
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 10, Seed: 1}, oktafake.ServerOptions{
+		OAuth: oktafake.OAuthOptions{TokenLifetime: 10 * time.Minute},
+	}, newECKey(t), nil, func(o *Options) { o.Clock = now })
+	c, _, err := f.col.client(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	get := func(n int) {
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				if _, err := c.Do(ctx, http.MethodGet, pathUsers+"?limit=1", nil); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	get(8)
+	clock.Store(int64(8 * time.Minute)) // 2 minutes left: keep the token
+	get(8)
+	if n := f.srv.Server.TokenStats().Issued; n != 1 {
+		t.Fatalf("%d tokens before the refresh margin, want 1", n)
+	}
+	clock.Store(int64(9*time.Minute + 30*time.Second)) // within the 1-minute margin
+	get(16)
+	ts := f.srv.Server.TokenStats()
+	if ts.Issued != 2 || ts.Expired != 0 {
+		t.Errorf("token stats %+v: want exactly one refresh and no 401", ts)
+	}
+}
+
+// TestOAuthMissingScopeDegradesOnlyItsSource: an app not granted
+// okta.roles.read (Okta refuses the scope: invalid_scope) or
+// okta.logs.read (a token without it) still collects everything else.
+func TestOAuthMissingScopeDegradesOnlyItsSource(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		missing   string
+		downscope bool
+		step      string
+		partial   []string
+	}{
+		{"invalid_scope", oktafake.ScopeRolesRead, false, StepRoles, []string{typeRole, relUserAssignedRole, relUserGroupAssignedRole}},
+		{"token without the scope", oktafake.ScopeLogsRead, true, StepApplicationCreation, []string{relUserCreatedApp}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			granted := slices.DeleteFunc(slices.Clone(oktafake.ReadScopes), func(s string) bool { return s == tc.missing })
+			f := startOAuthFake(t, oktafake.OrgSpec{Users: 60, Seed: 5}, oktafake.ServerOptions{
+				OAuth: oktafake.OAuthOptions{DownscopeTokens: tc.downscope},
+			}, newECKey(t), granted)
+			c := f.run(t, sdktest.RunOptions{})
+			want := expect(t, f.org, nil)
+			switch tc.missing {
+			case oktafake.ScopeRolesRead:
+				want.roles, want.userRole, want.groupRole = nil, nil, nil
+			case oktafake.ScopeLogsRead:
+				want.created = nil
+			}
+			checkAgainstTruth(t, c, want)
+			for _, s := range c.Result.Summary.Steps {
+				if s.Status != "success" && s.ID != StepDevices { // devices: off by default
+					t.Errorf("step %s: %s %s", s.ID, s.Status, s.Error)
+				}
+				if s.ID == tc.step {
+					if len(s.Warnings) == 0 {
+						t.Errorf("step %s: no warning", s.ID)
+					}
+					continue
+				}
+				if len(s.PartialTypes) > 0 && s.ID != StepApplicationCreation {
+					t.Errorf("step %s partial %v", s.ID, s.PartialTypes)
+				}
+			}
+			for _, typ := range tc.partial {
+				if !slices.Contains(c.Result.Summary.Metadata.PartialDatasets.Types, typ) {
+					t.Errorf("%s not partial (partial: %v)", typ, c.Result.Summary.Metadata.PartialDatasets.Types)
+				}
+			}
+			if ts := f.srv.Server.TokenStats(); ts.Issued != 1 {
+				t.Errorf("%d tokens issued, want 1: %+v", ts.Issued, ts)
+			}
+		})
+	}
+}
+
+// TestOAuthProbeNamesMissingScopeAndRole: validate's probe says, per
+// source, whether a scope or the admin role is missing.
+func TestOAuthProbeNamesMissingScopeAndRole(t *testing.T) {
+	granted := slices.DeleteFunc(slices.Clone(oktafake.ReadScopes), func(s string) bool { return s == oktafake.ScopeRolesRead })
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 10, Seed: 1}, oktafake.ServerOptions{
+		Faults: oktafake.Faults{Forbidden: []string{oktafake.EndpointDevices}},
+	}, newECKey(t), granted)
+	f.cfg.EnableDevices = true
+	res, err := f.col.Probe(t.Context(), f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range res {
+		if r.Err != nil {
+			got[r.Source] = r.Err.Error()
+		}
+	}
+	if !strings.Contains(got[SourceRoles], "missing scope okta.roles.read") {
+		t.Errorf("roles: %q", got[SourceRoles])
+	}
+	if !strings.Contains(got[SourceDevices], "missing admin role") || !strings.Contains(got[SourceDevices], "okta.devices.read is granted") {
+		t.Errorf("devices: %q", got[SourceDevices])
+	}
+	delete(got, SourceRoles)
+	delete(got, SourceDevices)
+	if len(got) > 0 {
+		t.Errorf("other sources unreachable: %v", got)
+	}
+}
+
+// runCLI runs the okta CLI commands of col with env.
+func runCLI(t *testing.T, col *Collector, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	no := false
+	app := &cli.App[Config]{
+		Integration: col.Integration(),
+		Program:     "okta",
+		Probe: func(ctx context.Context, cfg *Config) ([]cli.ProbeResult, error) {
+			res, err := col.Probe(ctx, cfg)
+			var out []cli.ProbeResult
+			for _, r := range res {
+				out = append(out, cli.ProbeResult{Source: r.Source, OK: r.Err == nil, Detail: r.Endpoint, Err: r.Err})
+			}
+			return out, err
+		},
+		Stdout: &stdout, Stderr: &stderr,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Terminal:  &no, NoSignals: true,
+	}
+	code := app.Main(t.Context(), args)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestOAuthBadCredentialsFailBeforeAnyData: a key the app does not have,
+// an unknown client id, or an org URL whose token endpoint is not the
+// assertion's audience fail validate and collect with exit 3 and a clear
+// message, before any management API request.
+func TestOAuthBadCredentialsFailBeforeAnyData(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		mod        func(f *fakeEnv, env map[string]string)
+	}{
+		{"bad key", "signature is invalid", func(f *fakeEnv, env map[string]string) {
+			env["OKTA_PRIVATE_KEY_FILE"] = ""
+			env["OKTA_PRIVATE_KEY"] = strings.ReplaceAll(pemOf(t, newECKey(t)), "\n", `\n`)
+		}},
+		{"wrong client id", "client_id", func(f *fakeEnv, env map[string]string) { env["OKTA_CLIENT_ID"] = "0oaWRONGclientid00001" }},
+		{"wrong audience", "audience", func(f *fakeEnv, env map[string]string) { env["OKTA_ORG_URL"] = "https://other.okta.com" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startOAuthFake(t, oktafake.OrgSpec{Users: 10, Seed: 1}, oktafake.ServerOptions{}, newECKey(t), nil)
+			env := map[string]string{
+				"OKTA_ORG_URL":          testOrgURL,
+				"OKTA_CLIENT_ID":        testClientID,
+				"OKTA_PRIVATE_KEY_FILE": f.cfg.PrivateKeyFile,
+			}
+			tc.mod(f, env)
+			for _, args := range [][]string{{"validate"}, {"collect", "--output", t.TempDir() + "/out", "--progress", "off"}} {
+				code, stdout, stderr := runCLI(t, f.col, env, args...)
+				if code != cli.ExitAuth {
+					t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", args[0], code, cli.ExitAuth, stdout, stderr)
+				}
+				if !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "refused the service app's credentials") {
+					t.Errorf("%s: unclear message: %s", args[0], stderr)
+				}
+				if k := env["OKTA_PRIVATE_KEY"]; k != "" && (strings.Contains(stdout+stderr, k[40:80])) {
+					t.Errorf("%s: private key in output", args[0])
+				}
+			}
+			if st := f.srv.Server.Stats(); st.Requests != 0 {
+				t.Errorf("%d management API requests, want none: %v", st.Requests, st.Endpoints)
+			}
+			if ts := f.srv.Server.TokenStats(); ts.Issued != 0 || ts.Refused != 2 {
+				t.Errorf("token stats %+v, want two refusals", ts)
+			}
+		})
+	}
+}
+
+// TestOAuthSecretsNeverLeak scans logs (debug), stdout, stderr and the
+// output tree of a full collect, and of a collect whose token request
+// fails, for the private key and every access token the fake issued.
+func TestOAuthSecretsNeverLeak(t *testing.T) {
+	key := newECKey(t)
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 40, Seed: 2}, oktafake.ServerOptions{
+		OAuth:  oktafake.OAuthOptions{TokenMaxUses: 50},
+		Faults: oktafake.Faults{Seed: 1, ErrorRate: 0.1, Forbidden: []string{oktafake.EndpointLogs}},
+	}, key, nil, func(o *Options) { o.Logger = logger })
+	pemText := pemOf(t, key)
+	jwk, _ := json.Marshal(jose.JSONWebKey{Key: key})
+	var jwkFields map[string]string
+	_ = json.Unmarshal(jwk, &jwkFields)
+	secrets := map[string]string{"private key d": jwkFields["d"]}
+	for i, line := range strings.Split(strings.TrimSpace(pemText), "\n") {
+		if !strings.HasPrefix(line, "-----") && len(line) >= 16 {
+			secrets["PEM line "+string(rune('0'+i))] = line
+		}
+	}
+	out := t.TempDir()
+	env := map[string]string{
+		"OKTA_ORG_URL":   testOrgURL,
+		"OKTA_CLIENT_ID": testClientID,
+		// The key inline, with escaped newlines as an env var carries it.
+		"OKTA_PRIVATE_KEY": strings.ReplaceAll(pemText, "\n", `\n`),
+	}
+	code, stdout, stderr := runCLI(t, f.col, env, "collect", "--output", out+"/.j1-integration", "--progress", "off", "--log-level", "debug")
+	if code != cli.ExitOK && code != cli.ExitPartial {
+		t.Fatalf("collect exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A second collect whose credentials are refused (key replaced).
+	env["OKTA_PRIVATE_KEY"] = pemOf(t, newECKey(t))
+	code2, stdout2, stderr2 := runCLI(t, f.col, env, "collect", "--output", out+"/other", "--progress", "off", "--log-level", "debug")
+	if code2 != cli.ExitAuth {
+		t.Errorf("collect with a foreign key: exit %d", code2)
+	}
+	for i, tok := range f.srv.Server.IssuedTokens() {
+		secrets["access token "+string(rune('a'+i%26))] = tok
+	}
+	if len(f.srv.Server.IssuedTokens()) < 2 {
+		t.Fatalf("only %d tokens issued", len(f.srv.Server.IssuedTokens()))
+	}
+	places := map[string]string{"logs": logs.String(), "stdout": stdout + stdout2, "stderr": stderr + stderr2}
+	for name, body := range readTree(t, out) {
+		places[name] = body
+	}
+	for where, text := range places {
+		for what, s := range secrets {
+			if s != "" && strings.Contains(text, s) {
+				t.Errorf("%s found in %s", what, where)
+			}
+		}
+	}
+	if !strings.Contains(stderr, "debug") && !strings.Contains(stderr, "DEBUG") && logs.String() == "" {
+		t.Error("no debug output was produced to scan")
+	}
+}
+
+func TestAuthMethodConfig(t *testing.T) {
+	key := pemOf(t, newECKey(t))
+	file := filepath.Join(t.TempDir(), "k.pem")
+	os.WriteFile(file, []byte(key), 0o600)
+	rsaSmall, _ := rsa.GenerateKey(rand.Reader, 1024)
+	pub, _ := x509.MarshalPKIXPublicKey(newECKey(t).Public())
+	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))
+	jwkPriv, _ := json.Marshal(jose.JSONWebKey{Key: newECKey(t), KeyID: "kid-1"})
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		field string // "" = valid
+		msg   string
+	}{
+		{"api token", Config{APIKey: "abcdefghijklmnop"}, "", ""},
+		{"service app file", Config{ClientID: testClientID, PrivateKeyFile: file}, "", ""},
+		{"service app inline", Config{ClientID: testClientID, PrivateKey: key}, "", ""},
+		{"service app JWK", Config{ClientID: testClientID, PrivateKey: string(jwkPriv)}, "", ""},
+		{"none", Config{}, "apiKey, clientId", "no credentials"},
+		{"both", Config{APIKey: "abcdefghijklmnop", ClientID: testClientID, PrivateKeyFile: file}, "apiKey, clientId, privateKeyFile", "exactly one"},
+		{"key without client", Config{PrivateKeyFile: file}, "clientId", "is required"},
+		{"client without key", Config{ClientID: testClientID}, "privateKey, privateKeyFile", "private key"},
+		{"two keys", Config{ClientID: testClientID, PrivateKey: key, PrivateKeyFile: file}, "privateKey, privateKeyFile", "only one"},
+		{"missing file", Config{ClientID: testClientID, PrivateKeyFile: file + ".nope"}, "privateKeyFile", "cannot read"},
+		{"public key", Config{ClientID: testClientID, PrivateKey: pubPEM}, "privateKey", "private key is needed"},
+		{"garbage", Config{ClientID: testClientID, PrivateKey: "not a key at all"}, "privateKey", "neither a PEM"},
+		{"short RSA", Config{ClientID: testClientID, PrivateKey: pemOf(t, rsaSmall)}, "privateKey", "2048"},
+		{"write scope", Config{ClientID: testClientID, PrivateKeyFile: file, Scopes: []string{"okta.users.manage"}}, "scopes", "read-only"},
+		{"scopes with api token", Config{APIKey: "abcdefghijklmnop", Scopes: []string{"okta.users.read"}}, "apiKey, scopes", "exactly one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.OrgURL, cfg.RateLimitShare = testOrgURL, 0.9
+			_, err := validateFields(&cfg)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			var ce *integration.ConfigError
+			if !errors.As(err, &ce) || ce.Field != tc.field || !strings.Contains(ce.Message, tc.msg) {
+				t.Fatalf("got %v, want field %q with %q", err, tc.field, tc.msg)
+			}
+			if k := cfg.PrivateKey; k != "" && strings.Contains(err.Error(), k[len(k)/2:len(k)/2+8]) {
+				t.Error("key material in the error")
+			}
+		})
+	}
+}
+
+func TestDefaultScopesFollowSources(t *testing.T) {
+	all := DefaultScopes(&Config{EnableDevices: true})
+	want := []string{ScopeAppsRead, ScopeDevicesRead, ScopeGroupsRead, ScopeLogsRead, ScopeOrgsRead, ScopeRolesRead, ScopeUsersRead}
+	if !slices.Equal(all, want) {
+		t.Errorf("all sources: %v", all)
+	}
+	few := DefaultScopes(&Config{DisableSources: []string{SourceRoles, SourceApplications}})
+	if slices.Contains(few, ScopeRolesRead) || slices.Contains(few, ScopeAppsRead) || slices.Contains(few, ScopeDevicesRead) || !slices.Contains(few, ScopeGroupsRead) {
+		t.Errorf("without roles, apps, devices: %v", few)
+	}
+}
+
+// A token source that is told about a 401 for a token it no longer holds
+// does not fetch again.
+func TestRejectedStaleTokenDoesNotRefetch(t *testing.T) {
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 5, Seed: 1}, oktafake.ServerOptions{}, newECKey(t), nil)
+	c, _, err := f.col.client(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.col.authOf(c)
+	tok1, err := a.ts.token(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
+	req.Header.Set("Authorization", "Bearer "+tok1.AccessToken)
+	if !a.ts.Rejected(req) {
+		t.Fatal("current token rejected: want a resend")
+	}
+	tok2, _ := a.ts.token(t.Context())
+	if !a.ts.Rejected(req) { // tok1 again, already replaced
+		t.Fatal("want a resend with the new token")
+	}
+	tok3, _ := a.ts.token(t.Context())
+	if tok2.AccessToken != tok3.AccessToken || tok1.AccessToken == tok2.AccessToken {
+		t.Error("a 401 for a replaced token caused another fetch")
+	}
+	if n := f.srv.Server.TokenStats().Issued; n != 2 {
+		t.Errorf("%d tokens, want 2", n)
+	}
+}

@@ -1,0 +1,448 @@
+package oktafake
+
+import (
+	"crypto"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// TokenPath is the org authorization server's token endpoint the fake
+// serves (OAuth 2.0 client credentials with private_key_jwt).
+const TokenPath = "/oauth2/v1/token"
+
+// BucketToken is the rate-limit bucket of token requests, apart from the
+// management API's buckets (see TokenStats).
+const BucketToken = "token"
+
+// Okta management API scopes the fake enforces.
+const (
+	ScopeUsersRead   = "okta.users.read"
+	ScopeGroupsRead  = "okta.groups.read"
+	ScopeAppsRead    = "okta.apps.read"
+	ScopeRolesRead   = "okta.roles.read"
+	ScopeLogsRead    = "okta.logs.read"
+	ScopeDevicesRead = "okta.devices.read"
+	ScopeOrgsRead    = "okta.orgs.read"
+)
+
+// ReadScopes are every read scope the fake knows.
+var ReadScopes = []string{ScopeAppsRead, ScopeDevicesRead, ScopeGroupsRead, ScopeLogsRead, ScopeOrgsRead, ScopeRolesRead, ScopeUsersRead}
+
+// EndpointScopes is the scope an access token needs per endpoint template.
+var EndpointScopes = map[string]string{
+	EndpointOktaSupport:  ScopeOrgsRead,
+	EndpointUsers:        ScopeUsersRead,
+	EndpointUser:         ScopeUsersRead,
+	EndpointUserFactors:  ScopeUsersRead,
+	EndpointUserRoles:    ScopeRolesRead,
+	EndpointIAMAssignees: ScopeRolesRead,
+	EndpointGroups:       ScopeGroupsRead,
+	EndpointGroup:        ScopeGroupsRead,
+	EndpointGroupUsers:   ScopeGroupsRead,
+	EndpointGroupRoles:   ScopeRolesRead,
+	EndpointGroupRules:   ScopeGroupsRead,
+	EndpointApps:         ScopeAppsRead,
+	EndpointApp:          ScopeAppsRead,
+	EndpointAppUsers:     ScopeAppsRead,
+	EndpointAppGroups:    ScopeAppsRead,
+	EndpointDevices:      ScopeDevicesRead,
+	EndpointLogs:         ScopeLogsRead,
+}
+
+// OAuthOptions configure the fake org authorization server. With no
+// Clients it refuses every token request (invalid_client).
+type OAuthOptions struct {
+	// Clients are the registered API Services apps.
+	Clients []OAuthClient
+	// Audience is the aud every client assertion must carry (default:
+	// ObjectBaseURL, else BaseURL, else the request's own scheme and host,
+	// followed by TokenPath).
+	Audience string
+	// TokenLifetime is how long an access token is valid on the server's
+	// clock (default one hour, like Okta's).
+	TokenLifetime time.Duration
+	// TokenMaxUses, if > 0, also ends a token after that many management
+	// API requests presented it: a short lifetime counted by the fake's
+	// own request counter, so a test can make tokens expire mid-run
+	// without clocks. The client is not told in advance (expires_in keeps
+	// saying TokenLifetime), as when Okta revokes a token early.
+	TokenMaxUses int
+	// DownscopeTokens issues a token with the granted subset of the
+	// requested scopes (its "scope" lists them) instead of Okta's 400
+	// invalid_scope naming the scopes not granted.
+	DownscopeTokens bool
+	// TokenLimit is the per-window limit of the token bucket (default 600).
+	TokenLimit int
+}
+
+// OAuthClient is one registered API Services app.
+type OAuthClient struct {
+	// ClientID is the app's client id.
+	ClientID string
+	// PublicKey verifies its client assertions (*rsa.PublicKey,
+	// *ecdsa.PublicKey).
+	PublicKey crypto.PublicKey
+	// KeyID, if set, must match the assertion's kid when it carries one.
+	KeyID string
+	// Scopes are the scopes granted to the app.
+	Scopes []string
+}
+
+// TokenStats counts what the authorization server has seen.
+type TokenStats struct {
+	// Requests counts token requests; Issued those answered with a token;
+	// Refused those answered with an OAuth error (invalid_client,
+	// invalid_scope, ...); RateLimited those answered 429 by the token
+	// bucket (Limit per Window).
+	Requests, Issued, Refused, RateLimited int64
+	Limit                                  int
+	Window                                 time.Duration
+	// Premature counts tokens issued to a client while its previous token
+	// still had more than half of its lifetime (or of its uses) left: a
+	// client that refreshes once per expiry keeps it at 0.
+	Premature int64
+	// Expired counts API requests refused because their token had
+	// expired (by time or TokenMaxUses); Unknown those whose bearer
+	// token was never issued; InsufficientScope those answered 403 for a
+	// scope the token lacks.
+	Expired, Unknown, InsufficientScope int64
+	// Refusals counts refused token requests by error description.
+	Refusals map[string]int64
+}
+
+type issuedToken struct {
+	client  string
+	scopes  []string
+	issued  time.Time
+	expires time.Time
+	uses    int
+}
+
+// authServer is the fake's org authorization server.
+type authServer struct {
+	s    *Server
+	opts OAuthOptions
+
+	mu      sync.Mutex
+	clients map[string]OAuthClient
+	tokens  map[string]*issuedToken
+	last    map[string]string // client -> latest token
+	jtis    map[string]time.Time
+	bucket  bucketState
+	st      TokenStats
+}
+
+func newAuthServer(s *Server, opts OAuthOptions) *authServer {
+	if opts.TokenLifetime <= 0 {
+		opts.TokenLifetime = time.Hour
+	}
+	if opts.TokenLimit <= 0 {
+		opts.TokenLimit = 600
+	}
+	a := &authServer{s: s, opts: opts, clients: map[string]OAuthClient{}, tokens: map[string]*issuedToken{},
+		last: map[string]string{}, jtis: map[string]time.Time{}}
+	for _, c := range opts.Clients {
+		a.clients[c.ClientID] = c
+	}
+	a.st.Refusals = map[string]int64{}
+	return a
+}
+
+// TokenStats returns the authorization server's counters.
+func (s *Server) TokenStats() TokenStats {
+	a := s.oauth
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := a.st
+	out.Limit, out.Window = a.opts.TokenLimit, s.window
+	out.Refusals = map[string]int64{}
+	for k, v := range a.st.Refusals {
+		out.Refusals[k] = v
+	}
+	return out
+}
+
+// IssuedTokens returns every access token issued so far (for tests that
+// scan output for leaked credentials).
+func (s *Server) IssuedTokens() []string {
+	s.oauth.mu.Lock()
+	defer s.oauth.mu.Unlock()
+	out := make([]string, 0, len(s.oauth.tokens))
+	for t := range s.oauth.tokens {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// RegisterClient adds (or replaces) a registered API Services app.
+func (s *Server) RegisterClient(c OAuthClient) {
+	s.oauth.mu.Lock()
+	defer s.oauth.mu.Unlock()
+	s.oauth.clients[c.ClientID] = c
+}
+
+// ExpireTokens makes every access token issued so far invalid, as if it
+// had expired or been revoked.
+func (s *Server) ExpireTokens() {
+	a := s.oauth
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	past := s.clock().Add(-time.Second)
+	for _, t := range a.tokens {
+		t.expires = past
+	}
+}
+
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// serveToken answers POST /oauth2/v1/token.
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	a := s.oauth
+	now := s.clock()
+	h := w.Header()
+	h.Set("Date", now.UTC().Format(http.TimeFormat))
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Content-Type", "application/json")
+
+	win, _, end := s.windowOf(now)
+	a.mu.Lock()
+	a.st.Requests++
+	if a.bucket.win != win {
+		a.bucket.win, a.bucket.count = win, 0
+	}
+	a.bucket.count++
+	count := a.bucket.count
+	a.mu.Unlock()
+	s.setRateHeaders(h, a.opts.TokenLimit, max(0, a.opts.TokenLimit-count), end)
+	if count > a.opts.TokenLimit && !s.opts.DisableRateLimits {
+		a.mu.Lock()
+		a.st.RateLimited++
+		a.mu.Unlock()
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write(marshal(jError{ErrorCode: "E0000047", ErrorSummary: "API call exceeded rate limit due to too many requests.", ErrorLink: "E0000047", ErrorID: "oaetoken", ErrorCauses: []map[string]string{}}))
+		return
+	}
+	status, body := a.token(r, now)
+	w.WriteHeader(status)
+	w.Write(marshal(body))
+}
+
+func (a *authServer) refuse(status int, code, desc string) (int, any) {
+	a.mu.Lock()
+	a.st.Refused++
+	a.st.Refusals[desc]++
+	a.mu.Unlock()
+	return status, oauthError{Error: code, Description: desc}
+}
+
+// audience returns the aud assertions must carry.
+func (a *authServer) audience(r *http.Request) string {
+	if a.opts.Audience != "" {
+		return a.opts.Audience
+	}
+	base := a.s.opts.ObjectBaseURL
+	if base == "" {
+		base = a.s.opts.BaseURL
+	}
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	return base + TokenPath
+}
+
+// Verification order follows Okta's: method, grant type, client
+// authentication (assertion type, client, signature, claims, jti), scopes.
+func (a *authServer) token(r *http.Request, now time.Time) (int, any) {
+	if r.Method != http.MethodPost {
+		return a.refuse(http.StatusMethodNotAllowed, "invalid_request", "The token endpoint only accepts POST.")
+	}
+	if err := r.ParseForm(); err != nil {
+		return a.refuse(http.StatusBadRequest, "invalid_request", "The request body is not a valid form.")
+	}
+	f := r.PostForm
+	if f.Get("grant_type") != "client_credentials" {
+		return a.refuse(http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
+	}
+	if f.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || f.Get("client_assertion") == "" {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "Client authentication failed: a private_key_jwt client assertion is required.")
+	}
+	tok, err := jwt.ParseSigned(f.Get("client_assertion"), []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.ES384, jose.ES512})
+	if err != nil {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The client_assertion is not a valid JWT.")
+	}
+	var unverified jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The client_assertion is not a valid JWT.")
+	}
+	id := f.Get("client_id")
+	if id == "" {
+		id = unverified.Issuer
+	}
+	a.mu.Lock()
+	client, ok := a.clients[id]
+	a.mu.Unlock()
+	if !ok {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "Invalid value for 'client_id' parameter.")
+	}
+	if kid := tok.Headers[0].KeyID; kid != "" && client.KeyID != "" && kid != client.KeyID {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The client_assertion kid does not match a key registered for the client.")
+	}
+	var claims jwt.Claims
+	if err := tok.Claims(client.PublicKey, &claims); err != nil {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The client_assertion signature is invalid.")
+	}
+	if claims.Issuer != client.ClientID || claims.Subject != client.ClientID {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The issuer and subject claims of the client_assertion must both be the client_id.")
+	}
+	if !slices.Contains(claims.Audience, a.audience(r)) {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The audience claim for client_assertion must be the endpoint invoked for the request.")
+	}
+	if claims.Expiry == nil || !now.Before(claims.Expiry.Time()) {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The client_assertion token is expired.")
+	}
+	if claims.IssuedAt != nil && claims.Expiry.Time().Sub(claims.IssuedAt.Time()) > time.Hour {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The client_assertion token has an expiration too far in the future.")
+	}
+	if claims.ID == "" {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The client_assertion token must carry a jti claim.")
+	}
+	a.mu.Lock()
+	for j, exp := range a.jtis {
+		if !now.Before(exp) {
+			delete(a.jtis, j)
+		}
+	}
+	_, reused := a.jtis[claims.ID]
+	if !reused {
+		a.jtis[claims.ID] = claims.Expiry.Time()
+	}
+	a.mu.Unlock()
+	if reused {
+		return a.refuse(http.StatusUnauthorized, "invalid_client", "The client_assertion token has already been used (jti replay).")
+	}
+
+	requested := strings.Fields(f.Get("scope"))
+	if len(requested) == 0 {
+		return a.refuse(http.StatusBadRequest, "invalid_scope", "The authorization server resource does not have any configured default scopes, 'scope' must be provided.")
+	}
+	var granted, refused []string
+	for _, sc := range requested {
+		if slices.Contains(client.Scopes, sc) {
+			granted = append(granted, sc)
+		} else {
+			refused = append(refused, sc)
+		}
+	}
+	if len(refused) > 0 && (!a.opts.DownscopeTokens || len(granted) == 0) {
+		return a.refuse(http.StatusBadRequest, "invalid_scope", "The following scopes are not allowed: "+strings.Join(refused, " "))
+	}
+
+	access := newAccessToken(client.ClientID, granted, now, a.opts.TokenLifetime)
+	a.mu.Lock()
+	if prev := a.tokens[a.last[client.ClientID]]; prev != nil && a.validLocked(prev, now) {
+		timeLeft := prev.expires.Sub(now) > a.opts.TokenLifetime/2
+		usesLeft := a.opts.TokenMaxUses == 0 || prev.uses < a.opts.TokenMaxUses/2
+		if timeLeft && usesLeft {
+			a.st.Premature++
+		}
+	}
+	a.tokens[access] = &issuedToken{client: client.ClientID, scopes: granted, issued: now, expires: now.Add(a.opts.TokenLifetime)}
+	a.last[client.ClientID] = access
+	a.st.Issued++
+	a.mu.Unlock()
+	return http.StatusOK, map[string]any{
+		"token_type":   "Bearer",
+		"expires_in":   int(a.opts.TokenLifetime / time.Second),
+		"access_token": access,
+		"scope":        strings.Join(granted, " "),
+	}
+}
+
+func (a *authServer) validLocked(t *issuedToken, now time.Time) bool {
+	return now.Before(t.expires) && (a.opts.TokenMaxUses == 0 || t.uses < a.opts.TokenMaxUses)
+}
+
+// newAccessToken returns a JWT-shaped opaque token (Okta's access tokens
+// are JWTs); its signature part is random, nothing verifies it but the
+// fake's own table.
+func newAccessToken(client string, scopes []string, now time.Time, life time.Duration) string {
+	var sig [32]byte
+	rand.Read(sig[:])
+	enc := base64.RawURLEncoding
+	head := enc.EncodeToString([]byte(`{"kid":"fake","alg":"RS256"}`))
+	payload, _ := json.Marshal(map[string]any{
+		"ver": 1, "jti": "AT." + enc.EncodeToString(sig[:9]), "cid": client, "sub": client,
+		"iat": now.Unix(), "exp": now.Add(life).Unix(), "scp": scopes,
+	})
+	return head + "." + enc.EncodeToString(payload) + "." + enc.EncodeToString(sig[:])
+}
+
+// authorize checks a management API request's credentials: the API token
+// (SSWS), or an access token of the authorization server (Bearer) that has
+// not expired and carries the endpoint's scope. It writes the 401/403 and
+// returns false when the request may not proceed.
+func (s *Server) authorize(c *call, tpl string) (outcome, bool) {
+	authz := c.r.Header.Get("Authorization")
+	h := c.w.Header()
+	if authz == "SSWS "+s.token {
+		return outcomeServed, true
+	}
+	scheme, tok, _ := strings.Cut(authz, " ")
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		h.Set("WWW-Authenticate", `SSWS realm="Okta"`)
+		c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
+		return outcomeUnauthorized, false
+	}
+	a := s.oauth
+	now := s.clock()
+	a.mu.Lock()
+	t := a.tokens[tok]
+	var valid bool
+	var scopes []string
+	if t != nil {
+		valid = a.validLocked(t, now)
+		if valid {
+			t.uses++
+		}
+		scopes = t.scopes
+	}
+	switch {
+	case t == nil:
+		a.st.Unknown++
+	case !valid:
+		a.st.Expired++
+	}
+	a.mu.Unlock()
+	if !valid {
+		h.Set("WWW-Authenticate", `Bearer authorization_uri="`+TokenPath+`", realm="Okta", error="invalid_token", error_description="The token has expired."`)
+		c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
+		return outcomeUnauthorized, false
+	}
+	if need, ok := EndpointScopes[tpl]; ok && !slices.Contains(scopes, need) {
+		a.mu.Lock()
+		a.st.InsufficientScope++
+		a.mu.Unlock()
+		h.Set("WWW-Authenticate", `Bearer realm="Okta", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", scope="`+need+`"`)
+		c.error(http.StatusForbidden, "E0000006", "You do not have permission to perform the requested action", "The access token lacks the scope "+need)
+		return outcomeForbidden, false
+	}
+	return outcomeServed, true
+}
