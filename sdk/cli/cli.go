@@ -142,6 +142,8 @@ type App[C any] struct {
 	// NoSignals stops Main from handling SIGINT/SIGTERM itself (the
 	// caller cancels ctx instead).
 	NoSignals bool
+	// Commands are extra commands of the binary (see Command).
+	Commands []Command
 
 	noticeMu sync.Mutex
 	notice   io.Writer // where signal notices go while a command runs
@@ -243,6 +245,11 @@ func (a *App[C]) Main(ctx context.Context, args []string) int {
 					return a.runCommand(ctx, c, []string{"--help"})
 				}
 			}
+			for _, c := range a.Commands {
+				if c.Name == args[1] {
+					return c.Run(ctx, []string{"--help"})
+				}
+			}
 			a.errorf("unknown command %q", args[1])
 			return ExitUsage
 		}
@@ -254,6 +261,13 @@ func (a *App[C]) Main(ctx context.Context, args []string) int {
 			continue
 		}
 		return a.runCommand(ctx, c, args[1:])
+	}
+	for _, c := range a.Commands {
+		if c.Name == name {
+			ctx, stop := a.handleSignals(ctx)
+			defer stop()
+			return c.Run(ctx, args[1:])
+		}
 	}
 	a.errorf("unknown command %q (run %s --help)", name, a.program())
 	return ExitUsage
@@ -302,6 +316,9 @@ func (a *App[C]) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "%s: the %s integration's command line.\n\nUsage:\n  %s <command> [flags] [args]\n\nCommands:\n", p, a.Integration.Name, p)
 	for _, c := range a.commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	for _, c := range a.Commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.Name, c.Summary)
 	}
 	fmt.Fprintf(w, "\nRun '%s <command> --help' for a command's flags and examples.\n", p)
 	fmt.Fprintf(w, "\nExit codes: %d ok, %d failure (or diff changes / stale docs), %d bad usage or config,\n"+

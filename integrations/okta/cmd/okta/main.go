@@ -1,5 +1,6 @@
 // Command okta is the Okta integration's binary. It mounts the stepgraph
-// CLI (collect, validate, document, visualize, diff):
+// CLI (collect, validate, document, visualize, diff) and the collection
+// service's commands (instances, worker, alerts, status; docs/service.md):
 //
 //	go run ./integrations/okta/cmd/okta collect
 //
@@ -88,6 +89,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		LookupEnv:   lookup,
 		Stdout:      stdout,
 		Stderr:      stderr,
+		Commands:    serviceCommands(serviceRegistry(col, nil), lookupEnv, stdout, stderr),
 	}
 	return app.Main(ctx, args)
 }

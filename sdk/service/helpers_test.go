@@ -1,0 +1,83 @@
+package service_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/service"
+)
+
+const urlEnv = "STEPGRAPH_TEST_POSTGRES_URL"
+
+var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
+
+func testURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv(urlEnv)
+	if url == "" {
+		t.Skipf("%s is not set: no PostgreSQL to test against (run `source .ci/postgres.sh` first)", urlEnv)
+	}
+	return url
+}
+
+// uniqueSchema returns a fresh schema name for t, dropped when t ends.
+func uniqueSchema(t testing.TB) string {
+	url := testURL(t)
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	name := nonIdent.ReplaceAllString(strings.ToLower(t.Name()), "_")
+	if len(name) > 30 {
+		name = name[:30]
+	}
+	schema := "svc_" + name + "_" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			return
+		}
+		defer conn.Close(context.Background())
+		_, _ = conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
+	})
+	return schema
+}
+
+// demoConfig is the config of a tiny integration for the registry tests.
+type demoConfig struct {
+	Host   string `config:"host" env:"DEMO_HOST" help:"host"`
+	Token  string `config:"token" env:"DEMO_TOKEN" secret:"true"`
+	Shards int    `config:"shards" optional:"true" default:"1"`
+}
+
+func demoRegistry() *service.Registry {
+	reg := service.NewRegistry()
+	service.Register(reg, service.Definition[demoConfig]{Integration: &integration.Integration[demoConfig]{
+		Name: "demo",
+		Steps: []integration.Step[demoConfig]{{
+			ID: "fetch-things", Name: "Fetch things",
+			Entities: []integration.EntityType{{Resource: "Thing", Type: "demo_thing", Class: []string{"Configuration"}}},
+			Run: func(ctx context.Context, sc *integration.StepContext[demoConfig]) error {
+				return sc.AddEntities(ctx, &graph.Entity{Key: "demo-thing-" + sc.Config.Host, Type: "demo_thing", Class: []string{"Configuration"}, DisplayName: sc.Config.Host})
+			},
+		}},
+	}})
+	return reg
+}
+
+func openService(t testing.TB, reg *service.Registry, schema string) *service.Service {
+	t.Helper()
+	s, err := service.Open(context.Background(), testURL(t), reg, service.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
