@@ -418,7 +418,6 @@ type oktaDevice struct {
 	Profile struct {
 		DisplayName  string  `json:"displayName"`
 		Platform     *string `json:"platform"`
-		OSName       *string `json:"osName"`
 		Manufacturer *string `json:"manufacturer"`
 		Model        *string `json:"model"`
 		OSVersion    *string `json:"osVersion"`
@@ -441,6 +440,23 @@ func optString(p *string) any {
 	return *p
 }
 
+// devicePlatform maps Okta's device platform (profile.platform: ANDROID,
+// IOS, MACOS, WINDOWS) to the data model's Device.platform enum (darwin,
+// linux, unix, windows, android, ios, embedded, other).
+func devicePlatform(okta string) string {
+	switch strings.ToUpper(okta) {
+	case "MACOS":
+		return "darwin"
+	case "WINDOWS":
+		return "windows"
+	case "IOS":
+		return "ios"
+	case "ANDROID":
+		return "android"
+	}
+	return "other"
+}
+
 func deviceEntity(d *oktaDevice, raw json.RawMessage) *graph.Entity {
 	name := d.ResourceDisplayName.Value
 	if name == "" {
@@ -455,12 +471,8 @@ func deviceEntity(d *oktaDevice, raw json.RawMessage) *graph.Entity {
 		Set("make", optString(d.Profile.Manufacturer)).
 		Set("model", optString(d.Profile.Model)).
 		Set("serial", optString(d.Profile.SerialNumber))
-	platform := d.Profile.OSName
-	if platform == nil {
-		platform = d.Profile.Platform
-	}
-	if platform != nil && *platform != "" {
-		e.Set("platform", strings.ToLower(*platform))
+	if p := d.Profile.Platform; p != nil && *p != "" {
+		e.Set("platform", devicePlatform(*p)).Set("osPlatform", *p)
 	}
 	e.SetIfPresent("osVersion", d.Profile.OSVersion)
 	if d.Profile.Registered != nil {

@@ -61,7 +61,7 @@ func newTestIntegration(h *testHooks) *integration.Integration[testConfig] {
 				Run: func(ctx context.Context, sc *integration.StepContext[testConfig]) error {
 					h.runs.Add(1)
 					sc.Logger.Info("fetching account", "token", sc.Config.APIKey) // must be masked
-					return sc.AddEntities(ctx, &graph.Entity{Key: "test-account-1", Type: "test_account", Class: []string{"Account"}, DisplayName: "Test Org"})
+					return sc.AddEntities(ctx, (&graph.Entity{Key: "test-account-1", Type: "test_account", Class: []string{"Account"}, DisplayName: "Test Org"}).Set("name", "Test Org"))
 				},
 			},
 			{
@@ -115,7 +115,7 @@ func newTestIntegration(h *testHooks) *integration.Integration[testConfig] {
 				},
 				Run: func(ctx context.Context, sc *integration.StepContext[testConfig]) error {
 					h.groupRuns.Add(1)
-					g := &graph.Entity{Key: "test-group-admins", Type: "test_group", Class: []string{"UserGroup"}, DisplayName: "Admins"}
+					g := (&graph.Entity{Key: "test-group-admins", Type: "test_group", Class: []string{"UserGroup"}, DisplayName: "Admins"}).Set("name", "Admins")
 					if err := sc.AddEntities(ctx, g); err != nil {
 						return err
 					}

@@ -9,6 +9,14 @@
 // then the flat properties in sorted order, so output is byte-stable for a
 // given input.
 //
+// The class schemas transcribe JupiterOne's data model
+// (@jupiterone/data-model, DataModelVersion): per class the required
+// properties and the kind, enum, format, pattern and range of each property
+// it defines, inherited along Extends (most classes extend Entity, which
+// requires name and displayName). Schemas.ValidateEntity checks them and
+// reports each broken rule as a *PropertyError (naming class, property,
+// value and, for an enum, the allowed values) inside a *ValidationError.
+//
 // Properties are flat: each value is a string, a number, a bool, nil, or a
 // slice of those. Nested objects belong in _rawData, which keeps the
 // provider's source JSON under a unique name.

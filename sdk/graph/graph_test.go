@@ -80,8 +80,8 @@ func TestMappedRelationship(t *testing.T) {
 }
 
 func validUser() *graph.Entity {
-	return (&graph.Entity{Key: "user-000001", Type: "t_user", Class: []string{"User"}}).
-		Set("username", "jo").Set("email", "jo@x.test").Set("active", true)
+	return (&graph.Entity{Key: "user-000001", Type: "t_user", Class: []string{"User"}, DisplayName: "Jo"}).
+		Set("name", "Jo").Set("username", "jo").Set("email", "jo@x.test").Set("active", true)
 }
 
 func TestValidateEntity(t *testing.T) {
@@ -96,10 +96,24 @@ func TestValidateEntity(t *testing.T) {
 		{"no type", func(e *graph.Entity) { e.Type = "" }, "_type is empty"},
 		{"no class", func(e *graph.Entity) { e.Class = nil }, "_class is empty"},
 		{"unknown class", func(e *graph.Entity) { e.Class = append(e.Class, "Spaceship") }, `unknown class "Spaceship"`},
-		{"missing required", func(e *graph.Entity) { delete(e.Properties, "active") }, `requires property "active"`},
-		{"wrong kind", func(e *graph.Entity) { e.Set("active", "yes") }, `"active" to be a boolean`},
+		{"short type", func(e *graph.Entity) { e.Type = "tu" }, "shorter than 3"},
+		{"missing required", func(e *graph.Entity) { delete(e.Properties, "name") }, `class User requires property "name"`},
+		{"missing display name", func(e *graph.Entity) { e.DisplayName = "" }, `class User requires property "displayName"`},
+		{"optional absent", func(e *graph.Entity) { delete(e.Properties, "active"); delete(e.Properties, "email") }, ""},
+		{"wrong kind", func(e *graph.Entity) { e.Set("active", "yes") }, `class User: property "active" must be a boolean, got string`},
 		{"null not allowed", func(e *graph.Entity) { e.Set("username", nil) }, "got null"},
-		{"nullable email", func(e *graph.Entity) { e.Set("email", nil) }, ""},
+		{"email format", func(e *graph.Entity) { e.Set("email", "jo at x") }, `property "email": value "jo at x" is not a valid email`},
+		{"uri format", func(e *graph.Entity) { e.Set("webLink", "acme.okta.com/x") }, `"webLink": value "acme.okta.com/x" is not a valid uri`},
+		{"uri ok", func(e *graph.Entity) { e.Set("webLink", "https://acme-admin.okta.com/admin/user/profile/view/00u1") }, ""},
+		{"timestamp is a number", func(e *graph.Entity) { e.Set("createdOn", "2024-01-02T03:04:05Z") }, `"createdOn" must be a number, got string`},
+		{"timestamp ok", func(e *graph.Entity) { e.Set("createdOn", int64(1704164645000)) }, ""},
+		{"integer", func(e *graph.Entity) { e.Set("risk", 2.5) }, `"risk" must be a integer`},
+		{"range", func(e *graph.Entity) { e.Set("risk", 11) }, `"risk": value 11 is out of range [1, 10]`},
+		{"id string or array", func(e *graph.Entity) { e.Set("id", []string{"a", "b"}) }, ""},
+		{"id array of numbers", func(e *graph.Entity) { e.Set("id", []any{1.0}) }, `"id" must be a string or array of strings`},
+		{"property name", func(e *graph.Entity) { e.Set("employee_number", "7") }, `property name "employee_number"`},
+		{"tag value", func(e *graph.Entity) { e.Set("tag.Env", []string{"a"}) }, `tag property "tag.Env"`},
+		{"tag ok", func(e *graph.Entity) { e.Set("tag.Env", "prod").Set("tag.Cost Center", 12) }, ""},
 		{"nested object", func(e *graph.Entity) { e.Set("profile", map[string]any{"a": 1}) }, "not flat"},
 		{"array of objects", func(e *graph.Entity) { e.Set("list", []any{map[string]any{}}) }, "not flat"},
 		{"scalar arrays ok", func(e *graph.Entity) { e.Set("tags", []string{"a"}).Set("n", []any{1.0, "x", true, nil}) }, ""},

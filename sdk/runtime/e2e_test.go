@@ -73,7 +73,7 @@ func TestEndToEndFilesystem(t *testing.T) {
 					if !ok {
 						return errors.New("no user ids handed over")
 					}
-					g := &graph.Entity{Key: "t_group_admins", Type: "t_group", Class: []string{"UserGroup"}, DisplayName: "Admins"}
+					g := (&graph.Entity{Key: "t_group_admins", Type: "t_group", Class: []string{"UserGroup"}, DisplayName: "Admins"}).Set("name", "Admins")
 					if err := sc.AddEntities(ctx, g); err != nil {
 						return err
 					}

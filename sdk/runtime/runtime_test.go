@@ -83,12 +83,12 @@ var (
 )
 
 func account() *graph.Entity {
-	return &graph.Entity{Key: "t_account_1", Type: "t_account", Class: []string{"Account"}, DisplayName: "Acct"}
+	return (&graph.Entity{Key: "t_account_1", Type: "t_account", Class: []string{"Account"}, DisplayName: "Acct"}).Set("name", "Acct")
 }
 
 func user(i int) *graph.Entity {
 	return (&graph.Entity{Key: fmt.Sprintf("t_user_%06d", i), Type: "t_user", Class: []string{"User"}, DisplayName: fmt.Sprint("u", i)}).
-		Set("username", fmt.Sprint("u", i)).Set("email", fmt.Sprintf("u%d@x.test", i)).Set("active", true)
+		Set("name", fmt.Sprint("u", i)).Set("username", fmt.Sprint("u", i)).Set("email", fmt.Sprintf("u%d@x.test", i)).Set("active", true)
 }
 
 func TestFailureSemantics(t *testing.T) {
@@ -214,10 +214,10 @@ func TestJobStateRules(t *testing.T) {
 		}, new(*integration.InvalidObjectError), nil},
 		{"missing required property", func(ctx context.Context, sc *integration.StepContext[cfg]) error {
 			e := user(1)
-			delete(e.Properties, "username")
+			delete(e.Properties, "name")
 			return sc.AddEntities(ctx, e)
 		}, new(*integration.InvalidObjectError), func(t *testing.T, err error) {
-			if !strings.Contains(err.Error(), `"username"`) {
+			if !strings.Contains(err.Error(), `"name"`) {
 				t.Errorf("error %q does not name the property", err)
 			}
 		}},

@@ -25,7 +25,7 @@ const (
 
 func demoUser(i int) *graph.Entity {
 	e := &graph.Entity{Key: "demo_user:" + string(rune('a'+i)) + "-0000", Type: userType, Class: []string{"User"}, DisplayName: "user " + string(rune('a'+i))}
-	e.Set("username", string(rune('a'+i))).Set("email", nil).Set("active", i%2 == 0)
+	e.Set("name", e.DisplayName).Set("username", string(rune('a'+i))).Set("active", i%2 == 0)
 	return e
 }
 
@@ -42,7 +42,7 @@ func demo() *integration.Integration[demoConfig] {
 					{Type: "demo_group_has_admin", Class: graph.HAS, Source: groupType, Target: userType, Partial: true},
 				},
 				Run: func(ctx context.Context, sc *integration.StepContext[demoConfig]) error {
-					g := &graph.Entity{Key: "demo_group:everyone", Type: groupType, Class: []string{"UserGroup"}, DisplayName: "everyone"}
+					g := (&graph.Entity{Key: "demo_group:everyone", Type: groupType, Class: []string{"UserGroup"}, DisplayName: "everyone"}).Set("name", "everyone")
 					if err := sc.AddEntities(ctx, g); err != nil {
 						return err
 					}
@@ -55,7 +55,7 @@ func demo() *integration.Integration[demoConfig] {
 				ID: "account", Name: "Account",
 				Entities: []integration.EntityType{{Resource: "Account", Type: accountType, Class: []string{"Account"}}},
 				Run: func(ctx context.Context, sc *integration.StepContext[demoConfig]) error {
-					return sc.AddEntities(ctx, &graph.Entity{Key: accountKey, Type: accountType, Class: []string{"Account"}, DisplayName: "Demo <&>"})
+					return sc.AddEntities(ctx, (&graph.Entity{Key: accountKey, Type: accountType, Class: []string{"Account"}, DisplayName: "Demo <&>"}).Set("name", "Demo <&>"))
 				},
 			},
 			{
@@ -143,7 +143,7 @@ func TestAssertRelationshipEndpoints(t *testing.T) {
 	integ := demo()
 	integ.Steps[1].Relationships = []integration.RelationshipType{{Type: "demo_account_has_user", Class: graph.HAS, Source: accountType, Target: userType}}
 	integ.Steps[1].Run = func(ctx context.Context, sc *integration.StepContext[demoConfig]) error {
-		if err := sc.AddEntities(ctx, &graph.Entity{Key: accountKey, Type: accountType, Class: []string{"Account"}}); err != nil {
+		if err := sc.AddEntities(ctx, (&graph.Entity{Key: accountKey, Type: accountType, Class: []string{"Account"}, DisplayName: "Demo"}).Set("name", "Demo")); err != nil {
 			return err
 		}
 		return sc.AddRelationships(ctx, graph.DirectByKey(accountKey, accountType, graph.HAS, "demo_user:ghost", userType))
@@ -162,7 +162,7 @@ func TestAssertObjectsAndKeys(t *testing.T) {
 	c := &Collection{Schemas: graph.DefaultSchemas(), Entities: []*graph.Entity{bad, other}, Relationships: []*graph.Relationship{rel}}
 	c.run = c
 	spy := capture(t, func(tb testing.TB) { AssertValidObjects(tb, c) })
-	wantFailure(t, spy, `class User requires property "email"`, `unknown relationship class "LIKES"`)
+	wantFailure(t, spy, `class User requires property "name"`, `unknown relationship class "LIKES"`)
 	spy = capture(t, func(tb testing.TB) { AssertNoDuplicateKeys(tb, c) })
 	wantFailure(t, spy, `_key "demo_user:bad1" is used by demo_user and demo_other`, "demo_user and demo_rel")
 }

@@ -148,6 +148,8 @@ var awsProfiles = []assignProfile{
 	{Role: "SecurityAudit", SamlRoles: []string{"SecurityAudit", "[Dev] -- ReadOnly"}},
 }
 
+// devicePlatforms are the device models of the fake org, covering every
+// value of Okta's profile.platform (ANDROID, IOS, MACOS, WINDOWS).
 var devicePlatforms = []struct{ platform, manufacturer, model, osVersion, kind string }{
 	{"MACOS", "Apple", "MacBookPro18,3", "14.4.1", "MacBook Pro"},
 	{"MACOS", "Apple", "Mac14,2", "15.1", "MacBook Air"},

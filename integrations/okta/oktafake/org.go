@@ -102,7 +102,9 @@ type OrgSpec struct {
 	// first 8 always cover SAML_2_0, OPENID_CONNECT, BOOKMARK, AUTO_LOGIN,
 	// BROWSER_PLUGIN and WS_FEDERATION and include two amazon_aws apps.
 	Apps int
-	// Devices is the number of Okta Identity Engine devices (default max(3, Users/4)).
+	// Devices is the number of Okta Identity Engine devices (default
+	// max(4, Users/4)); the first four have the four platforms Okta reports
+	// (MACOS, WINDOWS, IOS, ANDROID).
 	Devices int
 	// Rules is the number of group rules (default max(2, Groups/10)).
 	Rules int
@@ -146,7 +148,7 @@ func (s OrgSpec) normalized() OrgSpec {
 	n := s.Users
 	s.Groups = max(defaultCount(s.Groups, max(5, n/20)), 5)
 	s.Apps = defaultCount(s.Apps, max(8, n/100))
-	s.Devices = defaultCount(s.Devices, max(3, n/4))
+	s.Devices = defaultCount(s.Devices, max(4, n/4))
 	s.Rules = defaultCount(s.Rules, max(2, s.Groups/10))
 	s.Admins = min(defaultCount(s.Admins, max(2, n*3/200)), n)
 	s.RoleGroups = min(defaultCount(s.RoleGroups, min(3, max(1, s.Groups/20))), len(roleGroupDefs), s.Groups-3)
@@ -753,11 +755,22 @@ func (o *Org) genRules() {
 func (o *Org) genDevices() {
 	r := newRand(o.seed, 6)
 	o.devices = make([]deviceRec, o.spec.Devices)
+	// The first devices have one platform each, so every platform Okta
+	// reports is in any org with at least that many devices.
+	var cover []uint8
+	for i, p := range devicePlatforms {
+		if !slices.ContainsFunc(cover, func(c uint8) bool { return devicePlatforms[c].platform == p.platform }) {
+			cover = append(cover, uint8(i))
+		}
+	}
 	L := len(o.live)
 	for i := range o.devices {
 		d := &o.devices[i]
 		d.id = makeID("guo", o.tag, kindDevice, o.seed, i)
 		d.platform = uint8(r.IntN(len(devicePlatforms)))
+		if i < len(cover) {
+			d.platform = cover[i]
+		}
 		switch x := r.IntN(20); {
 		case x == 0:
 			d.status = 1

@@ -32,7 +32,7 @@ func teamIntegration() *integration.Integration[teamConfig] {
 				Run: func(ctx context.Context, sc *integration.StepContext[teamConfig]) error {
 					for i := range sc.Config.Users {
 						u := entity(fmt.Sprintf("team-user-%04d", i), "team_user", []string{"User"}, fmt.Sprintf("u%d", i),
-							map[string]any{"username": fmt.Sprintf("u%d", i), "email": fmt.Sprintf("u%d@team.example", i), "active": true})
+							map[string]any{"name": fmt.Sprintf("u%d", i), "username": fmt.Sprintf("u%d", i), "email": fmt.Sprintf("u%d@team.example", i), "active": true})
 						if err := sc.AddEntities(ctx, u); err != nil {
 							return err
 						}
@@ -45,7 +45,7 @@ func teamIntegration() *integration.Integration[teamConfig] {
 				Entities:      []integration.EntityType{{Resource: "Group", Type: "team_group", Class: []string{"UserGroup"}}},
 				Relationships: []integration.RelationshipType{{Type: "team_group_has_user", Class: graph.HAS, Source: "team_group", Target: "team_user"}},
 				Run: func(ctx context.Context, sc *integration.StepContext[teamConfig]) error {
-					g := entity("team-group-all", "team_group", []string{"UserGroup"}, "all", nil)
+					g := entity("team-group-all", "team_group", []string{"UserGroup"}, "all", map[string]any{"name": "all"})
 					if err := sc.AddEntities(ctx, g); err != nil {
 						return err
 					}
