@@ -60,6 +60,9 @@ type tokenSource struct {
 	granted []string  // scopes the current token carries
 	missing []string  // requested scopes the app is not granted
 	fetches int       // token requests answered with a token
+	dpop    *dpopKey  // set once the app turned out to require DPoP
+	nonce   string    // the authorization server's latest DPoP nonce
+	tokenHC *http.Client
 }
 
 func newTokenSource(app *serviceApp, orgURL, base string, now func() time.Time) (*tokenSource, error) {
@@ -121,23 +124,52 @@ func (ts *tokenSource) release() { <-ts.lock }
 // the current one is about to expire. Concurrent callers wait for the one
 // fetch in progress.
 func (ts *tokenSource) token(ctx context.Context) (*oauth2.Token, error) {
+	tok, _, err := ts.current(ctx)
+	return tok, err
+}
+
+// current is token, with the DPoP key the token is bound to (nil for a
+// Bearer token).
+func (ts *tokenSource) current(ctx context.Context) (*oauth2.Token, *dpopKey, error) {
 	if err := ts.acquire(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer ts.release()
 	if ts.cur != nil && ts.now().Before(ts.expiry) {
-		return ts.cur, nil
+		return ts.cur, ts.boundKey(ts.cur), nil
 	}
-	return ts.fetchLocked(ctx)
+	tok, err := ts.fetchLocked(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tok, ts.boundKey(tok), nil
 }
 
-// Authenticate implements httpclient.Authenticator.
+func (ts *tokenSource) boundKey(tok *oauth2.Token) *dpopKey {
+	if strings.EqualFold(tok.TokenType, "DPoP") {
+		return ts.dpop
+	}
+	return nil
+}
+
+// Authenticate implements httpclient.Authenticator: "Authorization:
+// Bearer <token>", or for a DPoP-bound token "Authorization: DPoP <token>"
+// with a fresh proof in the DPoP header.
 func (ts *tokenSource) Authenticate(req *http.Request) error {
-	tok, err := ts.token(req.Context())
+	tok, key, err := ts.current(req.Context())
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
+	if key == nil {
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		return nil
+	}
+	p, err := key.proof(req.Method, htu(ts.audience, req.URL), "", tok.AccessToken, ts.now())
+	if err != nil {
+		return fmt.Errorf("okta: DPoP proof: %w", err)
+	}
+	req.Header.Set("Authorization", "DPoP "+tok.AccessToken)
+	req.Header.Set("DPoP", p)
 	return nil
 }
 
@@ -255,11 +287,44 @@ func (ts *tokenSource) probeScopes(ctx context.Context, scopes []string) ([]stri
 	return out, nil
 }
 
-// request makes one token request with a fresh client assertion.
+// request makes one token request with a fresh client assertion, and
+// again (each time with a fresh assertion) when the authorization server
+// asks for DPoP or for a DPoP nonce.
 func (ts *tokenSource) request(ctx context.Context, scopes []string) (*oauth2.Token, error) {
+	for range 3 {
+		tok, err := ts.requestOnce(ctx, scopes)
+		var re *oauth2.RetrieveError
+		if err == nil {
+			return tok, nil
+		}
+		if !errors.As(err, &re) {
+			return nil, ts.tokenError(ctx, err)
+		}
+		switch {
+		case re.ErrorCode == "invalid_dpop_proof" && ts.dpop == nil:
+			// The app requires DPoP: prove possession from now on.
+			if ts.dpop, err = newDPoPKey(); err != nil {
+				return nil, err
+			}
+		case re.ErrorCode == "use_dpop_nonce" && ts.dpop != nil && re.Response != nil && re.Response.Header.Get("DPoP-Nonce") != "" && re.Response.Header.Get("DPoP-Nonce") != ts.nonce:
+			ts.nonce = re.Response.Header.Get("DPoP-Nonce")
+		default:
+			return nil, ts.tokenError(ctx, err)
+		}
+	}
+	return nil, ts.authError(http.StatusBadRequest, "invalid_dpop_proof", "the authorization server keeps refusing the DPoP proof")
+}
+
+// requestOnce makes one token request with a fresh client assertion.
+func (ts *tokenSource) requestOnce(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 	a, err := ts.assertion()
 	if err != nil {
 		return nil, err
+	}
+	if ts.tokenHC == nil {
+		hc := *ts.hc
+		hc.Transport = dpopTransport{ts: ts, next: ts.hc.Transport}
+		ts.tokenHC = &hc
 	}
 	cc := clientcredentials.Config{
 		ClientID:  ts.app.clientID,
@@ -271,21 +336,35 @@ func (ts *tokenSource) request(ctx context.Context, scopes []string) (*oauth2.To
 			"client_assertion":      {a},
 		},
 	}
-	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, ts.hc))
-	if err == nil {
-		if tok.AccessToken == "" {
-			return nil, ts.authError(http.StatusOK, "", "the token response carries no access token")
-		}
-		return tok, nil
+	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, ts.tokenHC))
+	if err != nil {
+		return nil, err
 	}
+	if tok.AccessToken == "" {
+		return nil, ts.authError(http.StatusOK, "", "the token response carries no access token")
+	}
+	if strings.EqualFold(tok.TokenType, "DPoP") && ts.dpop == nil {
+		return nil, ts.authError(http.StatusOK, "", "the authorization server issued a DPoP-bound token without being sent a DPoP proof")
+	}
+	return tok, nil
+}
+
+// tokenError turns a failed token request into an error that says what
+// to fix: *integration.AuthenticationError for refused credentials,
+// *invalidScopeError for refused scopes, a plain (retryable) error for
+// transport failures, 429 and 5xx.
+func (ts *tokenSource) tokenError(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
-		return nil, cerr
+		return cerr
+	}
+	if auth := (*integration.AuthenticationError)(nil); errors.As(err, &auth) {
+		return err
 	}
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		// Transport failure (connection reset, timeout, foreign host):
 		// retried with the data request that needed the token.
-		return nil, fmt.Errorf("okta: requesting an access token (POST %s): %w", pathToken, errors.Unwrap(err))
+		return fmt.Errorf("okta: requesting an access token (POST %s): %w", pathToken, err)
 	}
 	status := 0
 	if re.Response != nil {
@@ -295,15 +374,15 @@ func (ts *tokenSource) request(ctx context.Context, scopes []string) (*oauth2.To
 	desc := oneLineASCII(re.ErrorDescription)
 	switch {
 	case code == "invalid_scope":
-		return nil, &invalidScopeError{desc: desc}
+		return &invalidScopeError{desc: desc}
 	case status == http.StatusTooManyRequests || status >= 500:
-		return nil, fmt.Errorf("okta: requesting an access token (POST %s): %d %s %s", pathToken, status, code, desc)
+		return fmt.Errorf("okta: requesting an access token (POST %s): %d %s %s", pathToken, status, code, desc)
 	}
 	hint := "check clientId, the private key (it must match a public key registered for the app, with keyId if the app has several) and that the org URL is the org the app belongs to"
 	if code == "invalid_client" && strings.Contains(strings.ToLower(desc), "audience") {
 		hint = "the assertion's audience is " + ts.audience + ", the org's token endpoint; check orgUrl"
 	}
-	return nil, ts.authError(status, code, "the Okta authorization server refused the service app's credentials: "+desc+"; "+hint)
+	return ts.authError(status, code, "the Okta authorization server refused the service app's credentials: "+desc+"; "+hint)
 }
 
 func (ts *tokenSource) authError(status int, code, summary string) error {

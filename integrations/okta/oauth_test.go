@@ -537,3 +537,36 @@ func TestRejectedStaleTokenDoesNotRefetch(t *testing.T) {
 		t.Errorf("%d tokens, want 2", n)
 	}
 }
+
+// TestOAuthDPoP: an app that requires DPoP is detected from the token
+// endpoint's answer; tokens are DPoP-bound and every API request carries a
+// proof the fake verifies (key, htm, htu, ath, jti).
+func TestOAuthDPoP(t *testing.T) {
+	key := newECKey(t)
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 80, Seed: 4}, oktafake.ServerOptions{
+		OAuth: oktafake.OAuthOptions{TokenMaxUses: 60},
+	}, key, nil)
+	f.srv.Server.RegisterClient(oktafake.OAuthClient{ClientID: testClientID, PublicKey: key.Public(), Scopes: oktafake.ReadScopes, RequireDPoP: true})
+	f.cfg.EnableDevices = true
+	c := f.run(t, sdktest.RunOptions{})
+	sdktest.AssertAll(t, c)
+	checkAgainstTruth(t, c, expect(t, f.org, nil))
+	for _, s := range c.Result.Summary.Steps {
+		if s.Status != "success" {
+			t.Errorf("step %s: %s %s", s.ID, s.Status, s.Error)
+		}
+	}
+	ts := f.srv.Server.TokenStats()
+	t.Logf("token stats %+v", ts)
+	if ts.Refusals["The DPoP proof JWT header is missing."] != 1 || ts.Refusals["Authorization server requires nonce in DPoP proof."] != 1 {
+		t.Errorf("want one request without proof and one without nonce: %v", ts.Refusals)
+	}
+	for k, n := range ts.Refusals {
+		if strings.HasPrefix(k, "API: ") {
+			t.Errorf("%d API requests refused: %s", n, k)
+		}
+	}
+	if ts.Issued < 2 || ts.Premature != 0 {
+		t.Errorf("want DPoP tokens refreshed once per expiry: %+v", ts)
+	}
+}

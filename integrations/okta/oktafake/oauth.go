@@ -95,6 +95,12 @@ type OAuthClient struct {
 	KeyID string
 	// Scopes are the scopes granted to the app.
 	Scopes []string
+	// RequireDPoP is Okta's "Require Demonstrating Proof of Possession
+	// (DPoP) header in token requests": token requests need a DPoP proof
+	// with the server's nonce (use_dpop_nonce first), tokens are DPoP-bound
+	// to the proof's key, and API requests must present them as
+	// "Authorization: DPoP" with a fresh proof (htm, htu, ath).
+	RequireDPoP bool
 }
 
 // TokenStats counts what the authorization server has seen.
@@ -121,6 +127,7 @@ type TokenStats struct {
 
 type issuedToken struct {
 	client  string
+	jkt     string // DPoP key thumbprint the token is bound to
 	scopes  []string
 	issued  time.Time
 	expires time.Time
@@ -237,6 +244,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, body := a.token(r, now)
+	if e, ok := body.(oauthError); ok && e.Error == "use_dpop_nonce" {
+		h.Set("DPoP-Nonce", dpopNonce)
+	}
 	w.WriteHeader(status)
 	w.Write(marshal(body))
 }
@@ -339,6 +349,11 @@ func (a *authServer) token(r *http.Request, now time.Time) (int, any) {
 		return a.refuse(http.StatusUnauthorized, "invalid_client", "The client_assertion token has already been used (jti replay).")
 	}
 
+	jkt, st, b := a.checkDPoPTokenRequest(r, client, a.audience(r), now)
+	if st != 0 {
+		return st, b
+	}
+
 	requested := strings.Fields(f.Get("scope"))
 	if len(requested) == 0 {
 		return a.refuse(http.StatusBadRequest, "invalid_scope", "The authorization server resource does not have any configured default scopes, 'scope' must be provided.")
@@ -364,12 +379,16 @@ func (a *authServer) token(r *http.Request, now time.Time) (int, any) {
 			a.st.Premature++
 		}
 	}
-	a.tokens[access] = &issuedToken{client: client.ClientID, scopes: granted, issued: now, expires: now.Add(a.opts.TokenLifetime)}
+	a.tokens[access] = &issuedToken{client: client.ClientID, jkt: jkt, scopes: granted, issued: now, expires: now.Add(a.opts.TokenLifetime)}
 	a.last[client.ClientID] = access
 	a.st.Issued++
 	a.mu.Unlock()
+	tokenType := "Bearer"
+	if jkt != "" {
+		tokenType = "DPoP"
+	}
 	return http.StatusOK, map[string]any{
-		"token_type":   "Bearer",
+		"token_type":   tokenType,
 		"expires_in":   int(a.opts.TokenLifetime / time.Second),
 		"access_token": access,
 		"scope":        strings.Join(granted, " "),
@@ -406,7 +425,7 @@ func (s *Server) authorize(c *call, tpl string) (outcome, bool) {
 		return outcomeServed, true
 	}
 	scheme, tok, _ := strings.Cut(authz, " ")
-	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	if !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")) || tok == "" {
 		h.Set("WWW-Authenticate", `SSWS realm="Okta"`)
 		c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
 		return outcomeUnauthorized, false
@@ -417,7 +436,9 @@ func (s *Server) authorize(c *call, tpl string) (outcome, bool) {
 	t := a.tokens[tok]
 	var valid bool
 	var scopes []string
+	var jkt string
 	if t != nil {
+		jkt = t.jkt
 		valid = a.validLocked(t, now)
 		if valid {
 			t.uses++
@@ -435,6 +456,21 @@ func (s *Server) authorize(c *call, tpl string) (outcome, bool) {
 		h.Set("WWW-Authenticate", `Bearer authorization_uri="`+TokenPath+`", realm="Okta", error="invalid_token", error_description="The token has expired."`)
 		c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
 		return outcomeUnauthorized, false
+	}
+	if jkt == "" && !strings.EqualFold(scheme, "Bearer") {
+		h.Set("WWW-Authenticate", `Bearer realm="Okta", error="invalid_token", error_description="The access token is not DPoP-bound."`)
+		c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
+		return outcomeUnauthorized, false
+	}
+	if jkt != "" {
+		if problem := a.checkDPoPAPIRequest(c.r, scheme, tok, jkt, a.audience(c.r), now); problem != "" {
+			a.mu.Lock()
+			a.st.Refusals["API: "+problem]++
+			a.mu.Unlock()
+			h.Set("WWW-Authenticate", `DPoP algs="ES256 RS256", error="invalid_dpop_proof", error_description="`+problem+`"`)
+			c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
+			return outcomeUnauthorized, false
+		}
 	}
 	if need, ok := EndpointScopes[tpl]; ok && !slices.Contains(scopes, need) {
 		a.mu.Lock()
