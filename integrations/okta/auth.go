@@ -152,3 +152,22 @@ func (a *clientAuth) explainForbidden(source string, err error) error {
 	}
 	return fmt.Errorf("missing admin role: the API token's administrator may not read this (use a Read-only Administrator or higher): %w", err)
 }
+
+// describe records the authentication method (and, for a service app, its
+// client id and requested scopes) in summary.json's metadata.details.
+func describe(cfg *Config) map[string]string {
+	method, err := authMethod(cfg)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{"authMethod": method}
+	if method == AuthServiceApp {
+		out["clientId"] = strings.TrimSpace(cfg.ClientID)
+		scopes := cfg.Scopes
+		if len(scopes) == 0 {
+			scopes = DefaultScopes(cfg)
+		}
+		out["scopes"] = strings.Join(scopes, " ")
+	}
+	return out
+}

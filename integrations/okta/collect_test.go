@@ -231,6 +231,9 @@ func TestCollectAgainstTruth(t *testing.T) {
 	c := f.run(t, sdktest.RunOptions{})
 	sdktest.AssertAll(t, c)
 	checkAgainstTruth(t, c, expect(t, f.org, nil))
+	if m := c.Result.Summary.Metadata.Details["authMethod"]; m != AuthAPIToken {
+		t.Errorf("summary records auth method %q, want %q", m, AuthAPIToken)
+	}
 	for _, s := range c.Result.Summary.Steps {
 		if s.Status != "success" {
 			t.Errorf("step %s: %s %s", s.ID, s.Status, s.Error)

@@ -104,6 +104,9 @@ func TestOAuthCollectAgainstTruth(t *testing.T) {
 					t.Errorf("step %s: %s %s partial %v", s.ID, s.Status, s.Error, s.PartialTypes)
 				}
 			}
+			if d := c.Result.Summary.Metadata.Details; d["authMethod"] != AuthServiceApp || d["clientId"] != testClientID || !strings.Contains(d["scopes"], ScopeDevicesRead) {
+				t.Errorf("summary details %v", d)
+			}
 			ts := f.srv.Server.TokenStats()
 			if ts.Issued != 1 || ts.Refused != 0 || ts.Expired != 0 || ts.Unknown != 0 {
 				t.Errorf("token stats %+v, want one token for the whole run", ts)
@@ -438,6 +441,14 @@ func TestOAuthSecretsNeverLeak(t *testing.T) {
 				t.Errorf("%s found in %s", what, where)
 			}
 		}
+	}
+	var sum struct {
+		Metadata struct {
+			Details map[string]string `json:"details"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal([]byte(places[".j1-integration/summary.json"]), &sum); err != nil || sum.Metadata.Details["authMethod"] != AuthServiceApp {
+		t.Errorf("summary.json does not record the auth method: %v %v", err, sum.Metadata.Details)
 	}
 	if !strings.Contains(stderr, "debug") && !strings.Contains(stderr, "DEBUG") && logs.String() == "" {
 		t.Error("no debug output was produced to scan")

@@ -189,6 +189,7 @@ func NewCollector(opts Options) *Collector {
 		Name:            Name,
 		Validate:        x.validate,
 		StepStartStates: stepStartStates,
+		Describe:        describe,
 		Steps:           x.steps(),
 	}
 	return x

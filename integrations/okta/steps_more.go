@@ -16,8 +16,8 @@ import (
 // degrade records a missing permission: a warning, the step's types marked
 // partial, and the step still succeeds.
 func (r *run) degrade(ctx context.Context, what string, err error, types ...string) {
-	r.sc.Warn(ctx, "the API token cannot read "+what+"; continuing without it", "error", err.Error())
-	r.sc.MarkPartial(what+" not readable by the API token", types...)
+	r.sc.Warn(ctx, "the credentials cannot read "+what+" (missing scope or admin role); continuing without it", "error", err.Error())
+	r.sc.MarkPartial(what+" not readable with the configured credentials", types...)
 }
 
 func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[Config]) error {

@@ -26,6 +26,10 @@ type Integration[C any] struct {
 	// StepStartStates optionally disables steps for a given config.
 	// Steps missing from the map are enabled.
 	StepStartStates func(cfg *C) map[string]StepStartState
+	// Describe optionally returns facts about how a run is configured
+	// (e.g. "authMethod"), recorded in summary.json's metadata.details.
+	// Values must not be secrets.
+	Describe func(cfg *C) map[string]string
 	// Classes adds class schemas to graph.DefaultSchemas for validation.
 	Classes []graph.ClassSchema
 	// Steps are the integration's steps, in any order.

@@ -196,6 +196,9 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 	started := opts.Now()
 	fatal := r.execute(ctx)
 	summary := r.summary(started)
+	if integ.Describe != nil {
+		summary.Metadata.Details = integ.Describe(cfg)
+	}
 	res := &Result{Summary: summary, Fatal: fatal}
 	if fatal != nil {
 		// A fatal error means nothing trustworthy was collected: keep the

@@ -68,6 +68,9 @@ type Summary struct {
 // SummaryMetadata is the metadata block of summary.json.
 type SummaryMetadata struct {
 	PartialDatasets PartialDatasets `json:"partialDatasets"`
+	// Details are facts about how the run was configured, from
+	// integration.Integration.Describe (e.g. the authentication method).
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // PartialDatasets lists the _types a consumer must treat as incomplete.
