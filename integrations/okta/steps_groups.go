@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
@@ -159,7 +160,7 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroup
 				ids = append(ids, u.ID...)
 			}
 			return sp.write(g.ID, g.Type, ids)
-		})
+		}, httpclient.WithExpectedItems(g.Members, 1000)) // stats give the member count
 		if err != nil && isNotFound(err) {
 			return sp.write(g.ID, tagGone, nil)
 		}

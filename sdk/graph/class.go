@@ -416,6 +416,8 @@ func (s Schemas) ValidateEntity(e *Entity) error {
 			probs = append(probs, fmt.Sprintf("property %q: %v (%T)", k, ErrNotFlat, v))
 		} else if strings.HasPrefix(k, "tag.") && !isTagValue(v) {
 			probs = append(probs, fmt.Sprintf("tag property %q must be a string, number or boolean, got %T", k, v))
+		} else if n := propertySize(v); n > MaxPropertyBytes {
+			probs = append(probs, fmt.Sprintf("property %q is %d bytes, over the %d-byte cap on one property", k, n, MaxPropertyBytes))
 		}
 	}
 	if len(e.RawData) > 1 {
@@ -724,6 +726,8 @@ func ValidateRelationship(r *Relationship) error {
 		}
 		if !isFlat(v) {
 			probs = append(probs, fmt.Sprintf("property %q: %v (%T)", k, ErrNotFlat, v))
+		} else if n := propertySize(v); n > MaxPropertyBytes {
+			probs = append(probs, fmt.Sprintf("property %q is %d bytes, over the %d-byte cap on one property", k, n, MaxPropertyBytes))
 		}
 	}
 	if probs == nil {
@@ -764,4 +768,33 @@ func isFlat(v any) bool {
 		return true
 	}
 	return false
+}
+
+// MaxPropertyBytes caps the size of one property value (a string, or the
+// strings of an array together): a provider that sends a huge value (a
+// hostile or broken API) fails validation instead of landing in the graph.
+// Raw provider data (_rawData) is not a property and is not capped here.
+const MaxPropertyBytes = 1 << 20
+
+// propertySize returns the bytes of the strings in a flat value.
+func propertySize(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x)
+	case []string:
+		n := 0
+		for _, s := range x {
+			n += len(s)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				n += len(s)
+			}
+		}
+		return n
+	}
+	return 0
 }

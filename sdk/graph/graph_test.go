@@ -118,6 +118,11 @@ func TestValidateEntity(t *testing.T) {
 		{"array of objects", func(e *graph.Entity) { e.Set("list", []any{map[string]any{}}) }, "not flat"},
 		{"scalar arrays ok", func(e *graph.Entity) { e.Set("tags", []string{"a"}).Set("n", []any{1.0, "x", true, nil}) }, ""},
 		{"reserved name", func(e *graph.Entity) { e.Set("_secret", 1) }, "reserved"},
+		{"huge property", func(e *graph.Entity) { e.Set("bio", strings.Repeat("x", graph.MaxPropertyBytes+1)) }, `"bio" is 1048577 bytes, over the 1048576-byte cap`},
+		{"huge array property", func(e *graph.Entity) {
+			e.Set("tags", []string{strings.Repeat("x", graph.MaxPropertyBytes/2), strings.Repeat("y", graph.MaxPropertyBytes/2+1)})
+		}, `"tags" is 1048577 bytes`},
+		{"property at the cap", func(e *graph.Entity) { e.Set("bio", strings.Repeat("x", graph.MaxPropertyBytes)) }, ""},
 		{"raw data names unique", func(e *graph.Entity) {
 			e.RawData = []graph.RawData{{Name: "default", Data: 1}, {Name: "default", Data: 2}}
 		}, "not unique"},

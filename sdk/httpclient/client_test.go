@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -556,5 +557,54 @@ func TestPostBodyResentOnRetry(t *testing.T) {
 	}
 	if len(bodies) != 2 || bodies[0] != `{"a":1}` || bodies[1] != `{"a":1}` {
 		t.Errorf("bodies = %q", bodies)
+	}
+}
+
+// zeroReader yields n zero bytes without holding them.
+type zeroReader struct{ n int64 }
+
+func (z *zeroReader) Read(p []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), z.n)
+	clear(p[:k])
+	z.n -= k
+	return int(k), nil
+}
+
+func TestHostileBodySizeFailsTheRequest(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		size := int64(100 << 20)
+		if r.URL.Query().Get("declared") == "1" {
+			w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.Copy(w, &zeroReader{n: size})
+	}))
+	defer srv.Close()
+	for _, declared := range []string{"0", "1"} {
+		n.Store(0)
+		c := newTestClient(t, srv.URL, nil) // default cap
+		_, err := c.Do(context.Background(), http.MethodGet, "/api/v1/users?declared="+declared, nil)
+		var big *BodyTooLargeError
+		if !errors.As(err, &big) || big.Limit != DefaultMaxBodyBytes {
+			t.Fatalf("declared=%s: err = %v, want a *BodyTooLargeError at the default cap", declared, err)
+		}
+		if !strings.Contains(err.Error(), "/api/v1/users?declared="+declared) {
+			t.Errorf("error does not name the endpoint: %v", err)
+		}
+		if n.Load() != 1 {
+			t.Errorf("declared=%s: %d requests, want 1 (not retried)", declared, n.Load())
+		}
+	}
+	if DefaultMaxBodyBytes >= 100<<20/4 {
+		t.Errorf("DefaultMaxBodyBytes = %d, want well under 100 MB", DefaultMaxBodyBytes)
+	}
+	c := newTestClient(t, srv.URL, func(c *Config) { c.MaxBodyBytes = 1 << 10 })
+	if _, err := c.Do(context.Background(), http.MethodGet, "/small", nil); !strings.Contains(err.Error(), "1024-byte cap") {
+		t.Errorf("configured cap: err = %v", err)
 	}
 }

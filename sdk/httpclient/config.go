@@ -21,7 +21,8 @@ const (
 	DefaultTLSHandshakeTimeout   = 10 * time.Second
 	DefaultResponseHeaderTimeout = 60 * time.Second
 	DefaultAttemptTimeout        = 2 * time.Minute
-	DefaultMaxBodyBytes          = 128 << 20
+	DefaultMaxBodyBytes          = 16 << 20
+	DefaultMaxPages              = 10000
 	DefaultUserAgent             = "stepgraph-httpclient"
 )
 
@@ -104,8 +105,16 @@ type Config struct {
 	// until its body is fully read. Zero means DefaultAttemptTimeout.
 	AttemptTimeout time.Duration
 
-	// MaxBodyBytes bounds a response body. Zero means DefaultMaxBodyBytes.
+	// MaxBodyBytes bounds a response body; a larger one fails its request
+	// (not retried) with an error naming the endpoint. Zero means
+	// DefaultMaxBodyBytes (16 MiB: an Okta page of 200 users with large
+	// profiles is a few MiB).
 	MaxBodyBytes int64
+
+	// MaxPages bounds the pages of one listing (Client.Pages); a listing
+	// with more ends with a *PagingError. Zero means DefaultMaxPages (two
+	// million objects at 200 a page).
+	MaxPages int
 
 	// UserAgent is sent with every request. Empty means DefaultUserAgent.
 	UserAgent string
@@ -192,6 +201,12 @@ func (cfg *Config) normalize() (*url.URL, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxPages < 0 {
+		return nil, bad("MaxPages", "must not be negative")
+	}
+	if cfg.MaxPages == 0 {
+		cfg.MaxPages = DefaultMaxPages
 	}
 	if cfg.AuthValue != "" && cfg.AuthHeader == "" {
 		cfg.AuthHeader = "Authorization"

@@ -44,6 +44,18 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // Code implements integration.Coded.
 func (e *RequestError) Code() integration.Code { return integration.CodeProviderAPI }
 
+// BodyTooLargeError is a response body over Config.MaxBodyBytes. The request
+// fails without retry; the error reaching the caller is a *RequestError
+// naming the endpoint, wrapping this one.
+type BodyTooLargeError struct {
+	Limit int64
+}
+
+// Error implements the error interface.
+func (e *BodyTooLargeError) Error() string {
+	return fmt.Sprintf("response body exceeds the %d-byte cap (httpclient.Config.MaxBodyBytes)", e.Limit)
+}
+
 // scrubbedError carries a message scrubbed of secrets while keeping the
 // original error reachable for errors.Is / errors.As.
 type scrubbedError struct {

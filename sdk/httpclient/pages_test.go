@@ -180,29 +180,109 @@ func TestPagesBodyNextLinks(t *testing.T) {
 	}
 }
 
-func TestPagesStopsOnSelfNext(t *testing.T) {
+func TestPagesSelfLoopIsAnError(t *testing.T) {
 	var n atomic.Int32
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
-		// A System Log polling query: the last page's next points to itself.
+		// The next link points to the page itself, forever.
 		w.Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, srv.URL, r.URL.RequestURI()))
-		w.Write([]byte(`[]`))
+		w.Write([]byte(`[{"id":"a"}]`))
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, nil)
 	pages := 0
-	for _, err := range c.Pages(context.Background(), "/api/v1/logs?since=2025-01-01T00:00:00Z") {
+	var gotErr error
+	for _, err := range c.Pages(context.Background(), "/api/v1/users?limit=1") {
 		if err != nil {
-			t.Fatal(err)
+			gotErr = err
+			break
 		}
 		pages++
 		if pages > 5 {
 			t.Fatal("looping on a self-referencing next link")
 		}
 	}
+	var pe *PagingError
+	if !errors.As(gotErr, &pe) || !pe.Loop || pe.Pages != 1 {
+		t.Fatalf("err = %v, want a *PagingError for a loop after 1 page", gotErr)
+	}
 	if pages != 1 || n.Load() != 1 {
 		t.Errorf("pages = %d, requests = %d", pages, n.Load())
+	}
+	if !strings.Contains(gotErr.Error(), "/api/v1/users?limit=1") || !strings.Contains(gotErr.Error(), "incomplete") {
+		t.Errorf("error does not name the listing or say it is incomplete: %v", gotErr)
+	}
+}
+
+func TestPagesLongerLoopIsAnError(t *testing.T) {
+	// page 1 -> 2 -> 3 -> 1
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := 0
+		fmt.Sscan(r.URL.Query().Get("page"), &p)
+		w.Header().Set("Link", fmt.Sprintf(`</p?page=%d>; rel="next"`, p%3+1))
+		w.Write([]byte(`[1]`))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, nil)
+	pages := 0
+	var gotErr error
+	for _, err := range c.Pages(context.Background(), "/p?page=1") {
+		if err != nil {
+			gotErr = err
+			break
+		}
+		pages++
+	}
+	var pe *PagingError
+	if !errors.As(gotErr, &pe) || !pe.Loop || pages != 3 {
+		t.Fatalf("pages = %d, err = %v; want 3 pages then a loop error", pages, gotErr)
+	}
+}
+
+func TestPagesEndlessNewLinksHitTheBound(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := n.Add(1)
+		// Always a new next link: the listing never ends.
+		w.Header().Set("Link", fmt.Sprintf(`</p?cursor=%d>; rel="next"`, k))
+		w.Write([]byte(`[1]`))
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name string
+		cfg  int
+		opts []PageOption
+		want int
+	}{
+		{"config bound", 7, nil, 7},
+		{"per-listing bound", 50, []PageOption{WithMaxPages(4)}, 4},
+		{"bound from the expected count", 50, []PageOption{WithExpectedItems(1000, 200)}, 5 + 3},
+		{"expected count never raises the config bound", 6, []PageOption{WithExpectedItems(100000, 200)}, 6},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n.Store(0)
+			c := newTestClient(t, srv.URL, func(c *Config) { c.MaxPages = tt.cfg })
+			pages := 0
+			var gotErr error
+			for _, err := range c.Pages(context.Background(), "/p", tt.opts...) {
+				if err != nil {
+					gotErr = err
+					break
+				}
+				pages++
+			}
+			var pe *PagingError
+			if !errors.As(gotErr, &pe) || pe.Loop || pe.MaxPages != tt.want {
+				t.Fatalf("err = %v, want a *PagingError for the bound %d", gotErr, tt.want)
+			}
+			if pages != tt.want || int(n.Load()) != tt.want {
+				t.Errorf("pages = %d, requests = %d, want %d", pages, n.Load(), tt.want)
+			}
+		})
+	}
+	if DefaultMaxPages <= 0 || DefaultMaxPages > 100000 {
+		t.Errorf("DefaultMaxPages = %d", DefaultMaxPages)
 	}
 }
 

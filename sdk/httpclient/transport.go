@@ -98,12 +98,40 @@ func (t *transport) attempt(req *http.Request, st *reqState) (*http.Response, []
 		return nil, nil, recv, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+	tooLarge := &permanentError{err: &BodyTooLargeError{Limit: c.cfg.MaxBodyBytes}}
+	if resp.ContentLength > c.cfg.MaxBodyBytes {
+		return resp, nil, recv, tooLarge // don't read what we will refuse
+	}
+	var body []byte
+	if n := resp.ContentLength; n >= 0 {
+		body = make([]byte, 0, n+1)
+	}
+	body, err = readAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1), body)
 	if err != nil {
 		return resp, nil, recv, fmt.Errorf("reading response body: %w", err)
 	}
 	if int64(len(body)) > c.cfg.MaxBodyBytes {
-		return resp, nil, recv, &permanentError{err: fmt.Errorf("response body exceeds %d bytes", c.cfg.MaxBodyBytes)}
+		return resp, nil, recv, tooLarge
 	}
 	return resp, body, recv, nil
+}
+
+// readAll is io.ReadAll into buf (which may be pre-sized).
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	if buf == nil {
+		buf = make([]byte, 0, 512)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			if err == io.EOF {
+				return buf, nil
+			}
+			return buf, err
+		}
+	}
 }
