@@ -33,6 +33,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/stepgraph/stepgraph/integrations/okta"
@@ -53,6 +54,10 @@ type Options struct {
 	// TargetWindows sizes the limits: the busiest bucket of the minimal
 	// plan needs this many windows (default 10).
 	TargetWindows float64
+	// ScaleToGraphOkta sizes the limits so graph-okta's plan of the org
+	// (GraphOktaPlan), not ours, needs TargetWindows windows: the setting of
+	// graph-okta's published baseline.
+	ScaleToGraphOkta bool
 	// NoRateLimits switches the fake's rate limits off (profiling runs).
 	NoRateLimits bool
 	// Latency is the fake's per-request latency (default 0).
@@ -132,16 +137,19 @@ type Result struct {
 	WallSeconds         float64 `json:"wallSeconds"`
 	Efficiency          float64 `json:"efficiency"`
 	// RateLimited429 and Concurrency429 are the fake's 429 counts.
-	RateLimited429   int64   `json:"rateLimited429"`
-	Concurrency429   int64   `json:"concurrency429"`
-	Retries          int64   `json:"retries"`
-	MaxInFlight      int64   `json:"maxInFlight"`
-	ConcurrencyLimit int     `json:"concurrencyLimit"`
-	PeakRSSMB        float64 `json:"peakRSSMB"`
-	PeakHeapMB       float64 `json:"peakHeapMB"`
-	OutputMB         float64 `json:"outputMB"`
-	Objects          int64   `json:"objects"`
-	ObjectsPerSec    float64 `json:"objectsPerSec"`
+	RateLimited429   int64 `json:"rateLimited429"`
+	Concurrency429   int64 `json:"concurrency429"`
+	Retries          int64 `json:"retries"`
+	MaxInFlight      int64 `json:"maxInFlight"`
+	ConcurrencyLimit int   `json:"concurrencyLimit"`
+	// CPUSeconds is the collector process's user+system CPU time during
+	// the collection (the fake's is not included when it runs in a child).
+	CPUSeconds    float64 `json:"cpuSeconds"`
+	PeakRSSMB     float64 `json:"peakRSSMB"`
+	PeakHeapMB    float64 `json:"peakHeapMB"`
+	OutputMB      float64 `json:"outputMB"`
+	Objects       int64   `json:"objects"`
+	ObjectsPerSec float64 `json:"objectsPerSec"`
 	// Lost lists ground-truth counts the output does not match.
 	Lost         []string `json:"lost,omitempty"`
 	StepFailures []string `json:"stepFailures,omitempty"`
@@ -202,7 +210,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			res.Memberships += len(g.MemberIDs)
 		}
 	}
-	spec := FakeSpec{Users: o.Users, Seed: o.Seed, Now: now, Window: o.Window, Limits: Limits(plan, o.TargetWindows),
+	sizing := plan
+	if o.ScaleToGraphOkta {
+		sizing = GraphOktaPlan(truth)
+	}
+	spec := FakeSpec{Users: o.Users, Seed: o.Seed, Now: now, Window: o.Window, Limits: Limits(sizing, o.TargetWindows),
 		NoRateLimits: o.NoRateLimits, Latency: o.Latency, ConcurrencyLimit: o.ConcurrencyLimit,
 		ErrorRate: o.ErrorRate, DropRate: o.DropRate}
 	if o.NoRateLimits {
@@ -248,9 +260,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	stop := make(chan struct{})
 	heapDone := make(chan uint64)
 	go sampleHeap(stop, heapDone)
+	cpu0 := cpuTime()
 	start := time.Now()
 	rr, err := runtime.Run(ctx, col.Integration(), cfg, runtime.Options{Store: fs, Logger: o.Logger})
 	wall := time.Since(start)
+	res.CPUSeconds = (cpuTime() - cpu0).Seconds()
 	close(stop)
 	res.PeakHeapMB = float64(<-heapDone) / (1 << 20)
 	res.PeakRSSMB = float64(peakRSS()) / (1 << 20)
@@ -363,6 +377,15 @@ func peakRSS() int64 {
 	return 0
 }
 
+// cpuTime returns this process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // resetPeakRSS resets VmHWM (Linux) so the peak covers the collection only.
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0o644) }
 
@@ -379,8 +402,8 @@ func dirSize(root string) int64 {
 
 // WriteTable prints results as a text table.
 func WriteTable(w io.Writer, rs []*Result) {
-	fmt.Fprintf(w, "%-8s %-7s %-30s %9s %9s %9s %8s %6s %8s %6s %8s %8s %9s %9s\n",
-		"users", "window", "requests/limit by bucket", "floor_s", "aligned_s", "wall_s", "effic.", "429s", "retries", "infl.", "rss_MB", "heap_MB", "output_MB", "objects/s")
+	fmt.Fprintf(w, "%-8s %-7s %-30s %9s %9s %9s %6s %8s %6s %8s %6s %8s %8s %9s %9s\n",
+		"users", "window", "requests/limit by bucket", "floor_s", "aligned_s", "wall_s", "cpu_s", "effic.", "429s", "retries", "infl.", "rss_MB", "heap_MB", "output_MB", "objects/s")
 	for _, r := range rs {
 		var parts []string
 		var buckets []string
@@ -391,8 +414,8 @@ func WriteTable(w io.Writer, rs []*Result) {
 		for _, b := range buckets {
 			parts = append(parts, fmt.Sprintf("%s=%d/%d", b, r.Requests[b], r.Limits[b]))
 		}
-		fmt.Fprintf(w, "%-8d %-7s %-30s %9.1f %9.1f %9.1f %8.3f %6d %8d %6d %8.0f %8.0f %9.1f %9.0f\n",
-			r.Users, r.Window, strings.Join(parts, " "), r.FloorSeconds, r.AlignedFloorSeconds, r.WallSeconds, r.Efficiency,
+		fmt.Fprintf(w, "%-8d %-7s %-30s %9.1f %9.1f %9.1f %6.2f %8.3f %6d %8d %6d %8.0f %8.0f %9.1f %9.0f\n",
+			r.Users, r.Window, strings.Join(parts, " "), r.FloorSeconds, r.AlignedFloorSeconds, r.WallSeconds, r.CPUSeconds, r.Efficiency,
 			r.RateLimited429+r.Concurrency429, r.Retries, r.MaxInFlight, r.PeakRSSMB, r.PeakHeapMB, r.OutputMB, r.ObjectsPerSec)
 		if r.ErrorRate > 0 || r.DropRate > 0 {
 			fmt.Fprintf(w, "    faults: %d injected 500s (rate %g), %d dropped connections (rate %g), all retried\n",

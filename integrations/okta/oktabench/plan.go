@@ -84,3 +84,24 @@ func bucketOf(ep string) string {
 	}
 	return oktafake.BucketOther
 }
+
+// GraphOktaPlan is the request plan of JupiterOne's graph-okta for the same
+// org, as far as the users bucket (the busiest) is concerned: it lists the
+// users like we do but asks every user, deprovisioned ones included, for
+// its factors and for its roles (one request each). Other buckets are left
+// as in the minimal plan. It exists to size limits the way graph-okta's
+// published baseline did ("Okta's ratios scaled so graph-okta's plan needs
+// two windows").
+func GraphOktaPlan(t *oktafake.Truth) *Plan {
+	p := MinimalPlan(t)
+	g := &Plan{Endpoints: map[string]int64{}, Buckets: map[string]int64{}}
+	for ep, n := range p.Endpoints {
+		g.Endpoints[ep] = n
+	}
+	g.Endpoints[oktafake.EndpointUserFactors] = int64(len(t.Users))
+	g.Endpoints[oktafake.EndpointUserRoles] = int64(len(t.Users))
+	for ep, n := range g.Endpoints {
+		g.Buckets[bucketOf(ep)] += n
+	}
+	return g
+}

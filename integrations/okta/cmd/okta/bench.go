@@ -57,11 +57,28 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the collections to this file")
 	errorRate := fs.Float64("error-rate", 0, "fraction of requests the fake answers with 500")
 	dropRate := fs.Float64("drop-rate", 0, "fraction of requests whose connection the fake drops mid-body")
+	graphOkta := fs.Bool("graph-okta-baseline", false, "graph-okta's baseline settings: 60 s windows, 20 ms latency, limits sized so graph-okta's plan needs --target-windows (default 2) windows")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return cli.ExitOK
 		}
 		return cli.ExitUsage
+	}
+	if *graphOkta {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["window"] {
+			*window = time.Minute
+		}
+		if !set["latency"] {
+			*latency = 20 * time.Millisecond
+		}
+		if !set["target-windows"] {
+			*target = 2
+		}
+		if !set["users"] {
+			*users = "200,2000,10000"
+		}
 	}
 	var sizes []int
 	for _, s := range strings.Split(*users, ",") {
@@ -107,7 +124,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintf(stderr, "bench: %d users, run %d of %d ...\n", n, i+1, *runs)
 			r, err := oktabench.Run(ctx, oktabench.Options{Users: n, Window: *window, TargetWindows: *target,
 				Latency: *latency, NoRateLimits: *noLimits, Share: *share, Host: host,
-				ErrorRate: *errorRate, DropRate: *dropRate})
+				ErrorRate: *errorRate, DropRate: *dropRate, ScaleToGraphOkta: *graphOkta})
 			if err != nil {
 				fmt.Fprintf(stderr, "error: %v\n", err)
 				return cli.ExitFailure
