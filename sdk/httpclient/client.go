@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -31,6 +33,13 @@ type Client struct {
 	pacer  *pacer
 	scrub  *scrubber
 	log    *slog.Logger
+
+	// lastProgress is the local time (Unix ns) of the last 2xx response:
+	// 429s are retried while the client makes progress.
+	lastProgress atomic.Int64
+	// warnedHeaders is set once contradicting rate-limit headers were
+	// reported at Warn level.
+	warnedHeaders atomic.Bool
 }
 
 // Response is a fully read HTTP response.
@@ -59,7 +68,7 @@ func New(cfg Config) (*Client, error) {
 		cfg:    cfg,
 		base:   base,
 		origin: origin(base),
-		pacer:  newPacer(cfg.Share, cfg.MaxInFlight, cfg.MaxInFlightPerFamily),
+		pacer:  newPacer(cfg.MaxWait, cfg.MaxInFlight, cfg.MaxInFlightPerFamily),
 		scrub:  newScrubber(secrets...),
 		log:    cfg.Logger,
 	}
@@ -96,6 +105,32 @@ func New(cfg Config) (*Client, error) {
 		},
 	}
 	return c, nil
+}
+
+type shareKey struct{}
+
+// WithRateLimitShare returns a context whose requests may use share
+// (0 < share <= 1) of each rate-limit bucket, overriding Config.Share. The
+// command line's --rate-limit-share reaches every integration's client this
+// way. Other values are ignored.
+func WithRateLimitShare(ctx context.Context, share float64) context.Context {
+	if !(share > 0 && share <= 1) {
+		return ctx
+	}
+	return context.WithValue(ctx, shareKey{}, share)
+}
+
+// RateLimitShareFrom returns the share set by WithRateLimitShare.
+func RateLimitShareFrom(ctx context.Context) (float64, bool) {
+	v, ok := ctx.Value(shareKey{}).(float64)
+	return v, ok
+}
+
+func (c *Client) shareOf(ctx context.Context) float64 {
+	if v, ok := RateLimitShareFrom(ctx); ok {
+		return v
+	}
+	return c.cfg.Share
 }
 
 // CloseIdleConnections closes idle connections of the underlying transport.
@@ -164,7 +199,12 @@ type reqState struct {
 	lastStatus    int
 	lastErr       error
 	lastRetryable bool
+	lastConc      bool      // the last attempt got a concurrency-limit 429
 	lastEnd       time.Time // end of the previous attempt (start of a backoff)
+
+	started  time.Time // when Do was called
+	failures int       // failed attempts that count against MaxAttempts (not 429s)
+	conc429  int       // concurrency-limit 429s so far
 }
 
 type stateKey struct{}
@@ -192,7 +232,7 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, body io.Read
 	if method == "" {
 		method = http.MethodGet
 	}
-	st := &reqState{req: integration.Request{Method: method, Endpoint: c.endpoint(u)}}
+	st := &reqState{req: integration.Request{Method: method, Endpoint: c.endpoint(u)}, started: time.Now()}
 	st.family = c.pacer.family(c.familyOf(method, u.Path))
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -220,7 +260,7 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, body io.Read
 		Logger:       nil, // its log lines carry URLs; we log ourselves
 		RetryWaitMin: c.cfg.BackoffMin,
 		RetryWaitMax: c.cfg.BackoffMax,
-		RetryMax:     c.cfg.MaxAttempts - 1,
+		RetryMax:     math.MaxInt32, // checkRetry decides
 		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 			return c.checkRetry(ctx, st, resp, err)
 		},
@@ -243,7 +283,7 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, body io.Read
 		if resp != nil {
 			resp.Body.Close()
 		}
-		if st.lastRetryable && st.attempts >= c.cfg.MaxAttempts {
+		if st.lastRetryable {
 			return nil, &integration.RetriesExhaustedError{
 				Request: st.req, Attempts: st.attempts, LastStatus: st.lastStatus, Err: c.scrub.wrap(st.lastErr),
 			}

@@ -30,6 +30,7 @@ func newTestClient(t *testing.T, srvURL string, mod func(*Config)) *Client {
 		BackoffMin:  5 * time.Millisecond,
 		BackoffMax:  40 * time.Millisecond,
 		MaxAttempts: 4,
+		Share:       1,
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -83,12 +84,40 @@ func TestNewValidation(t *testing.T) {
 			}
 		}
 	}
+	t.Setenv(ShareEnv, "")
 	c, err := New(Config{BaseURL: "https://example.okta.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.cfg.Share != 1 || c.cfg.MaxInFlight != DefaultMaxInFlight {
+	if c.cfg.Share != DefaultShare || c.cfg.MaxInFlight != DefaultMaxInFlight {
 		t.Errorf("defaults not applied: %+v", c.cfg)
+	}
+}
+
+func TestShareFromEnvironmentAndContext(t *testing.T) {
+	t.Setenv(ShareEnv, "0.3")
+	c, err := New(Config{BaseURL: "https://example.okta.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.cfg.Share != 0.3 {
+		t.Errorf("share from %s = %v, want 0.3", ShareEnv, c.cfg.Share)
+	}
+	if c2, _ := New(Config{BaseURL: "https://example.okta.com", Share: 0.8}); c2.cfg.Share != 0.8 {
+		t.Errorf("explicit Config.Share not kept: %v", c2.cfg.Share)
+	}
+	ctx := WithRateLimitShare(context.Background(), 0.7)
+	if got := c.shareOf(ctx); got != 0.7 {
+		t.Errorf("context share = %v, want 0.7", got)
+	}
+	if got := c.shareOf(WithRateLimitShare(context.Background(), 1.5)); got != 0.3 {
+		t.Errorf("invalid context share used: %v", got)
+	}
+	t.Setenv(ShareEnv, "2")
+	_, err = New(Config{BaseURL: "https://example.okta.com"})
+	var ce *integration.ConfigError
+	if !errors.As(err, &ce) || ce.Field != ShareEnv {
+		t.Errorf("bad %s: err = %v, want a ConfigError naming it", ShareEnv, err)
 	}
 }
 
@@ -271,7 +300,7 @@ func TestRateLimit429WaitsForReset(t *testing.T) {
 		t.Errorf("retried %v after the reset, too late", d)
 	}
 	st := c.Stats()
-	if st.Total.RateLimited != 1 || st.Total.ConcurrencyLimited != 0 || st.Total.BackoffWait < 250*time.Millisecond {
+	if st.Total.RateLimited != 1 || st.Total.ConcurrencyLimited != 0 || st.Total.BackoffWait+st.Total.PacingWait < 250*time.Millisecond {
 		t.Errorf("stats = %+v", st.Total)
 	}
 	evMu.Lock()

@@ -1,9 +1,12 @@
 package httpclient
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +20,7 @@ const (
 	DefaultBackoffMin            = 500 * time.Millisecond
 	DefaultBackoffMax            = 30 * time.Second
 	DefaultMaxWait               = 2 * time.Minute
+	DefaultRateLimitPatience     = 5 * time.Minute
 	DefaultDialTimeout           = 10 * time.Second
 	DefaultTLSHandshakeTimeout   = 10 * time.Second
 	DefaultResponseHeaderTimeout = 60 * time.Second
@@ -25,6 +29,41 @@ const (
 	DefaultMaxPages              = 10000
 	DefaultUserAgent             = "stepgraph-httpclient"
 )
+
+// ShareEnv is the environment variable that sets the default rate-limit
+// share of every client (see Config.Share).
+const ShareEnv = "STEPGRAPH_RATE_LIMIT_SHARE"
+
+// DefaultShare is the share of each rate-limit bucket a client uses when
+// nothing else is configured. An API budget is usually shared by every
+// client of the account (an Okta org's by all its API tokens and apps), and
+// providers warn admins as a bucket nears its limit (Okta by default at 90%
+// in workforce orgs, 60% in customer-identity orgs). Okta itself limits a
+// new API token to 50% of each endpoint's limit by default; half leaves the
+// other half to everyone else and stays clear of both warnings.
+// docs/performance.md shows what it costs.
+const DefaultShare = 0.5
+
+// ShareFromEnv returns the share set by STEPGRAPH_RATE_LIMIT_SHARE, or
+// DefaultShare when it is unset or empty. A value outside (0, 1] is an
+// *integration.ConfigError naming the variable.
+func ShareFromEnv() (float64, error) {
+	v := strings.TrimSpace(os.Getenv(ShareEnv))
+	if v == "" {
+		return DefaultShare, nil
+	}
+	return ParseShare(ShareEnv, v)
+}
+
+// ParseShare parses a rate-limit share (0 < share <= 1); errors are
+// *integration.ConfigError naming field.
+func ParseShare(field, v string) (float64, error) {
+	s, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(s > 0 && s <= 1) {
+		return 0, &integration.ConfigError{Field: field, Message: fmt.Sprintf("%q must be a number greater than 0 and at most 1 (e.g. 0.5)", v)}
+	}
+	return s, nil
+}
 
 // Config configures a Client. Only BaseURL is required.
 type Config struct {
@@ -70,7 +109,9 @@ type Config struct {
 
 	// Share is the fraction (0 < Share <= 1) of each rate-limit bucket this
 	// client may use; the rest is left to other consumers of the same
-	// credentials. Zero means 1.
+	// budget. Zero means the environment's STEPGRAPH_RATE_LIMIT_SHARE, else
+	// DefaultShare. A share set on a request's context
+	// (WithRateLimitShare, the CLI's --rate-limit-share) overrides it.
 	Share float64
 
 	// MaxInFlight caps concurrent requests across all families (the
@@ -94,6 +135,13 @@ type Config struct {
 	// MaxWait caps a single wait imposed by the server (Retry-After, or the
 	// reset of an exhausted rate-limit window). Zero means DefaultMaxWait.
 	MaxWait time.Duration
+
+	// RateLimitPatience bounds 429 retries by time instead of by attempts:
+	// a 429 is retried while some request of the client succeeded within
+	// the last RateLimitPatience, so a run that makes progress never loses
+	// a request to rate or concurrency limits. Zero means
+	// DefaultRateLimitPatience.
+	RateLimitPatience time.Duration
 
 	// DialTimeout, TLSHandshakeTimeout and ResponseHeaderTimeout configure
 	// the default transport. Zero means the Default* values.
@@ -151,11 +199,15 @@ func (cfg *Config) normalize() (*url.URL, error) {
 		return nil, bad("BaseURL", "must not contain credentials; use AuthValue or Auth")
 	}
 	base.Fragment, base.RawFragment = "", ""
-	if cfg.Share == 0 {
-		cfg.Share = 1
-	}
-	if !(cfg.Share > 0 && cfg.Share <= 1) {
+	if !(cfg.Share >= 0 && cfg.Share <= 1) {
 		return nil, bad("Share", "must be in (0, 1]")
+	}
+	if cfg.Share == 0 {
+		s, err := ShareFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Share = s
 	}
 	if cfg.MaxInFlight < 0 {
 		return nil, bad("MaxInFlight", "must not be negative")
@@ -180,6 +232,7 @@ func (cfg *Config) normalize() (*url.URL, error) {
 		{"BackoffMin", &cfg.BackoffMin, DefaultBackoffMin},
 		{"BackoffMax", &cfg.BackoffMax, DefaultBackoffMax},
 		{"MaxWait", &cfg.MaxWait, DefaultMaxWait},
+		{"RateLimitPatience", &cfg.RateLimitPatience, DefaultRateLimitPatience},
 		{"DialTimeout", &cfg.DialTimeout, DefaultDialTimeout},
 		{"TLSHandshakeTimeout", &cfg.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout},
 		{"ResponseHeaderTimeout", &cfg.ResponseHeaderTimeout, DefaultResponseHeaderTimeout},

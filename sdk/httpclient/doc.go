@@ -20,11 +20,15 @@
 //
 // Retried: 429, 5xx (but 501), connection errors (resets, unexpected EOF,
 // refused), and timeouts. Never retried: other statuses, certificate errors,
-// redirects to a foreign host. Waits use jittered exponential backoff
-// (Config.BackoffMin..BackoffMax), at least Retry-After (seconds or HTTP date,
-// the date read relative to the response's Date header); a rate-limit 429
-// waits until the window reset. Every wait returns ctx.Err() as soon as ctx
-// is done. Final errors are the typed errors of package
+// redirects to a foreign host, bodies over Config.MaxBodyBytes. Failures
+// count against Config.MaxAttempts and wait a jittered exponential backoff
+// (Config.BackoffMin..BackoffMax), at least Retry-After (at most
+// Config.MaxWait). 429s do not count against MaxAttempts: they are retried
+// while the client makes progress (a success within
+// Config.RateLimitPatience), so a run that advances never loses a request
+// to rate or concurrency limits. Every wait returns ctx.Err() as soon as
+// ctx is done; every wait longer than 2 s is logged at Info with the family
+// and the reason. Final errors are the typed errors of package
 // github.com/stepgraph/stepgraph/sdk/integration; their endpoint is the
 // request's path and query, never headers, and every message is scrubbed of
 // the credentials and Config.Secrets.
@@ -35,51 +39,51 @@
 // has a pacer and families run in parallel. A pacer learns the family's
 // bucket from X-Rate-Limit-Limit, X-Rate-Limit-Remaining and the reset
 // (X-Rate-Limit-Reset-Ms epoch milliseconds when present, else
-// X-Rate-Limit-Reset epoch seconds). The reset is on the server's clock; it is
-// converted to the local clock with a skew estimate (local − server). Each
-// response bounds it: local receive time − Date lies in [skew, skew+1s+latency)
-// because Date has one-second resolution; a response counted in a newer
-// window than the previous reset proves skew <= receive time − previous
-// reset; a request counted in a window proves skew > its send time − that
-// window's reset. The bounds of the last one to two minutes are intersected.
-// While they allow synchronised clocks the estimate is 0 (so sub-second
-// X-Rate-Limit-Reset-Ms windows are read precisely on the local clock);
-// otherwise it is the largest plausible skew, i.e. the latest plausible
-// reset, the safe side. A new window counts as open a boundary margin after
-// its reset: 10 ms for millisecond resets, 2% of the window (at most 1 s) for
-// resets known only to the second, to cover their rounding.
+// X-Rate-Limit-Reset epoch seconds). The reset is on the server's clock.
+// While the Date headers agree with the local clock (within their one-second
+// resolution, see skewEstimator) it is read on the local clock; otherwise
+// relative to the response's Date (local receive time + reset − Date).
 //
-// Within a window the pacer spreads what is left of the budget evenly over
-// the time left, rather than bursting and then sleeping:
+// Within a window the pacer bursts: a request is released as soon as the
+// in-flight caps allow while
 //
-//	usable = remaining − (1−Share)·limit − inFlight(family)
-//	next   = lastRelease + (reset − lastRelease) / (usable + 1)
+//	usable = remaining − (1−share)·limit − inFlight(family) ≥ 1
 //
-// A request is released when usable ≥ 1 and now ≥ next. "remaining" is the
-// smallest value reported for the current window (responses can arrive out of
-// order) and inFlight counts released requests whose responses have not
-// arrived yet, that is requests the reported remaining may not include yet.
-// The "+1" puts the last slot of a window one interval before its reset, so in
-// steady state a window receives exactly limit·Share requests, one every
-// window/limit, and none races the boundary. When usable < 1 the family
-// waits until the reset plus the boundary margin. Once the reset has passed
-// the pacer assumes a fresh window (remaining = limit, reset = previous
-// reset + the window length learnt from consecutive resets) until headers say
-// otherwise; while the window length is still unknown it sends a single probe
-// and waits for its headers. Responses about an older window are ignored.
-//
+// and once the share is used the family waits for the reset (plus a
+// boundary margin: 10 ms for millisecond resets, 2% of the window, at most
+// 1 s, for resets known to the second). "remaining" is the smallest value
+// reported for the current window and inFlight counts released requests
+// without a response yet, so a window never receives more than its share
+// and a bucket never sees a 429 in steady state. The share is Config.Share
+// or the request context's (WithRateLimitShare). Once the reset has passed
+// the pacer assumes a fresh window (remaining = limit, reset = previous reset
+// + the window length learnt from consecutive resets) until headers say
+// otherwise; while the window length is unknown it sends a single probe.
 // Before the first response of a family only one request of that family is
-// in flight (a probe), so the budget is known before any burst. Responses
-// without rate-limit headers leave a family unpaced (only the in-flight caps
-// apply).
+// in flight (a probe). Responses without rate-limit headers leave a family
+// unpaced (only the in-flight caps apply).
 //
-// A 429 whose X-Rate-Limit-Limit is 0 is the provider's concurrency limit
-// (Okta's org-wide concurrent-request limit), not budget exhaustion: it does
-// not touch the family's window; instead the global in-flight cap
-// (Config.MaxInFlight) is halved (at most once per round of requests, like
-// TCP congestion control), grows back by 1/cap per successful response, and
-// the request is retried after a short backoff. A normal 429 marks the window
-// exhausted, so every request of the family waits for the reset.
+// Every wait is bounded: a reset is clamped to one window length after the
+// response (Config.MaxWait while the window length is unknown). Headers
+// that cannot describe the present — a reset before the response's Date or
+// more than a window after it, Date headers that disagree with each other
+// and the local clock (a caching proxy, a wrong clock, replayed responses),
+// consecutive resets more than an hour apart — produce one warning per
+// client, and the family is from then on paced locally and conservatively:
+// limit·share requests per window (a minute when unknown), evenly spread,
+// whatever the headers say.
+//
+// A 429 that the family's window cannot explain is a concurrency limit
+// (Okta's org-wide concurrent-request limit). Okta documents its form as the
+// concurrent values in the same headers (X-Rate-Limit-Limit the concurrent
+// limit, Remaining 0, Reset an estimate); an older form has Limit 0. So a
+// 429 whose limit is 0 or differs from the family's, whose reset is not one
+// of the family's window boundaries, or that arrives while the window still
+// had budget beyond the requests in flight, does not (only) touch the
+// window: the global in-flight cap (Config.MaxInFlight) is halved (at most
+// once per round of requests, like TCP congestion control), grows back by
+// 1/cap per successful response, and the request is retried after a short
+// backoff (up to 2 s). A rate-limit 429 marks the window used up.
 //
 // The pacer state is shared by all goroutines using a Client.
 //
@@ -89,6 +93,8 @@
 // (rel="next"), or any next-page function given with [WithNextFunc] (for
 // example [NextFromBodyLinks] for bodies shaped like Okta's
 // {"_links":{"next":{"href":...}}}). A next link to another scheme or host is
-// refused with a [*ForeignHostError]; a next link to a page already fetched
-// ends the iteration (a polling feed whose last page points to itself).
+// refused with a [*ForeignHostError]. A listing that does not end — a next
+// link to a page already fetched, or more pages than Config.MaxPages
+// (WithMaxPages, WithExpectedItems) — ends with a [*PagingError] and a
+// warning, never as a success.
 package httpclient

@@ -51,16 +51,6 @@ func parseRateLimit(h http.Header) (rl rateLimit, ok bool) {
 	return rl, false
 }
 
-// isConcurrencyLimit reports whether a 429 is a concurrency-limit rejection
-// (X-Rate-Limit-Limit: 0) rather than budget exhaustion.
-func isConcurrencyLimit(status int, h http.Header) bool {
-	if status != http.StatusTooManyRequests {
-		return false
-	}
-	v := strings.TrimSpace(h.Get(HeaderRateLimitLimit))
-	return v != "" && v == "0"
-}
-
 // parseDate returns the response's Date header.
 func parseDate(h http.Header) (time.Time, bool) {
 	v := h.Get("Date")
@@ -246,6 +236,31 @@ func (s *skewEstimator) skew() time.Duration {
 		est = max(b.lb, lower)
 	}
 	return est
+}
+
+// consistent reports whether the Date observations of the last one to two
+// minutes agree with each other and the local clock: some skew satisfies
+// every sent − Date − 1s < skew <= recv − Date (within a second more). Dates
+// jumping around (a caching proxy, replayed responses, a stepped clock)
+// make them disagree.
+func (s *skewEstimator) consistent() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	var lo, hi time.Duration
+	for _, b := range []skewBucket{s.prev, s.cur} {
+		if b.n == 0 {
+			continue
+		}
+		if n == 0 || b.max > lo {
+			lo = b.max
+		}
+		if n == 0 || b.min < hi {
+			hi = b.min
+		}
+		n += b.n
+	}
+	return n == 0 || lo-dateResolution <= hi+dateResolution
 }
 
 // localTime converts a server-clock Unix-millisecond instant to a local

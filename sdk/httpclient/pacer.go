@@ -2,8 +2,10 @@ package httpclient
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,15 +33,18 @@ func (f *family) margin() time.Duration {
 	return secondsMargin(f.windowLen)
 }
 
-// slack is the part of a window before its reset that the pacer keeps free
-// when spreading the budget: 5% of the window, at most 3 s (0 while the
-// window length is unknown).
-func (f *family) slack() time.Duration {
-	if f.windowLen <= 0 {
-		return 0
-	}
-	return min(f.windowLen/20, 3*time.Second)
-}
+// maxTrustedWindow is the longest rate-limit window the pacer believes: a
+// reset further than this from the response's Date, or a learnt window
+// longer than this, contradicts the clock.
+const maxTrustedWindow = time.Hour
+
+// localWindow is the window assumed by conservative local pacing when the
+// headers' window length is unknown (Okta's windows are a minute).
+const localWindow = time.Minute
+
+// resetTolerance absorbs the one-second resolution of Date and
+// X-Rate-Limit-Reset when checking headers against each other.
+const resetTolerance = 2 * time.Second
 
 // waitReason says why the pacer holds a request.
 type waitReason int
@@ -49,15 +54,31 @@ const (
 	waitGlobal              // global in-flight cap reached
 	waitFamilyIn            // per-family in-flight cap reached
 	waitProbe               // budget unknown: one probe in flight
-	waitPace                // spreading the budget over the window
 	waitBudget              // window exhausted: waiting for its reset
+	waitLocal               // headers not trusted: conservative local pacing
 )
+
+// String names the reason in log lines.
+func (w waitReason) String() string {
+	switch w {
+	case waitGlobal:
+		return "in-flight cap"
+	case waitFamilyIn:
+		return "family in-flight cap"
+	case waitProbe:
+		return "probing the budget"
+	case waitBudget:
+		return "rate-limit budget used up, waiting for the window reset"
+	case waitLocal:
+		return "conservative local pacing (rate-limit headers contradict the clock)"
+	}
+	return "none"
+}
 
 // pacer holds the rate-limit state of every family and the global in-flight
 // cap. All fields are guarded by mu.
 type pacer struct {
 	mu        sync.Mutex
-	share     float64
 	maxCap    float64
 	capF      float64 // effective global cap (AIMD on concurrency 429s)
 	perFamily int
@@ -65,6 +86,10 @@ type pacer struct {
 	globalCh  chan struct{} // closed (and replaced) when a global slot frees
 	families  map[string]*family
 	skew      skewEstimator
+	// now is the clock (time.Now; tests inject one).
+	now func() time.Time
+	// maxWait bounds a wait for a reset while the window length is unknown.
+	maxWait time.Duration
 }
 
 // family is the pacing state of one endpoint family.
@@ -79,11 +104,17 @@ type family struct {
 	metered   bool // rate-limit headers were observed
 	limit     int
 	remaining int
-	confirmed int64         // newest reset (server ms) reported by a header
-	window    int64         // reset (server ms) of the window described (may be assumed)
-	resetAt   time.Time     // local time of window's reset
-	windowLen time.Duration // learnt from consecutive resets; 0 = unknown
-	precise   bool          // resets come with millisecond precision
+	confirmed int64 // newest reset (server ms) reported by a header
+	// confirmed429 is set when confirmed came from a 429.
+	confirmed429 bool
+	window       int64         // reset (server ms) of the window described (may be assumed)
+	resetAt      time.Time     // local time of window's reset
+	windowLen    time.Duration // learnt from consecutive resets; 0 = unknown
+	precise      bool          // resets come with millisecond precision
+	// local is set once the family's headers contradicted each other or
+	// the clock: from then on it is paced locally and conservatively
+	// (limit·share per window, evenly spread), ignoring resets.
+	local bool
 
 	lastRelease time.Time
 }
@@ -95,14 +126,15 @@ type ticket struct {
 	released     time.Time
 }
 
-func newPacer(share float64, maxInFlight, perFamily int) *pacer {
+func newPacer(maxWait time.Duration, maxInFlight, perFamily int) *pacer {
 	return &pacer{
-		share:     share,
+		maxWait:   maxWait,
 		maxCap:    float64(maxInFlight),
 		capF:      float64(maxInFlight),
 		perFamily: perFamily,
 		globalCh:  make(chan struct{}),
 		families:  make(map[string]*family),
+		now:       time.Now,
 	}
 }
 
@@ -132,9 +164,11 @@ func (p *pacer) broadcastGlobal() {
 	p.globalCh = make(chan struct{})
 }
 
-// decide reports whether a request of f may be released now; otherwise when
-// to look again (zero: on the next signal of ch) and why. p.mu is held.
-func (p *pacer) decide(f *family, now time.Time) (wakeAt time.Time, ch chan struct{}, why waitReason) {
+// decide reports whether a request of f may be released now with the given
+// share; otherwise when to look again (zero: on the next signal of ch) and
+// why. p.mu is held. Every timed wait ends at most one window length (or
+// maxTrustedWindow) after now: resets are clamped when they are learnt.
+func (p *pacer) decide(f *family, now time.Time, share float64) (wakeAt time.Time, ch chan struct{}, why waitReason) {
 	if p.inflight >= p.capacity() {
 		return time.Time{}, p.globalCh, waitGlobal
 	}
@@ -148,6 +182,21 @@ func (p *pacer) decide(f *family, now time.Time) (wakeAt time.Time, ch chan stru
 		return time.Time{}, nil, waitNone
 	}
 	if !f.metered {
+		return time.Time{}, nil, waitNone
+	}
+	if f.local {
+		// Conservative: limit·share per window, one request every
+		// window/budget, whatever the headers say.
+		budget := max(1, math.Floor(float64(f.limit)*share+1e-9))
+		win := f.windowLen
+		if win <= 0 || win > maxTrustedWindow {
+			win = localWindow
+		}
+		if !f.lastRelease.IsZero() {
+			if next := f.lastRelease.Add(time.Duration(float64(win) / budget)); now.Before(next) {
+				return next, f.ch, waitLocal
+			}
+		}
 		return time.Time{}, nil, waitNone
 	}
 	if !now.Before(f.resetAt.Add(f.margin())) {
@@ -164,30 +213,34 @@ func (p *pacer) decide(f *family, now time.Time) (wakeAt time.Time, ch chan stru
 		f.resetAt = f.resetAt.Add(time.Duration(k) * f.windowLen)
 		f.remaining = f.limit
 	}
-	usable := math.Floor(float64(f.remaining) - (1-p.share)*float64(f.limit) - float64(f.inflight) + 1e-9)
+	// Burst: release while the share of the window's budget lasts, then
+	// wait for the reset.
+	usable := math.Floor(float64(f.remaining) - (1-share)*float64(f.limit) - float64(f.inflight) + 1e-9)
 	if usable < 1 {
 		return f.resetAt.Add(f.margin()), f.ch, waitBudget
 	}
-	if !f.lastRelease.IsZero() {
-		// Spread the budget so it is spent slightly before the reset: a
-		// stall (a slow response, a GC pause, every worker busy) then
-		// delays requests into the slack instead of leaving budget unused
-		// when the window closes.
-		gap := f.resetAt.Add(-f.slack()).Sub(f.lastRelease)
-		if gap > 0 {
-			next := f.lastRelease.Add(time.Duration(float64(gap) / (usable + 1)))
-			if now.Before(next) {
-				return next, f.ch, waitPace
-			}
-		}
-	}
 	return time.Time{}, nil, waitNone
+}
+
+// try releases a request of f at now if the pacer allows it; otherwise it
+// returns when to look again (zero: on the next signal of ch) and why.
+func (p *pacer) try(f *family, now time.Time, share float64) (t *ticket, wakeAt time.Time, ch chan struct{}, why waitReason) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	wakeAt, ch, why = p.decide(f, now, share)
+	if why != waitNone {
+		return nil, wakeAt, ch, why
+	}
+	p.inflight++
+	f.inflight++
+	f.lastRelease = now
+	return &ticket{f: f, capAtRelease: p.capF, released: now}, time.Time{}, nil, waitNone
 }
 
 // acquire blocks until a request of f may be sent or ctx is done. onWait is
 // called (without the lock) once per distinct wait reason, with the planned
 // wait (0 when waiting for a signal).
-func (p *pacer) acquire(ctx context.Context, f *family, onWait func(waitReason, time.Duration)) (*ticket, error) {
+func (p *pacer) acquire(ctx context.Context, f *family, share float64, onWait func(waitReason, time.Duration)) (*ticket, error) {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -199,18 +252,11 @@ func (p *pacer) acquire(ctx context.Context, f *family, onWait func(waitReason, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		p.mu.Lock()
-		now := time.Now()
-		wakeAt, ch, why := p.decide(f, now)
-		if why == waitNone {
-			p.inflight++
-			f.inflight++
-			f.lastRelease = now
-			t := &ticket{f: f, capAtRelease: p.capF, released: now}
-			p.mu.Unlock()
+		now := p.now()
+		t, wakeAt, ch, why := p.try(f, now, share)
+		if t != nil {
 			return t, nil
 		}
-		p.mu.Unlock()
 		var d time.Duration
 		if !wakeAt.IsZero() {
 			d = max(wakeAt.Sub(now), 0)
@@ -240,38 +286,59 @@ func (p *pacer) acquire(ctx context.Context, f *family, onWait func(waitReason, 
 	}
 }
 
+// observation is what observe concluded from one response.
+type observation struct {
+	// conc: a 429 the family's window cannot explain (a concurrency
+	// limit).
+	conc bool
+	// contradiction, when not empty, says why the family's headers are no
+	// longer trusted (set once, when the family switches to local pacing).
+	contradiction string
+}
+
 // observe feeds a response of f received at local time recv to the pacer.
 // sent is the local time the attempt was released.
-func (p *pacer) observe(f *family, status int, h http.Header, sent, recv time.Time) {
-	if date, ok := parseDate(h); ok {
+func (p *pacer) observe(f *family, status int, h http.Header, sent, recv time.Time) (ob observation) {
+	date, hasDate := parseDate(h)
+	if hasDate {
 		p.skew.observe(sent, recv, date)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer f.broadcast()
 	rl, ok := parseRateLimit(h)
-	if isConcurrencyLimit(status, h) {
-		return // says nothing about the family's bucket
-	}
-	if !f.seen {
-		f.seen = true
+	f.seen = true
+	if status == http.StatusTooManyRequests && p.unexplained429(f, rl, ok, h) {
+		ob.conc = true
+		return ob // says nothing about the family's bucket
 	}
 	if !ok || rl.limit <= 0 {
-		return
+		return ob
 	}
 	f.metered = true
+	f.limit = rl.limit
+	if f.local {
+		return ob
+	}
+	if why := p.contradicts(f, rl, date, hasDate, recv); why != "" {
+		f.local = true
+		ob.contradiction = why
+		return ob
+	}
 	f.precise = rl.precise
 	p.skew.observeSent(sent, rl.resetMs)
 	switch {
 	case rl.resetMs < f.confirmed:
-		return // an older window
+		return ob // an older window
 	case rl.resetMs == f.confirmed:
 		if f.window != rl.resetMs {
-			return // we already moved past this window
+			return ob // we already moved past this window
 		}
 		f.remaining = min(f.remaining, rl.remaining)
 	default: // a newer window than any reported before
-		if f.confirmed > 0 {
+		// A 429's reset may be an estimate: no window length is learnt
+		// from it (nor across it).
+		if f.confirmed > 0 && status != http.StatusTooManyRequests && !f.confirmed429 {
 			if l := time.Duration(rl.resetMs-f.confirmed) * time.Millisecond; f.windowLen == 0 || l < f.windowLen {
 				f.windowLen = l
 			}
@@ -282,6 +349,7 @@ func (p *pacer) observe(f *family, status int, h http.Header, sent, recv time.Ti
 			}
 		}
 		f.confirmed = rl.resetMs
+		f.confirmed429 = status == http.StatusTooManyRequests
 		if f.window == rl.resetMs {
 			f.remaining = min(f.remaining, rl.remaining)
 		} else {
@@ -292,8 +360,101 @@ func (p *pacer) observe(f *family, status int, h http.Header, sent, recv time.Ti
 	if status == http.StatusTooManyRequests {
 		f.remaining = 0
 	}
-	f.limit = rl.limit
-	f.resetAt = p.skew.localTime(f.window, time.Now())
+	at := p.resetTime(rl, date, hasDate, recv)
+	// Bound every wait: the reset is at most one window after the
+	// response (or MaxWait while the window is unknown).
+	bound := p.maxWait
+	if f.windowLen > 0 {
+		bound = f.windowLen
+	}
+	if lim := recv.Add(bound); at.After(lim) {
+		at = lim
+	}
+	f.resetAt = at
+	return ob
+}
+
+// resetTime converts a reset to the local clock. While Date headers agree
+// with the local clock (within their resolution) the reset is read on the
+// local clock, precisely; otherwise it is read relative to the response's
+// Date: recv + (reset − Date), the latest the reset can be.
+func (p *pacer) resetTime(rl rateLimit, date time.Time, hasDate bool, recv time.Time) time.Time {
+	if !hasDate || p.skew.skew() == 0 {
+		return p.skew.localTime(rl.resetMs, recv)
+	}
+	return recv.Add(time.Duration(rl.resetMs-date.UnixMilli()) * time.Millisecond)
+}
+
+// unexplained429 reports whether a 429 is a concurrency-limit rejection
+// rather than the family's window running out. Okta documents two forms:
+// X-Rate-Limit-Limit 0, or the concurrent values in the same headers (Limit
+// is the concurrent limit, Remaining 0, Reset an estimate). So a 429 is
+// unexplained by the window when its limit is 0 or differs from the
+// family's, when its reset is not one of the family's window boundaries, or
+// when the family's window still had budget beyond the requests in flight.
+// In the last case the window is also marked used up, to stay on the safe
+// side when other clients spent the budget. p.mu is held.
+func (p *pacer) unexplained429(f *family, rl rateLimit, ok bool, h http.Header) bool {
+	if strings.TrimSpace(h.Get(HeaderRateLimitLimit)) == "0" {
+		return true
+	}
+	if !ok || !f.metered || f.local {
+		return false
+	}
+	if rl.limit != f.limit {
+		return true
+	}
+	if rl.resetMs != f.confirmed {
+		if rl.resetMs < f.confirmed {
+			return true // a reset before the window's: an estimate
+		}
+		wl := f.windowLen.Milliseconds()
+		if wl <= 0 {
+			return false // a newer window; its length is not known yet
+		}
+		off := (rl.resetMs - f.confirmed) % wl
+		tol := int64(1)
+		if !rl.precise {
+			tol = 1000 // whole seconds
+		}
+		return min(off, wl-off) > tol // not a window boundary
+	}
+	if f.window == rl.resetMs && f.remaining-(f.inflight-1) >= 1 {
+		f.remaining = 0
+		return true
+	}
+	return false
+}
+
+// contradicts returns why a response's rate-limit headers cannot describe
+// the present ("" when they can): a reset before the response's Date or
+// further after it than a window, Date headers that disagree with each
+// other and the local clock, or (without Date) a reset far from the local
+// clock. p.mu is held.
+func (p *pacer) contradicts(f *family, rl rateLimit, date time.Time, hasDate bool, recv time.Time) string {
+	maxAhead := maxTrustedWindow
+	if f.windowLen > 0 {
+		maxAhead = f.windowLen
+	}
+	maxAhead += resetTolerance
+	ref, what := recv, "the local clock"
+	if hasDate {
+		ref, what = date, "the response's Date"
+		if !p.skew.consistent() {
+			return "Date headers contradict each other and the local clock"
+		}
+	}
+	ahead := time.UnixMilli(rl.resetMs).Sub(ref)
+	switch {
+	case ahead < -resetTolerance:
+		return fmt.Sprintf("X-Rate-Limit-Reset lies %v before %s", (-ahead).Round(time.Second), what)
+	case ahead > maxAhead:
+		return fmt.Sprintf("X-Rate-Limit-Reset lies %v after %s, more than a window", ahead.Round(time.Second), what)
+	}
+	if f.confirmed > 0 && rl.resetMs > f.confirmed && time.Duration(rl.resetMs-f.confirmed)*time.Millisecond > maxTrustedWindow {
+		return "consecutive resets are more than an hour apart"
+	}
+	return ""
 }
 
 // release returns t's slot. conc reports a concurrency-limit 429; ok a
@@ -316,21 +477,6 @@ func (p *pacer) release(t *ticket, conc, ok bool) (lowered int) {
 	p.broadcastGlobal()
 	t.f.broadcast()
 	return lowered
-}
-
-// resetWait returns how long until the reset named by h (plus the boundary
-// margin), on the local clock.
-func (p *pacer) resetWait(h http.Header, now time.Time) (time.Duration, bool) {
-	rl, ok := parseRateLimit(h)
-	if !ok {
-		return 0, false
-	}
-	at := p.skew.localTime(rl.resetMs, now)
-	margin := boundaryMargin
-	if !rl.precise {
-		margin = secondsMargin(0)
-	}
-	return max(at.Sub(now)+margin, 0), true
 }
 
 // effectiveCap returns the current global in-flight cap.

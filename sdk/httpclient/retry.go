@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -43,7 +44,12 @@ func retryableError(err error) bool {
 	return true
 }
 
-// checkRetry is the retryablehttp.CheckRetry of one request.
+// checkRetry is the retryablehttp.CheckRetry of one request. Failures
+// (5xx, connection errors, timeouts) count against Config.MaxAttempts. 429s
+// do not: a rate-limited or concurrency-limited request is retried as long
+// as the client is making progress, that is while some request of the
+// client succeeded within the last Config.RateLimitPatience (or the request
+// itself started less than that ago).
 func (c *Client) checkRetry(ctx context.Context, st *reqState, resp *http.Response, err error) (bool, error) {
 	if cerr := ctx.Err(); cerr != nil {
 		st.lastRetryable = false
@@ -56,41 +62,56 @@ func (c *Client) checkRetry(ctx context.Context, st *reqState, resp *http.Respon
 		st.lastErr = nil
 		st.lastRetryable = retryableStatus(resp.StatusCode)
 	}
-	return st.lastRetryable, nil
+	if !st.lastRetryable {
+		return false, nil
+	}
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+		progress := st.started
+		if lp := time.Unix(0, c.lastProgress.Load()); lp.After(progress) {
+			progress = lp
+		}
+		return time.Since(progress) < c.cfg.RateLimitPatience, nil
+	}
+	st.failures++
+	return st.failures < c.cfg.MaxAttempts, nil
 }
 
 // backoff is the retryablehttp.Backoff of one request: jittered exponential
-// backoff, at least the server's Retry-After, and for a rate-limit 429 the
-// time until the window resets.
+// backoff over the failures so far, at least the server's Retry-After (at
+// most Config.MaxWait). After a rate-limit 429 the wait is short: the pacer
+// then holds the request until the window resets (a bounded, logged wait).
+// After a concurrency-limit 429 it grows with the 429s of the request, up to
+// 2 s, while the lowered in-flight cap does the rest.
 func (c *Client) backoff(st *reqState, minWait, maxWait time.Duration, attemptNum int, resp *http.Response) time.Duration {
 	now := time.Now()
-	d := minWait << min(attemptNum, 30)
-	if d <= 0 || d > maxWait {
-		d = maxWait
+	jitter := func(d time.Duration) time.Duration {
+		if d <= 0 || d > maxWait {
+			d = maxWait
+		}
+		// "Equal jitter": half fixed, half random.
+		return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 	}
-	// "Equal jitter": half fixed, half random.
-	wait := d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	wait := jitter(minWait << min(max(st.failures-1, 0), 30))
 	status := 0
 	if resp != nil {
 		status = resp.StatusCode
-		var server time.Duration
-		if ra, ok := parseRetryAfter(resp.Header, now); ok {
-			server = ra
-		}
-		if status == http.StatusTooManyRequests && !isConcurrencyLimit(status, resp.Header) {
-			if rw, ok := c.pacer.resetWait(resp.Header, now); ok {
-				server = max(server, rw+time.Duration(rand.Int64N(int64(boundaryMargin))))
+		if status == http.StatusTooManyRequests {
+			if st.lastConc {
+				st.conc429++
+				wait = jitter(min(minWait<<min(st.conc429-1, 30), 2*time.Second))
+			} else {
+				wait = time.Duration(rand.Int64N(int64(boundaryMargin)) + 1)
 			}
 		}
-		if server > 0 {
-			wait = max(wait, min(server, c.cfg.MaxWait))
-			if status == http.StatusTooManyRequests {
-				// The server said when; exponential growth is not needed.
-				wait = min(server, c.cfg.MaxWait)
-			}
+		if ra, ok := parseRetryAfter(resp.Header, now); ok && ra > 0 {
+			wait = max(wait, min(ra, c.cfg.MaxWait))
 		}
 	}
-	c.log.Debug("httpclient: retrying request",
+	lvl := slog.LevelDebug
+	if wait > longWait {
+		lvl = slog.LevelInfo
+	}
+	c.log.Log(context.Background(), lvl, "httpclient: retrying request",
 		"method", st.req.Method, "endpoint", st.req.Endpoint, "family", st.family.name,
 		"status", status, "attempt", st.attempts, "wait", wait, "error", c.errString(st.lastErr))
 	c.emit(Event{Kind: EventRetry, Family: st.family.name, Method: st.req.Method, Endpoint: st.req.Endpoint,

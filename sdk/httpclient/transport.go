@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -29,13 +30,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st.lastEnd = time.Time{}
 	}
 
-	tk, err := c.pacer.acquire(req.Context(), f, func(why waitReason, d time.Duration) {
-		if why != waitBudget {
-			return
+	tk, err := c.pacer.acquire(req.Context(), f, c.shareOf(req.Context()), func(why waitReason, d time.Duration) {
+		c.logWait(st, why.String(), d)
+		if why == waitBudget {
+			c.emit(Event{Kind: EventRateLimitWait, Family: f.name, Method: st.req.Method, Endpoint: st.req.Endpoint, Wait: d})
 		}
-		c.log.Debug("httpclient: rate-limit budget used up, waiting for the window reset",
-			"method", st.req.Method, "endpoint", st.req.Endpoint, "family", f.name, "wait", d)
-		c.emit(Event{Kind: EventRateLimitWait, Family: f.name, Method: st.req.Method, Endpoint: st.req.Endpoint, Wait: d})
 	})
 	f.counters.pacingWait.Add(int64(time.Since(start)))
 	if err != nil {
@@ -55,8 +54,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st.lastEnd = time.Now()
 		return nil, err
 	}
-	conc := isConcurrencyLimit(resp.StatusCode, resp.Header)
-	c.pacer.observe(f, resp.StatusCode, resp.Header, tk.released, recv)
+	ob := c.pacer.observe(f, resp.StatusCode, resp.Header, tk.released, recv)
+	conc := ob.conc
+	st.lastConc = conc
+	if ob.contradiction != "" {
+		c.contradiction(f.name, ob.contradiction)
+	}
+	if err == nil && resp.StatusCode < 300 {
+		c.lastProgress.Store(recv.UnixNano())
+	}
 	switch {
 	case conc:
 		f.counters.concLimited.Add(1)
@@ -82,6 +88,33 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.ContentLength = int64(len(body))
 	resp.Request = req // never expose the authenticated clone
 	return resp, nil
+}
+
+// logWait logs a pacer or backoff wait: at Info when it is longer than
+// 2 s (so a long pause is never silent), else at Debug.
+func (c *Client) logWait(st *reqState, reason string, d time.Duration) {
+	lvl := slog.LevelDebug
+	if d > longWait {
+		lvl = slog.LevelInfo
+	}
+	c.log.Log(context.Background(), lvl, "httpclient: waiting",
+		"family", st.family.name, "reason", reason, "wait", d.Round(time.Millisecond),
+		"method", st.req.Method, "endpoint", st.req.Endpoint)
+}
+
+// longWait is the wait above which a log line is written at Info level.
+const longWait = 2 * time.Second
+
+// contradiction reports, once per client at Warn level (then at Debug),
+// that a family's rate-limit headers are not trusted any more.
+func (c *Client) contradiction(family, why string) {
+	lvl := slog.LevelDebug
+	if c.warnedHeaders.CompareAndSwap(false, true) {
+		lvl = slog.LevelWarn
+	}
+	c.log.Log(context.Background(), lvl,
+		"httpclient: rate-limit headers do not describe the present; pacing conservatively on the local clock",
+		"family", family, "reason", why)
 }
 
 // attempt sends one authenticated request and reads the whole body under
