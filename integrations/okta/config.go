@@ -34,8 +34,11 @@ type Config struct {
 	Scopes []string `config:"scopes" env:"OKTA_SCOPES" optional:"true" help:"comma-separated okta.*.read scopes to request (default: those the enabled sources need)"`
 	// RateLimitShare is the fraction (0 < x <= 1) of each Okta rate-limit
 	// bucket this integration may use, leaving the rest to other API
-	// consumers of the org.
-	RateLimitShare float64 `config:"rateLimitShare" env:"OKTA_RATE_LIMIT_SHARE" optional:"true" default:"0.9" help:"fraction of each Okta rate-limit bucket to use (0 < x <= 1)"`
+	// consumers of the org. Unset (0) means the SDK's share: the
+	// --rate-limit-share flag, STEPGRAPH_RATE_LIMIT_SHARE, else
+	// httpclient.DefaultShare (0.5). The flag and STEPGRAPH_RATE_LIMIT_SHARE
+	// override it.
+	RateLimitShare float64 `config:"rateLimitShare" env:"OKTA_RATE_LIMIT_SHARE" optional:"true" help:"fraction of each Okta rate-limit bucket to use (0 < x <= 1); default: the SDK's --rate-limit-share / STEPGRAPH_RATE_LIMIT_SHARE, else 0.5"`
 	// AllowCustomDomain accepts an org URL on a host other than okta.com,
 	// oktapreview.com, okta-emea.com or okta-gov.com (an Okta custom URL
 	// domain).
@@ -171,8 +174,8 @@ func validateFields(cfg *Config) (string, error) {
 			return "", &integration.ConfigError{Field: "apiKey", Message: "must not contain whitespace"}
 		}
 	}
-	if s := cfg.RateLimitShare; !(s > 0 && s <= 1) {
-		return "", &integration.ConfigError{Field: "rateLimitShare", Message: fmt.Sprintf("%v must be greater than 0 and at most 1 (e.g. 0.9)", s)}
+	if s := cfg.RateLimitShare; s != 0 && !(s > 0 && s <= 1) {
+		return "", &integration.ConfigError{Field: "rateLimitShare", Message: fmt.Sprintf("%v must be greater than 0 and at most 1 (e.g. 0.5)", s)}
 	}
 	for _, s := range cfg.DisableSources {
 		if !slices.Contains(Sources, strings.ToLower(strings.TrimSpace(s))) {

@@ -71,7 +71,6 @@ func TestConfigValidationMakesNoRequest(t *testing.T) {
 		{"custom domain", func(c *Config) { c.OrgURL = "https://sso.acme.com" }, "orgUrl"},
 		{"missing key", func(c *Config) { c.APIKey = "" }, "apiKey, clientId"},
 		{"key with prefix", func(c *Config) { c.APIKey = "SSWS " + oktafake.DefaultToken }, "apiKey"},
-		{"zero share", func(c *Config) { c.RateLimitShare = 0 }, "rateLimitShare"},
 		{"share above 1", func(c *Config) { c.RateLimitShare = 1.5 }, "rateLimitShare"},
 		{"negative share", func(c *Config) { c.RateLimitShare = -0.1 }, "rateLimitShare"},
 		{"unknown source", func(c *Config) { c.DisableSources = []string{"groups", "widgets"} }, "disableSources"},
@@ -106,7 +105,7 @@ func TestLoadConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.RateLimitShare != 0.9 || !cfg.EnableDevices || !slices.Equal(cfg.DisableSources, []string{"rules", "roles"}) {
+	if cfg.RateLimitShare != 0 || !cfg.EnableDevices || !slices.Equal(cfg.DisableSources, []string{"rules", "roles"}) {
 		t.Errorf("config: %+v", cfg)
 	}
 	org, err := validateFields(&cfg)

@@ -62,6 +62,7 @@ marked so in summary.json, what was collected is written, and the exit code is
 			c.progress = fs.String("progress", "auto", "progress display: auto (live on a terminal, else log), live, log or off")
 			c.interval = fs.Duration("progress-interval", 15*time.Second, "period of progress log lines when not live")
 			c.sink = addSinkFlags(fs, false)
+			c.share = addRateLimitFlag(fs)
 			return c.run
 		},
 	}
@@ -99,6 +100,7 @@ type collector[C any] struct {
 	progress    *string
 	interval    *time.Duration
 	sink        *sinkFlags
+	share       *string
 
 	cfg     *C
 	secrets []string
@@ -127,6 +129,10 @@ func (c *collector[C]) run(ctx context.Context, args []string) int {
 	if *c.every < 0 || (*c.every > 0 && *c.every < time.Second) {
 		a.errorf("collect: --every %s: want a duration of at least 1s", *c.every)
 		return ExitUsage
+	}
+	ctx, err := withRateLimitShare(ctx, *c.share, a.LookupEnv)
+	if err != nil {
+		return a.reportError(ctx, "collect", err, nil)
 	}
 	cfg, err := c.cfgFlags.load(a)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
@@ -32,6 +33,7 @@ type testHooks struct {
 	runs      atomic.Int32 // fetch-account runs
 	userRuns  atomic.Int32
 	groupRuns atomic.Int32
+	share     atomic.Value // rate-limit share seen by fetch-account's ctx
 }
 
 func newTestIntegration(h *testHooks) *integration.Integration[testConfig] {
@@ -60,6 +62,9 @@ func newTestIntegration(h *testHooks) *integration.Integration[testConfig] {
 				Entities: []integration.EntityType{{Resource: "Test Account", Type: "test_account", Class: []string{"Account"}}},
 				Run: func(ctx context.Context, sc *integration.StepContext[testConfig]) error {
 					h.runs.Add(1)
+					if s, ok := httpclient.RateLimitShareFrom(ctx); ok {
+						h.share.Store(s)
+					}
 					sc.Logger.Info("fetching account", "token", sc.Config.APIKey) // must be masked
 					return sc.AddEntities(ctx, (&graph.Entity{Key: "test-account-1", Type: "test_account", Class: []string{"Account"}, DisplayName: "Test Org"}).Set("name", "Test Org"))
 				},

@@ -51,6 +51,12 @@ type RecorderOptions struct {
 	// RequireEnv lists environment variables (credentials) that must be
 	// set to record; recording without them fails the test.
 	RequireEnv []string
+	// ReplayRateLimits keeps the recorded rate-limit headers
+	// (X-Rate-Limit-*, Retry-After) in replayed responses. By default they
+	// are removed: they describe the recording's clock and budget, not the
+	// replay's, and a client pacing on them would sleep for nothing. A test
+	// of rate-limit handling opts in.
+	ReplayRateLimits bool
 }
 
 // Recorder is an http.RoundTripper that replays (or, when asked, records)
@@ -65,6 +71,7 @@ type Recorder struct {
 	file        string
 	integration string
 	recording   bool
+	keepLimits  bool
 	red         *redactor
 	mu          sync.Mutex
 	missed      map[string]bool
@@ -119,6 +126,7 @@ func NewRecorder(t testing.TB, opts RecorderOptions) *Recorder {
 		file:        base + ".yaml",
 		integration: opts.Integration,
 		recording:   Recording(opts.Integration),
+		keepLimits:  opts.ReplayRateLimits,
 		red:         newRedactor(opts.Secrets, opts.RedactHeaders),
 		missed:      map[string]bool{},
 	}
@@ -196,7 +204,20 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return notRecorded(req, key), nil
 	}
+	if err == nil && resp != nil && !r.recording && !r.keepLimits {
+		stripRateLimitHeaders(resp.Header)
+	}
 	return resp, err
+}
+
+// stripRateLimitHeaders removes the headers a client paces on from a
+// replayed response.
+func stripRateLimitHeaders(h http.Header) {
+	for k := range h {
+		if strings.HasPrefix(strings.ToLower(k), "x-rate-limit-") || strings.EqualFold(k, "Retry-After") {
+			delete(h, k)
+		}
+	}
 }
 
 // notRecorded is the response to a request missing from the cassette: a 501

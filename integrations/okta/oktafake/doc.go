@@ -53,7 +53,9 @@
 //     window end, rounded up for sub-second windows) and Date, plus the
 //     non-standard X-Rate-Limit-Reset-Ms (epoch milliseconds) for pacing
 //     with sub-second windows. Over the limit: 429 E0000047. The org-wide
-//     concurrency limit answers 429 with X-Rate-Limit-Limit: 0.
+//     concurrency limit answers 429 with the concurrent values in the
+//     rate-limit headers (Limit = the concurrency limit, Remaining 0, Reset
+//     an estimate), as Okta documents; ConcurrencyLimitZero sends Limit 0.
 //
 // Simplified: only GET is implemented (other methods get 405 E0000022);
 // user ids but not logins resolve in /api/v1/users/{id}; `q` is a name

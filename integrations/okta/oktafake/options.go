@@ -98,9 +98,15 @@ type ServerOptions struct {
 	// sent and requests still counted).
 	DisableRateLimits bool
 	// ConcurrencyLimit is the org-wide number of requests in flight; a
-	// request arriving while that many are in flight gets 429 with
-	// X-Rate-Limit-Limit: 0. Zero disables it.
+	// request arriving while that many are in flight gets a 429 carrying
+	// the concurrent values, as Okta documents: X-Rate-Limit-Limit is the
+	// concurrency limit, Remaining 0, and X-Rate-Limit-Reset an estimate
+	// (the next second; no -Reset-Ms). Zero disables it.
 	ConcurrencyLimit int
+	// ConcurrencyLimitZero makes concurrency-limit 429s report
+	// X-Rate-Limit-Limit: 0 (with the bucket's reset) instead, the form
+	// older Okta documentation describes.
+	ConcurrencyLimitZero bool
 	// Latency delays every admitted request (honouring cancellation).
 	Latency time.Duration
 	// Faults injects errors.

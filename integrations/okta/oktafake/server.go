@@ -240,8 +240,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	if lim := s.opts.ConcurrencyLimit; lim > 0 && n > int64(lim) {
-		_, _, end := s.windowOf(now)
-		s.setRateHeaders(h, 0, 0, end)
+		if s.opts.ConcurrencyLimitZero {
+			_, _, end := s.windowOf(now)
+			s.setRateHeaders(h, 0, 0, end)
+		} else {
+			h.Set("X-Rate-Limit-Limit", strconv.Itoa(lim))
+			h.Set("X-Rate-Limit-Remaining", "0")
+			h.Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(time.Second).Unix(), 10))
+		}
 		s.record(tpl, bucket, outcomeConcurrency, 0)
 		c.error(http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
 		return

@@ -178,8 +178,13 @@ func TestConcurrencyLimit(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	rec := do(t, s, "/api/v1/users")
-	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("X-Rate-Limit-Limit") != "0" || rec.Header().Get("X-Rate-Limit-Remaining") != "0" || rec.Header().Get("X-Rate-Limit-Reset") == "" {
+	// Okta's documented form: the concurrent values.
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("X-Rate-Limit-Limit") != "1" || rec.Header().Get("X-Rate-Limit-Remaining") != "0" || rec.Header().Get("X-Rate-Limit-Reset") == "" {
 		t.Fatalf("concurrency 429: %d %v", rec.Code, rec.Header())
+	}
+	s.opts.ConcurrencyLimitZero = true
+	if rec := do(t, s, "/api/v1/users"); rec.Code != http.StatusTooManyRequests || rec.Header().Get("X-Rate-Limit-Limit") != "0" {
+		t.Fatalf("concurrency 429, limit-0 form: %d %v", rec.Code, rec.Header())
 	}
 	if decodeError(t, rec.Body.Bytes()).ErrorCode != "E0000047" {
 		t.Fatal("body")
@@ -191,7 +196,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		t.Fatal("latency ignored cancellation")
 	}
 	st := s.Stats()
-	if st.ConcurrencyLimited != 1 || st.Canceled != 1 || st.MaxInFlight != 1 || st.Buckets[BucketUsers].ConcurrencyLimited != 1 {
+	if st.ConcurrencyLimited != 2 || st.Canceled != 1 || st.MaxInFlight != 1 || st.Buckets[BucketUsers].ConcurrencyLimited != 2 {
 		t.Fatalf("stats %+v", st)
 	}
 	// The concurrency-limited request did not count against the bucket.
