@@ -57,7 +57,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the collections to this file")
 	errorRate := fs.Float64("error-rate", 0, "fraction of requests the fake answers with 500")
 	dropRate := fs.Float64("drop-rate", 0, "fraction of requests whose connection the fake drops mid-body")
-	graphOkta := fs.Bool("graph-okta-baseline", false, "graph-okta's baseline settings: 60 s windows, 20 ms latency, limits sized so graph-okta's plan needs --target-windows (default 2) windows")
+	graphOkta := fs.Bool("graph-okta-baseline", false, "graph-okta's baseline settings: 60 s windows, 20 ms latency, limits sized so graph-okta's plan needs --target-windows (default 1.75: two windows) windows")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return cli.ExitOK
@@ -74,7 +74,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			*latency = 20 * time.Millisecond
 		}
 		if !set["target-windows"] {
-			*target = 2
+			*target = 1.75
 		}
 		if !set["users"] {
 			*users = "200,2000,10000"
