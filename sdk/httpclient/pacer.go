@@ -360,7 +360,7 @@ func (p *pacer) observe(f *family, status int, h http.Header, sent, recv time.Ti
 	if status == http.StatusTooManyRequests {
 		f.remaining = 0
 	}
-	at := p.resetTime(rl, date, hasDate, recv)
+	at := p.resetTime(rl, recv)
 	// Bound every wait: the reset is at most one window after the
 	// response (or MaxWait while the window is unknown).
 	bound := p.maxWait
@@ -374,15 +374,13 @@ func (p *pacer) observe(f *family, status int, h http.Header, sent, recv time.Ti
 	return ob
 }
 
-// resetTime converts a reset to the local clock. While Date headers agree
-// with the local clock (within their resolution) the reset is read on the
-// local clock, precisely; otherwise it is read relative to the response's
-// Date: recv + (reset − Date), the latest the reset can be.
-func (p *pacer) resetTime(rl rateLimit, date time.Time, hasDate bool, recv time.Time) time.Time {
-	if !hasDate || p.skew.skew() == 0 {
-		return p.skew.localTime(rl.resetMs, recv)
-	}
-	return recv.Add(time.Duration(rl.resetMs-date.UnixMilli()) * time.Millisecond)
+// resetTime converts a reset to the local clock, relative to the Date
+// headers: with the skew estimate (local − server clock) those headers
+// give, the latest plausible one (see skewEstimator), which is 0 while they
+// agree with the local clock. With a single response that is
+// recv + (reset − Date).
+func (p *pacer) resetTime(rl rateLimit, recv time.Time) time.Time {
+	return p.skew.localTime(rl.resetMs, recv)
 }
 
 // unexplained429 reports whether a 429 is a concurrency-limit rejection
