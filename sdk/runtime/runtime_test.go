@@ -304,6 +304,12 @@ func TestJobStateConcurrentUse(t *testing.T) {
 				}
 				var wg sync.WaitGroup
 				errs := make(chan error, workers)
+				// first[w] is closed once worker w added its first user, so
+				// the cross-worker duplicate below never races the owner.
+				first := make([]chan struct{}, workers)
+				for w := range first {
+					first[w] = make(chan struct{})
+				}
 				for w := range workers {
 					wg.Go(func() {
 						for i := range per {
@@ -313,11 +319,15 @@ func TestJobStateConcurrentUse(t *testing.T) {
 							if err == nil {
 								err = sc.AddRelationships(ctx, graph.Direct(a, graph.HAS, u))
 							}
+							if i == 0 {
+								close(first[w])
+							}
 							if err != nil {
 								errs <- err
 								return
 							}
 							if i == per-1 {
+								<-first[(w+1)%workers]
 								var d *integration.DuplicateKeyError
 								if err := sc.AddEntities(ctx, user(((w+1)%workers)*per)); errors.As(err, &d) {
 									dupErrs.Add(1)

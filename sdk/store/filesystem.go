@@ -122,6 +122,10 @@ type Filesystem struct {
 	cacheMu sync.Mutex
 	cache   [4]cachedFile
 	cacheAt int
+	// afterAdd, when set (by tests), runs in add between releasing mu and
+	// handing full files to the writer: the window a concurrent Commit or
+	// Abort must not be able to use to close the writer's queue.
+	afterAdd func()
 }
 
 type cachedFile struct {
@@ -181,10 +185,10 @@ func (s *Filesystem) writeLoop() {
 	}
 }
 
-// enqueue hands full files to the writer, blocking while its queue is full.
-func (s *Filesystem) enqueue(ids []uint32) {
+// send hands full files, already counted in pending, to the writer,
+// blocking while its queue is full.
+func (s *Filesystem) send(ids []uint32) {
 	for _, id := range ids {
-		s.pending.Add(1)
 		s.queue <- id
 	}
 }
@@ -288,8 +292,14 @@ func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, 
 			full = append(full, id)
 		}
 	}
+	// Count the files as pending while mu is held: a Commit or Abort that
+	// takes mu next waits for them before it closes the writer's queue.
+	s.pending.Add(len(full))
 	s.mu.Unlock()
-	s.enqueue(full)
+	if s.afterAdd != nil {
+		s.afterAdd()
+	}
+	s.send(full)
 	return encErr
 }
 
@@ -371,9 +381,10 @@ func (s *Filesystem) Flush(ctx context.Context) error {
 		ids = append(ids, id)
 		delete(s.open, k)
 	}
+	s.pending.Add(len(ids))
 	s.mu.Unlock()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	s.enqueue(ids)
+	s.send(ids)
 	s.pending.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
