@@ -68,7 +68,9 @@ func New(opts Options) *integration.Integration[Config] {
 			{
 				ID: StepAccount, Name: "Fetch Account",
 				Entities: []integration.EntityType{{Resource: "Account", Type: AccountType, Class: []string{"Account"}}},
-				Run:      c.fetchAccount,
+				// The client lives as long as the run: it is never persisted.
+				Data: []integration.DataKey{integration.RunLocalData(clientKey)},
+				Run:  c.fetchAccount,
 			},
 			{
 				ID: StepUsers, Name: "Fetch Users", DependsOn: []string{StepAccount},
@@ -116,7 +118,8 @@ type collector struct {
 const clientKey = "teamdir.client"
 
 // client returns the run's HTTP client. fetch-account, which every other
-// step depends on, creates it, so all steps share one rate-limit pacer.
+// step depends on, creates it, so all steps share one rate-limit pacer;
+// when fetch-account was reused from a previous run, a step builds its own.
 func (c *collector) client(sc *integration.StepContext[Config]) (*httpclient.Client, error) {
 	if v, ok := sc.GetData(clientKey); ok {
 		return v.(*httpclient.Client), nil
@@ -130,7 +133,9 @@ func (c *collector) client(sc *integration.StepContext[Config]) (*httpclient.Cli
 	if err != nil {
 		return nil, err
 	}
-	sc.SetData(clientKey, cl)
+	if sc.StepID == StepAccount {
+		sc.SetData(clientKey, cl)
+	}
 	return cl, nil
 }
 

@@ -407,13 +407,18 @@ func (x *Collector) steps() []integration.Step[Config] {
 			ID: StepAccount, Name: "Fetch Account",
 			Entities:      []integration.EntityType{entAccount, entService},
 			Relationships: []integration.RelationshipType{rel(relAccountHasService, graph.HAS, typeAccount, typeService)},
+			Data:          []integration.DataKey{integration.PersistedData[accountData](dataAccount)},
 			Run:           x.fetchAccount,
 		},
 		{
 			ID: StepUsers, Name: "Fetch Users", DependsOn: []string{StepAccount},
 			Entities:      []integration.EntityType{entUser},
 			Relationships: []integration.RelationshipType{rel(relAccountHasUser, graph.HAS, typeAccount, typeUser)},
-			Run:           x.fetchUsers,
+			Data: []integration.DataKey{
+				integration.PersistedData[*userIndex](dataUsers),
+				integration.RunLocalData(dataFactorSpill),
+			},
+			Run: x.fetchUsers,
 		},
 		{
 			ID: StepGroups, Name: "Fetch Groups", DependsOn: []string{StepAccount},
@@ -422,13 +427,23 @@ func (x *Collector) steps() []integration.Step[Config] {
 				rel(relAccountHasGroup, graph.HAS, typeAccount, typeUserGroup),
 				rel(relAccountHasGroup, graph.HAS, typeAccount, typeAppUserGroup),
 			},
+			Data: []integration.DataKey{
+				integration.PersistedData[[]groupInfo](dataGroups),
+				integration.RunLocalData(dataUserGroupMembers),
+				integration.RunLocalData(dataAppGroupMembers),
+			},
 			Run: x.fetchGroups,
 		},
 		{
 			ID: StepApplications, Name: "Fetch Applications", DependsOn: []string{StepAccount},
 			Entities:      []integration.EntityType{entApp},
 			Relationships: []integration.RelationshipType{rel(relAccountHasApp, graph.HAS, typeAccount, typeApp)},
-			Run:           x.fetchApplications,
+			Data: []integration.DataKey{
+				integration.PersistedData[[]appInfo](dataApps),
+				integration.RunLocalData(dataAppUserSpill),
+				integration.RunLocalData(dataAppGroupSpill),
+			},
+			Run: x.fetchApplications,
 		},
 		{
 			ID: StepMFADevices, Name: "Fetch MFA Devices", DependsOn: []string{StepUsers},

@@ -2,11 +2,13 @@ package okta
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
+	"github.com/stepgraph/stepgraph/sdk/sdktest"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -64,5 +66,42 @@ func TestBuildStepsWithReusedDependencies(t *testing.T) {
 		if got := second.Count(typ); got != n {
 			t.Errorf("%s: %d with reused dependencies, %d in the full run", typ, got, n)
 		}
+	}
+}
+
+// TestReuseMode runs the test kit's reuse mode over the Okta integration:
+// every step with dependencies, run alone with them reused from a full
+// run's output, emits what it emitted in the full run (issue #10 item 2).
+func TestReuseMode(t *testing.T) {
+	f := startFake(t, oktafake.OrgSpec{Users: 60, Seed: 3}, oktafake.ServerOptions{})
+	f.cfg.EnableDevices = true
+	sdktest.CheckReuse(t, f.col.Integration(), f.cfg, sdktest.RunOptions{Logger: slog.New(slog.DiscardHandler)})
+}
+
+// TestEveryoneHoldsDeprovisionedUsers: Okta never removes a user from the
+// BUILT_IN Everyone group, so it HAS every collected user, DEPROVISIONED
+// ones included (okta-spec §4; issue #10 item 4).
+func TestEveryoneHoldsDeprovisionedUsers(t *testing.T) {
+	f := startFake(t, oktafake.OrgSpec{Users: 200, Seed: 5}, oktafake.ServerOptions{})
+	c := f.run(t, sdktest.RunOptions{})
+	tr := f.org.Truth()
+	everyone := tr.Groups[0].ID
+	members := map[string]bool{}
+	for _, r := range c.RelationshipsOf(relGroupHasUser) {
+		if r.FromKey == everyone {
+			members[r.ToKey] = true
+		}
+	}
+	deprovisioned := tr.UsersByStatus[oktafake.StatusDeprovisioned]
+	if len(deprovisioned) == 0 {
+		t.Fatal("the fake org has no deprovisioned user")
+	}
+	for _, id := range deprovisioned {
+		if !members[id] {
+			t.Errorf("deprovisioned user %s is not in Everyone", id)
+		}
+	}
+	if users := len(c.EntitiesOf(typeUser)); len(members) != users {
+		t.Errorf("Everyone has %d members, %d users were collected", len(members), users)
 	}
 }

@@ -19,6 +19,9 @@ func (r *run) apps() []appInfo {
 	if v, ok := r.sc.GetData(dataApps); ok {
 		return v.([]appInfo)
 	}
+	if r.appsIx != nil {
+		return r.appsIx
+	}
 	// fetch-applications was replayed from a previous run's output.
 	var infos []appInfo
 	_ = r.sc.IterateEntities(context.Background(), typeApp, func(e *graph.Entity) error {
@@ -26,7 +29,7 @@ func (r *run) apps() []appInfo {
 		infos = append(infos, appInfo{ID: e.Key, AWSAccountID: aws})
 		return nil
 	})
-	r.sc.SetData(dataApps, infos)
+	r.appsIx = infos
 	return infos
 }
 func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepContext[Config]) error {
@@ -72,7 +75,14 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 		return fmt.Errorf("okta: listing applications: %w", err)
 	}
 	sc.SetData(dataApps, infos)
-	return r.prefetchAssignments(ctx, infos, sc.WillRun(StepUserApps), sc.WillRun(StepGroupApps))
+	paths, err := r.prefetchAssignments(ctx, infos, sc.WillRun(StepUserApps), sc.WillRun(StepGroupApps))
+	if err != nil {
+		return err
+	}
+	for key, path := range paths {
+		sc.SetData(key, spillRef{Path: path})
+	}
+	return nil
 }
 
 // spillRef hands a finished spill file to the step that consumes it.
@@ -91,7 +101,8 @@ const (
 // applications calls it for the build steps of this run, in parallel with
 // the users and groups listings (the apps bucket is separate); a build step
 // calls it itself when fetch-applications was replayed from a previous run.
-func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, groups bool) error {
+// It returns the finished spills' paths by data key.
+func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, groups bool) (map[string]string, error) {
 	type job struct {
 		app    string
 		groups bool
@@ -104,7 +115,7 @@ func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, gr
 		}
 		sp, err := newSpill(tempDir(r.x.opts), "application assignment")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer func() {
 			if spills[k] != nil {
@@ -139,8 +150,9 @@ func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, gr
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	paths := map[string]string{}
 	for k, key := range []string{dataAppUserSpill, dataAppGroupSpill} {
 		if spills[k] == nil {
 			continue
@@ -148,11 +160,11 @@ func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, gr
 		path, err := spills[k].finish()
 		spills[k] = nil
 		if err != nil {
-			return err
+			return nil, err
 		}
-		r.sc.SetData(key, spillRef{Path: path})
+		paths[key] = path
 	}
-	return nil
+	return paths, nil
 }
 
 // assignment is an app user or app group entry.
@@ -221,7 +233,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 			props["userId"] = a.ID
 			email := a.Profile.Email
 			if email == "" {
-				email = users.email[a.ID]
+				email = users.Email[a.ID]
 			}
 			if email != "" {
 				props["userEmail"] = email
@@ -238,21 +250,23 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 		}
 		return rs, nil
 	}
-	v, ok := sc.GetData(key)
-	if !ok || v.(spillRef).Path == "" {
+	var path string
+	if v, ok := sc.GetData(key); ok {
+		path = v.(spillRef).Path
+	} else {
 		// fetch-applications was replayed from a previous run's output:
 		// page the assignments now.
-		if err := r.prefetchAssignments(ctx, apps, !groups, groups); err != nil {
+		paths, err := r.prefetchAssignments(ctx, apps, !groups, groups)
+		if err != nil {
 			return err
 		}
-		v, _ = sc.GetData(key)
+		path = paths[key]
 	}
-	sc.SetData(key, spillRef{}) // consumed
 	byID := make(map[string]appInfo, len(apps))
 	for _, a := range apps {
 		byID[a.ID] = a
 	}
-	err = readSpillBatches(ctx, v.(spillRef).Path, decodeWorkers, 500, func(ctx context.Context, recs []spillRecord) error {
+	err = readSpillBatches(ctx, path, decodeWorkers, 500, func(ctx context.Context, recs []spillRecord) error {
 		var batch []*graph.Relationship
 		for _, rec := range recs {
 			if rec.tag == tagGone {

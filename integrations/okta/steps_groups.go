@@ -27,6 +27,9 @@ func (r *run) groups() []groupInfo {
 	if v, ok := r.sc.GetData(dataGroups); ok {
 		return v.([]groupInfo)
 	}
+	if r.groupsIx != nil {
+		return r.groupsIx
+	}
 	// fetch-groups was replayed from a previous run's output: rebuild the
 	// list from the collected groups (member counts unknown).
 	var infos []groupInfo
@@ -37,7 +40,7 @@ func (r *run) groups() []groupInfo {
 			return nil
 		})
 	}
-	r.sc.SetData(dataGroups, infos)
+	r.groupsIx = infos
 	return infos
 }
 
@@ -97,7 +100,14 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 		return fmt.Errorf("okta: listing groups: %w", err)
 	}
 	sc.SetData(dataGroups, infos)
-	return r.prefetchMembers(ctx, infos, sc.WillRun(StepUserGroupUsers), sc.WillRun(StepAppUserGroupUsers))
+	paths, err := r.prefetchMembers(ctx, infos, sc.WillRun(StepUserGroupUsers), sc.WillRun(StepAppUserGroupUsers))
+	if err != nil {
+		return err
+	}
+	for key, path := range paths {
+		sc.SetData(key, spillRef{Path: path})
+	}
+	return nil
 }
 
 // Member spill records: key = group id, tag = the group's type with a
@@ -118,8 +128,9 @@ func memberSpillKey(t string) string {
 // listing, into spills the build steps emit from once users are collected.
 //
 // A build step calls it itself, for its own group type, when fetch-groups
-// was replayed from a previous run's output.
-func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroups, appGroups bool) error {
+// was replayed from a previous run's output. It returns the finished
+// spills' paths by data key.
+func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroups, appGroups bool) (map[string]string, error) {
 	spills := map[string]*spill{}
 	defer func() {
 		for _, sp := range spills {
@@ -139,7 +150,7 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroup
 		if spills[key] == nil {
 			sp, err := newSpill(tempDir(r.x.opts), "group member")
 			if err != nil {
-				return err
+				return nil, err
 			}
 			spills[key] = sp
 		}
@@ -170,17 +181,18 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroup
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	paths := map[string]string{}
 	for key, sp := range spills {
 		path, err := sp.finish()
 		delete(spills, key)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		r.sc.SetData(key, spillRef{Path: path})
+		paths[key] = path
 	}
-	return nil
+	return paths, nil
 }
 
 // idOnly decodes just the id of a listed object.
@@ -259,7 +271,7 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 		users := r.users()
 		for _, g := range groups {
 			if g.Type == "BUILT_IN" {
-				if err := r.emitMembers(ctx, g, users.live); err != nil {
+				if err := r.emitMembers(ctx, g, users.All); err != nil {
 					return err
 				}
 			}
@@ -269,20 +281,25 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 	if appGroups {
 		key = memberSpillKey("APP_GROUP")
 	}
-	v, ok := sc.GetData(key)
-	if !ok || v.(spillRef).Path == "" {
+	var path string
+	if v, ok := sc.GetData(key); ok {
+		path = v.(spillRef).Path
+	} else if sc.WillRun(StepGroups) {
+		r.sk.warn(ctx, sc) // no group of this type has members
+		return nil
+	} else {
 		// fetch-groups was replayed from a previous run's output: page
 		// the members now.
-		if err := r.prefetchMembers(ctx, groups, !appGroups, appGroups); err != nil {
+		paths, err := r.prefetchMembers(ctx, groups, !appGroups, appGroups)
+		if err != nil {
 			return err
 		}
-		if v, ok = sc.GetData(key); !ok {
+		if path = paths[key]; path == "" {
 			r.sk.warn(ctx, sc) // no group of this type has members
 			return nil
 		}
 	}
-	sc.SetData(key, spillRef{}) // consumed
-	err = readSpill(v.(spillRef).Path, func(group, tag string, ids []byte) error {
+	err = readSpill(path, func(group, tag string, ids []byte) error {
 		if tag == tagGone {
 			r.sk.add("groups deleted since they were listed", 1)
 			return nil

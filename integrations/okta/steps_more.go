@@ -92,7 +92,7 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 			return fmt.Errorf("okta: listing role assignees: %w", err)
 		}
 		sc.Warn(ctx, "the API token cannot list role assignees; asking every user for roles", "error", err.Error())
-		assignees = r.users().live
+		assignees = r.users().Live
 	}
 	var todo []roleResult
 	for _, id := range assignees {

@@ -31,7 +31,6 @@ func (r *run) account() (accountData, error) {
 	if err != nil || a.Key == "" {
 		return accountData{}, fmt.Errorf("okta: the account was not collected (fetch-account did not run): %v", err)
 	}
-	r.sc.SetData(dataAccount, a)
 	return a, nil
 }
 func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContext[Config]) error {
@@ -69,29 +68,36 @@ func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContex
 }
 
 // userIndex is the compact per-user state handed from fetch-users to later
-// steps: email (for userEmail on app assignments) and whether the user is
-// deprovisioned. Live ids are kept in listing order for the Everyone group.
+// steps (persisted with its output, so it survives --use-cache): email (for
+// userEmail on app assignments), every user id in listing order (for the
+// Everyone group) and the ids of users not deprovisioned (who can hold
+// factors and roles).
 type userIndex struct {
-	email map[string]string
-	live  []string
+	Email map[string]string `json:"email"`
+	All   []string          `json:"all"`
+	Live  []string          `json:"live"`
 }
 
 func (r *run) users() *userIndex {
 	if v, ok := r.sc.GetData(dataUsers); ok {
 		return v.(*userIndex)
 	}
-	// fetch-users was replayed from a previous run's output: rebuild the
-	// index from the collected users.
-	idx := &userIndex{email: map[string]string{}}
+	if r.usersIdx != nil {
+		return r.usersIdx
+	}
+	// fetch-users was replayed from an output that kept no data: rebuild
+	// the index from the collected users.
+	idx := &userIndex{Email: map[string]string{}}
 	_ = r.sc.IterateEntities(context.Background(), typeUser, func(e *graph.Entity) error {
 		email, _ := e.Properties["email"].(string)
-		idx.email[e.Key] = email
+		idx.Email[e.Key] = email
+		idx.All = append(idx.All, e.Key)
 		if e.Properties["status"] != "deprovisioned" {
-			idx.live = append(idx.live, e.Key)
+			idx.Live = append(idx.Live, e.Key)
 		}
 		return nil
 	})
-	r.sc.SetData(dataUsers, idx)
+	r.usersIdx = idx
 	return idx
 }
 
@@ -126,7 +132,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 			}
 		}()
 	}
-	idx := &userIndex{email: map[string]string{}}
+	idx := &userIndex{Email: map[string]string{}}
 	total := 0
 	// emit stores one page of users once its factors are known.
 	emit := func(p *userPage) error {
@@ -134,7 +140,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		rs := make([]*graph.Relationship, 0, len(p.users))
 		for i := range p.users {
 			u := &p.users[i]
-			if _, dup := idx.email[u.ID]; dup {
+			if _, dup := idx.Email[u.ID]; dup {
 				continue // listed twice (deprovisioned between the two listings)
 			}
 			var mfa *bool
@@ -151,9 +157,10 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 			es = append(es, e)
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, u.ID, typeUser))
 			email, _ := e.Properties["email"].(string)
-			idx.email[u.ID] = email
+			idx.Email[u.ID] = email
+			idx.All = append(idx.All, u.ID)
 			if u.Status != "DEPROVISIONED" {
-				idx.live = append(idx.live, u.ID)
+				idx.Live = append(idx.Live, u.ID)
 			}
 		}
 		if _, err := r.em.entities(ctx, es); err != nil {
@@ -193,14 +200,13 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 	if !ok || v.(factorSpill).Path == "" {
 		// fetch-users was replayed from a previous run's output, so the
 		// factors were not read with the users: read them now.
-		path, err := r.readFactors(ctx, r.users().live)
+		path, err := r.readFactors(ctx, r.users().Live)
 		if err != nil {
 			return err
 		}
 		v = factorSpill{Path: path}
 	}
 	path := v.(factorSpill).Path
-	sc.SetData(dataFactorSpill, factorSpill{}) // consumed
 	err = readSpillBatches(ctx, path, decodeWorkers, 500, func(ctx context.Context, recs []spillRecord) error {
 		es := make([]*graph.Entity, 0, len(recs))
 		rs := make([]*graph.Relationship, 0, len(recs))

@@ -9,6 +9,8 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -78,6 +80,45 @@ type MappedRelationshipType struct {
 	Partial   bool
 }
 
+// DataKey declares one value a step hands to later steps with SetData.
+// Build it with PersistedData or RunLocalData.
+type DataKey struct {
+	// Key is the SetData key, unique within the integration.
+	Key string
+	// decode turns the value's persisted JSON back into the Go type
+	// SetData received; nil for a run-local value.
+	decode func([]byte) (any, error)
+}
+
+// PersistedData declares a key whose value, of type T, survives reuse: it is
+// JSON-encoded with the step's output and decoded back into a T (so GetData
+// returns the same type either way) when a later run reuses the step. T
+// must round-trip through encoding/json: exported fields only.
+func PersistedData[T any](key string) DataKey {
+	return DataKey{Key: key, decode: func(b []byte) (any, error) {
+		var v T
+		err := json.Unmarshal(b, &v)
+		return v, err
+	}}
+}
+
+// RunLocalData declares a key whose value only means something inside the
+// run that set it (a scratch file, a client, a handle). It is never
+// persisted: when the step is reused the key is absent, and a step that
+// lists it in NeedsData makes such a run fail before it starts.
+func RunLocalData(key string) DataKey { return DataKey{Key: key} }
+
+// Persisted reports whether the value survives reuse.
+func (d DataKey) Persisted() bool { return d.decode != nil }
+
+// Decode turns a persisted value back into its Go type.
+func (d DataKey) Decode(b []byte) (any, error) {
+	if d.decode == nil {
+		return nil, fmt.Errorf("data %q is run-local and cannot be decoded", d.Key)
+	}
+	return d.decode(b)
+}
+
 // Step declares one unit of collection work.
 type Step[C any] struct {
 	// ID is unique within the integration, e.g. "fetch-users".
@@ -91,6 +132,16 @@ type Step[C any] struct {
 	MappedRelationships []MappedRelationshipType
 	// DependsOn lists step IDs that must end before this step starts.
 	DependsOn []string
+	// Data declares every key the step hands to later steps with SetData.
+	// Setting an undeclared key fails the step. Values declared with
+	// PersistedData are saved with the step's output, so a later run that
+	// reuses the step (--use-cache) hands them over again.
+	Data []DataKey
+	// NeedsData lists keys, declared by a step this one depends on
+	// (directly or not), that this step cannot run without. A run that
+	// reuses the producer but cannot restore such a key is rejected before
+	// any step starts, naming this step and the key.
+	NeedsData []string
 	// Run does the work.
 	Run func(ctx context.Context, sc *StepContext[C]) error
 }
@@ -123,9 +174,11 @@ type JobState interface {
 	IterateEntities(ctx context.Context, typ string, fn func(*graph.Entity) error) error
 	// IterateRelationships calls fn for every relationship of the type.
 	IterateRelationships(ctx context.Context, typ string, fn func(*graph.Relationship) error) error
-	// SetData stores a value for later steps under key.
+	// SetData stores a value for later steps under key, which the step
+	// must declare in Step.Data (an undeclared key fails the step).
 	SetData(key string, value any)
-	// GetData returns a value stored by SetData.
+	// GetData returns a value stored by SetData in this run, or restored
+	// from the output of a previous run that reused its producer.
 	GetData(key string) (any, bool)
 	// Warn records a warning for the step's summary and logs it.
 	Warn(ctx context.Context, msg string, args ...any)

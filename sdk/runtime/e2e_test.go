@@ -39,6 +39,7 @@ func TestEndToEndFilesystem(t *testing.T) {
 				Entities:            []integration.EntityType{userType},
 				Relationships:       []integration.RelationshipType{hasUser},
 				MappedRelationships: []integration.MappedRelationshipType{personMap},
+				Data:                []integration.DataKey{integration.PersistedData[[]string]("user-ids")},
 				Run: func(ctx context.Context, sc *integration.StepContext[cfg]) error {
 					a, err := sc.FindEntity(ctx, "t_account_1")
 					if err != nil || a == nil {
@@ -66,6 +67,7 @@ func TestEndToEndFilesystem(t *testing.T) {
 					return nil
 				}},
 			{ID: "fetch-groups", Name: "Groups", DependsOn: []string{"fetch-users"},
+				NeedsData:     []string{"user-ids"},
 				Entities:      []integration.EntityType{groupType},
 				Relationships: []integration.RelationshipType{groupHasUser},
 				Run: func(ctx context.Context, sc *integration.StepContext[cfg]) error {

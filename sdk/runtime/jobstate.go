@@ -217,8 +217,19 @@ func (j *jobState[C]) IterateRelationships(ctx context.Context, typ string, fn f
 	return j.r.store.IterateRelationships(ctx, typ, fn)
 }
 
-// SetData implements integration.JobState.
-func (j *jobState[C]) SetData(key string, v any) { j.r.data.Store(key, v) }
+// SetData implements integration.JobState. A key the step does not declare
+// in Step.Data is not stored and fails the step when it ends.
+func (j *jobState[C]) SetData(key string, v any) {
+	if owner, ok := j.r.plan.dataOwner[key]; !ok || owner != j.step.idx {
+		j.step.mu.Lock()
+		if j.step.dataErr == nil {
+			j.step.dataErr = fmt.Errorf("step %s set data %q that it does not declare in Step.Data", j.id, key)
+		}
+		j.step.mu.Unlock()
+		return
+	}
+	j.r.data.Store(key, v)
+}
 
 // GetData implements integration.JobState.
 func (j *jobState[C]) GetData(key string) (any, bool) { return j.r.data.Load(key) }

@@ -29,6 +29,7 @@ type Plan[C any] struct {
 	order      []int   // topological order, ties broken by declaration order
 	dependents [][]int // index -> indexes of steps depending on it
 	deps       [][]int
+	dataOwner  map[string]int // SetData key -> index of the step declaring it
 }
 
 // GraphError reports a bad step graph; Steps names the steps involved.
@@ -75,6 +76,9 @@ func NewPlan[C any](steps []integration.Step[C]) (*Plan[C], error) {
 		}
 	}
 	if err := p.checkTypes(); err != nil {
+		return nil, err
+	}
+	if err := p.checkData(); err != nil {
 		return nil, err
 	}
 	// Kahn's algorithm, always taking the lowest declaration index.
@@ -133,6 +137,53 @@ func (p *Plan[C]) checkTypes() error {
 		}
 	}
 	return nil
+}
+
+// checkData rejects a data key declared twice and a NeedsData key that no
+// step this one depends on (directly or not) declares.
+func (p *Plan[C]) checkData() error {
+	p.dataOwner = map[string]int{}
+	for i, s := range p.steps {
+		for _, d := range s.Data {
+			if d.Key == "" {
+				return &GraphError{Reason: "data declared without a key", Steps: []string{s.ID}}
+			}
+			if j, dup := p.dataOwner[d.Key]; dup {
+				return &GraphError{Reason: fmt.Sprintf("data key %q declared by two steps", d.Key), Steps: []string{p.steps[j].ID, s.ID}}
+			}
+			p.dataOwner[d.Key] = i
+		}
+	}
+	for i, s := range p.steps {
+		for _, k := range s.NeedsData {
+			j, ok := p.dataOwner[k]
+			if !ok {
+				return &GraphError{Reason: fmt.Sprintf("step %s needs data %q that no step declares", s.ID, k), Steps: []string{s.ID}}
+			}
+			if !p.dependsOn(i, j) {
+				return &GraphError{Reason: fmt.Sprintf("step %s needs data %q of step %s without depending on it", s.ID, k, p.steps[j].ID), Steps: []string{s.ID, p.steps[j].ID}}
+			}
+		}
+	}
+	return nil
+}
+
+// dependsOn reports whether step i depends on step j, directly or not.
+func (p *Plan[C]) dependsOn(i, j int) bool {
+	seen := make([]bool, len(p.steps))
+	stack := slices.Clone(p.deps[i])
+	for len(stack) > 0 {
+		k := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if k == j {
+			return true
+		}
+		if !seen[k] {
+			seen[k] = true
+			stack = append(stack, p.deps[k]...)
+		}
+	}
+	return false
 }
 
 // cycle finds the steps on one cycle among those left with indegree > 0.

@@ -2,11 +2,13 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +37,11 @@ type Options struct {
 	Only []string
 	// Reuse, when set together with Only, fills the dependencies that were
 	// not asked for from a previous run's output instead of running them.
+	// Only a step that ended success in that run, with no partial type, is
+	// reused, in full (its object counts must match that run's summary)
+	// and with the data it handed over; any other dependency is run.
+	// A step that needs data its reused producer could not persist makes
+	// Run fail with a *ReuseError before any step (or Validate) starts.
 	Reuse *store.Dir
 	// OnEvent receives step and progress events (from many goroutines).
 	OnEvent func(Event)
@@ -110,6 +117,24 @@ func (r *Result) Partial() bool {
 	return false
 }
 
+// ReuseError rejects a run with Options.Reuse before any request: step
+// Step needs data Key (Step.NeedsData) from step Producer, which is reused
+// from a previous run's output that cannot hand that value over.
+type ReuseError struct {
+	Step, Producer, Key string
+	// Reason says why the value is not available.
+	Reason string
+}
+
+// Error implements the error interface.
+func (e *ReuseError) Error() string {
+	return fmt.Sprintf("cannot reuse step %s: step %s needs its data %q, which %s; run %s too (add it to the selected steps)",
+		e.Producer, e.Step, e.Key, e.Reason, e.Producer)
+}
+
+// Code implements integration.Coded.
+func (e *ReuseError) Code() integration.Code { return integration.CodeConfigValidation }
+
 type stepRun struct {
 	idx      int
 	state    string // "", running, or a final status
@@ -120,8 +145,15 @@ type stepRun struct {
 	depFails []string
 	disabled bool
 	reuse    bool
+	// reuseNote says why a dependency selected for reuse is run instead.
+	reuseNote string
+	// prevCounts are the object counts of a reused step in the previous
+	// run; restored holds the data it handed over there, as persisted.
+	prevCounts map[string]int64
+	restored   map[string]json.RawMessage
 
 	mu       sync.Mutex
+	dataErr  error // first SetData of an undeclared key
 	counts   map[string]int64
 	partial  []string
 	warnings []string
@@ -177,21 +209,23 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 	if st == nil {
 		st = store.NewMemory()
 	}
-	if !opts.SkipValidate && integ.Validate != nil {
-		if err := integ.Validate(ctx, cfg); err != nil {
-			_ = st.Abort()
-			return nil, fmt.Errorf("validate config: %w", err)
-		}
-	}
 	r := &run[C]{
 		plan: plan, integ: integ, cfg: cfg, opts: opts, store: st, log: log,
 		schemas: graph.DefaultSchemas().With(integ.Classes...),
 		index:   store.NewKeyIndex(false),
 		redact:  integration.NewRedactor(integration.SecretValues(cfg)...),
 	}
+	// Selection and reuse are settled before Validate, which may make a
+	// request: a run that cannot reuse what it needs sends none.
 	if err := r.prepare(); err != nil {
 		_ = st.Abort()
 		return nil, err
+	}
+	if !opts.SkipValidate && integ.Validate != nil {
+		if err := integ.Validate(ctx, cfg); err != nil {
+			_ = st.Abort()
+			return nil, fmt.Errorf("validate config: %w", err)
+		}
 	}
 	started := opts.Now()
 	fatal := r.execute(ctx)
@@ -205,6 +239,10 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 		// previous output.
 		_ = st.Abort()
 		return res, fatal
+	}
+	if err := r.persistData(context.WithoutCancel(ctx)); err != nil {
+		_ = st.Abort()
+		return res, err
 	}
 	if err := st.Commit(context.WithoutCancel(ctx), summary); err != nil {
 		return res, fmt.Errorf("commit output: %w", err)
@@ -261,6 +299,11 @@ func (r *run[C]) prepare() error {
 		}
 		r.steps[i] = sr
 	}
+	if r.opts.Reuse != nil {
+		if err := r.checkReuse(); err != nil {
+			return err
+		}
+	}
 	// Disabled steps disable their dependents, in execution order.
 	for _, i := range r.plan.order {
 		sr := r.steps[i]
@@ -273,6 +316,143 @@ func (r *run[C]) prepare() error {
 				sr.reason = fmt.Sprintf("dependency %s is disabled (%s)", r.plan.steps[d].ID, r.steps[d].reason)
 				break
 			}
+		}
+	}
+	return nil
+}
+
+// checkReuse keeps for reuse only the steps the previous run collected in
+// full, restores the data they handed over, and rejects the run when a
+// step that runs needs data a reused producer cannot hand over.
+func (r *run[C]) checkReuse() error {
+	prev, err := r.opts.Reuse.Summary()
+	if err != nil {
+		return fmt.Errorf("reuse %s: %w", r.opts.Reuse.Root(), err)
+	}
+	byID := map[string]*store.StepSummary{}
+	if prev != nil {
+		for i := range prev.Steps {
+			byID[prev.Steps[i].ID] = &prev.Steps[i]
+		}
+	}
+	for i, sr := range r.steps {
+		if !sr.reuse {
+			continue
+		}
+		s := r.plan.steps[i]
+		ps := byID[s.ID]
+		var why string
+		switch {
+		case prev == nil:
+			why = "the previous output has no " + store.SummaryFile
+		case ps == nil:
+			why = "the previous run has no result for it"
+		case ps.Status != store.StatusSuccess:
+			why = "it ended " + ps.Status + " in the previous run"
+			if ps.Reason != "" {
+				why += " (" + ps.Reason + ")"
+			}
+		case len(ps.PartialTypes) > 0:
+			why = "its types " + strings.Join(ps.PartialTypes, ", ") + " were partial in the previous run"
+		}
+		var data map[string]json.RawMessage
+		if why == "" {
+			if data, err = r.opts.Reuse.StepData(s.ID); err != nil {
+				why = "its data cannot be read: " + err.Error()
+			}
+		}
+		if why != "" {
+			sr.reuse = false
+			sr.reuseNote = "not reused from the previous output (" + why + "): collected in this run"
+			continue
+		}
+		sr.prevCounts = ps.EncounteredTypeCounts
+		sr.restored = map[string]json.RawMessage{}
+		for _, d := range s.Data {
+			b, ok := data[d.Key]
+			if !ok || !d.Persisted() {
+				continue
+			}
+			v, err := d.Decode(b)
+			if err != nil {
+				r.log.Warn("reuse: cannot decode handed-over data", "step", s.ID, "key", d.Key, "error", err)
+				continue
+			}
+			r.data.Store(d.Key, v)
+			sr.restored[d.Key] = b
+		}
+	}
+	for i, sr := range r.steps {
+		if sr.disabled || sr.reuse {
+			continue
+		}
+		for _, k := range r.plan.steps[i].NeedsData {
+			j := r.plan.dataOwner[k]
+			pr := r.steps[j]
+			if !pr.reuse {
+				continue
+			}
+			if _, ok := pr.restored[k]; ok {
+				continue
+			}
+			why := "the previous output does not hold"
+			if d := dataKey(r.plan.steps[j], k); !d.Persisted() {
+				why = "is run-local (never persisted)"
+			}
+			return &ReuseError{Step: r.plan.steps[i].ID, Producer: r.plan.steps[j].ID, Key: k, Reason: why}
+		}
+	}
+	return nil
+}
+
+func dataKey[C any](s *integration.Step[C], key string) integration.DataKey {
+	for _, d := range s.Data {
+		if d.Key == key {
+			return d
+		}
+	}
+	return integration.DataKey{Key: key}
+}
+
+// persistData hands the store, for every step that succeeded, the data it
+// declared persistent (as set in this run, or as restored when reused).
+func (r *run[C]) persistData(ctx context.Context) error {
+	w, ok := r.store.(store.StepDataWriter)
+	if !ok {
+		return nil
+	}
+	for _, i := range r.plan.order {
+		s, sr := r.plan.steps[i], r.steps[i]
+		if sr.state != store.StatusSuccess || len(s.Data) == 0 {
+			continue
+		}
+		out := map[string]json.RawMessage{}
+		for _, d := range s.Data {
+			if !d.Persisted() {
+				continue
+			}
+			if sr.reuse {
+				if b, ok := sr.restored[d.Key]; ok {
+					out[d.Key] = b
+				}
+				continue
+			}
+			v, ok := r.data.Load(d.Key)
+			if !ok {
+				continue
+			}
+			b, err := json.Marshal(v)
+			if err != nil {
+				r.log.Warn("cannot persist handed-over data; a run reusing this step will not get it", "step", s.ID, "key", d.Key, "error", err)
+				continue
+			}
+			out[d.Key] = b
+		}
+		if len(out) == 0 {
+			continue
+		}
+		if err := w.WriteStepData(ctx, s.ID, out); err != nil {
+			return fmt.Errorf("persist data of step %s: %w", s.ID, err)
 		}
 	}
 	return nil
@@ -389,8 +569,16 @@ func (r *run[C]) runStep(ctx context.Context, i int, onFatal func(error)) {
 	if sr.reuse {
 		err = r.reuseStep(ctx, js)
 	} else {
+		if sr.reuseNote != "" {
+			js.Warn(ctx, sr.reuseNote)
+		}
 		sc := &integration.StepContext[C]{Config: r.cfg, Logger: log, StepID: s.ID, JobState: js}
 		err = safeRun(ctx, s, sc)
+		sr.mu.Lock()
+		if err == nil && sr.dataErr != nil {
+			err = sr.dataErr
+		}
+		sr.mu.Unlock()
 	}
 	sr.ended = r.opts.Now()
 	switch {
@@ -425,30 +613,39 @@ func safeRun[C any](ctx context.Context, s *integration.Step[C], sc *integration
 	return s.Run(ctx, sc)
 }
 
-// reuseStep replays a step's objects from a previous run's output.
+// reuseStep replays a step's objects from a previous run's output: only
+// the files that step wrote, and all of them (the counts must match that
+// run's summary), so a reused type is as complete as it was then.
 func (r *run[C]) reuseStep(ctx context.Context, js *jobState[C]) error {
 	s := r.plan.steps[js.step.idx]
 	for _, typ := range s.DeclaredTypes() {
+		var n int64
 		var err error
 		if js.step.declared[typ].kind == 'e' {
-			err = replay(ctx, typ, r.opts.Reuse.IterateEntities, js.AddEntities)
+			n, err = replay(ctx, s.ID, typ, r.opts.Reuse.IterateStepEntities, js.AddEntities)
 		} else {
-			err = replay(ctx, typ, r.opts.Reuse.IterateRelationships, js.AddRelationships)
+			n, err = replay(ctx, s.ID, typ, r.opts.Reuse.IterateStepRelationships, js.AddRelationships)
 		}
 		if err != nil {
 			return fmt.Errorf("reuse %s from %s: %w", typ, r.opts.Reuse.Root(), err)
+		}
+		if want := js.step.prevCounts[typ]; n != want {
+			return fmt.Errorf("reuse %s from %s: the output holds %d objects where its summary counted %d", typ, r.opts.Reuse.Root(), n, want)
 		}
 	}
 	js.Warn(ctx, "step output reused from a previous run", "from", r.opts.Reuse.Root())
 	return nil
 }
 
-// replay feeds the objects of typ from iterate to add in batches of 500.
-func replay[T any](ctx context.Context, typ string,
-	iterate func(context.Context, string, func(T) error) error,
-	add func(context.Context, ...T) error) error {
+// replay feeds the objects of typ that step wrote from iterate to add in
+// batches of 500 and returns how many there were.
+func replay[T any](ctx context.Context, step, typ string,
+	iterate func(context.Context, string, string, func(T) error) error,
+	add func(context.Context, ...T) error) (int64, error) {
 	var batch []T
-	err := iterate(ctx, typ, func(o T) error {
+	var n int64
+	err := iterate(ctx, step, typ, func(o T) error {
+		n++
 		batch = append(batch, o)
 		if len(batch) < 500 {
 			return nil
@@ -460,7 +657,7 @@ func replay[T any](ctx context.Context, typ string,
 	if err == nil && len(batch) > 0 {
 		err = add(ctx, batch...)
 	}
-	return err
+	return n, err
 }
 
 func (r *run[C]) summary(started time.Time) *store.Summary {

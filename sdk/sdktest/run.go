@@ -32,6 +32,9 @@ type RunOptions struct {
 	Now func() time.Time
 	// SkipValidate skips the integration's Validate function.
 	SkipValidate bool
+	// Reuse fills the dependencies of the Only steps from a previous
+	// run's output (runtime Options.Reuse), as collect --use-cache does.
+	Reuse *store.Dir
 }
 
 // Collection is what a run collected, read back from its in-memory store.
@@ -77,6 +80,7 @@ func Run[C any](t testing.TB, integ *integration.Integration[C], cfg *C, opts Ru
 		Logger:       logger,
 		Concurrency:  opts.Concurrency,
 		Only:         opts.Only,
+		Reuse:        opts.Reuse,
 		Now:          opts.Now,
 		SkipValidate: opts.SkipValidate,
 	})

@@ -147,9 +147,35 @@ func (d *Dir) Summary() (*Summary, error) {
 	return &s, nil
 }
 
+// StepData returns the values step stepID handed over in the run that wrote
+// this output (see StepDataWriter), or nil when it kept none.
+func (d *Dir) StepData(stepID string) (map[string]json.RawMessage, error) {
+	b, err := os.ReadFile(filepath.Join(d.root, StepDataDir, stepID+".json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s/%s.json: %w", StepDataDir, stepID, err)
+	}
+	return m, nil
+}
+
 // IterateEntities calls fn for each entity of typ.
 func (d *Dir) IterateEntities(ctx context.Context, typ string, fn func(*graph.Entity) error) error {
+	return d.IterateStepEntities(ctx, "", typ, fn)
+}
+
+// IterateStepEntities calls fn for each entity of typ that step stepID
+// wrote (every step's when stepID is "").
+func (d *Dir) IterateStepEntities(ctx context.Context, stepID, typ string, fn func(*graph.Entity) error) error {
 	for _, f := range d.index.Entities[typ] {
+		if !ofStep(f.Path, stepID) {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -175,7 +201,16 @@ func (d *Dir) IterateEntities(ctx context.Context, typ string, fn func(*graph.En
 
 // IterateRelationships calls fn for each relationship of typ.
 func (d *Dir) IterateRelationships(ctx context.Context, typ string, fn func(*graph.Relationship) error) error {
+	return d.IterateStepRelationships(ctx, "", typ, fn)
+}
+
+// IterateStepRelationships calls fn for each relationship of typ that step
+// stepID wrote (every step's when stepID is "").
+func (d *Dir) IterateStepRelationships(ctx context.Context, stepID, typ string, fn func(*graph.Relationship) error) error {
 	for _, f := range d.index.Relationships[typ] {
+		if !ofStep(f.Path, stepID) {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -197,6 +232,12 @@ func (d *Dir) IterateRelationships(ctx context.Context, typ string, fn func(*gra
 		}
 	}
 	return nil
+}
+
+// ofStep reports whether the graph file at path (graph/<step>/...) belongs
+// to stepID; every file does when stepID is "".
+func ofStep(path, stepID string) bool {
+	return stepID == "" || strings.HasPrefix(path, "graph/"+stepID+"/")
 }
 
 // FilesOf returns the graph files (relative paths) holding a step's output,

@@ -723,6 +723,22 @@ func (s *Filesystem) Abort() error {
 	return os.RemoveAll(s.staging)
 }
 
+// WriteStepData implements StepDataWriter: the values go to
+// stepdata/<stepID>.json of the staged output and are published with it.
+func (s *Filesystem) WriteStepData(_ context.Context, stepID string, data map[string]json.RawMessage) error {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done {
+		return errors.New("store: step data after commit or abort")
+	}
+	dir := filepath.Join(s.staging, StepDataDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return writeJSON(filepath.Join(dir, stepID+".json"), data)
+}
+
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

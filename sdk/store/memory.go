@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -18,6 +19,7 @@ type Memory struct {
 	steps     map[string]string // key -> step id
 	summary   *Summary
 	committed bool
+	stepData  map[string]map[string]json.RawMessage
 }
 
 // NewMemory returns an empty in-memory store.
@@ -115,6 +117,25 @@ func (m *Memory) Commit(_ context.Context, s *Summary) error {
 
 // Abort implements Store.
 func (m *Memory) Abort() error { return nil }
+
+// WriteStepData implements StepDataWriter.
+func (m *Memory) WriteStepData(_ context.Context, stepID string, data map[string]json.RawMessage) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stepData == nil {
+		m.stepData = map[string]map[string]json.RawMessage{}
+	}
+	m.stepData[stepID] = data
+	return nil
+}
+
+// StepData returns the values step stepID handed over (see StepDataWriter),
+// or nil.
+func (m *Memory) StepData(stepID string) map[string]json.RawMessage {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.stepData[stepID]
+}
 
 // Summary returns the committed summary, or nil.
 func (m *Memory) Summary() *Summary {

@@ -13,6 +13,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -42,6 +43,18 @@ type Store interface {
 	// run's output, if any, is left untouched.
 	Abort() error
 }
+
+// StepDataWriter is implemented by stores that keep, with the run's output,
+// the values each step handed to later steps (integration.JobState.SetData),
+// so a later run that reuses the step gets them back (Dir.StepData). The
+// runtime calls it once per step before Commit.
+type StepDataWriter interface {
+	WriteStepData(ctx context.Context, stepID string, data map[string]json.RawMessage) error
+}
+
+// StepDataDir is the folder of a committed output holding one
+// <stepId>.json per step that handed values over: {"key": value, ...}.
+const StepDataDir = "stepdata"
 
 // Step statuses in a Summary.
 const (

@@ -393,7 +393,7 @@ func (s *Server) groupUsers(c *call) outcome {
 	}
 	members := o.groups[gi].members
 	if o.groups[gi].typ == gtBuiltIn {
-		members = o.live
+		members = o.all
 	}
 	page, next, ok := c.userPage(members, limit)
 	if !ok {

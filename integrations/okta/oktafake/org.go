@@ -258,6 +258,7 @@ type Org struct {
 
 	users     []userRec
 	live      []int32 // non-deprovisioned users, ascending
+	all       []int32 // every user, ascending: the members of Everyone
 	factors   []factorRec
 	groups    []groupRec
 	apps      []appRec
@@ -402,6 +403,7 @@ func (o *Org) genUsers() {
 		if st != stDeprovisioned {
 			o.live = append(o.live, int32(i))
 		}
+		o.all = append(o.all, int32(i))
 	}
 }
 
@@ -528,7 +530,9 @@ func (o *Org) genGroups() {
 func (o *Org) groupHas(gi int, ui int32) bool {
 	g := &o.groups[gi]
 	if g.typ == gtBuiltIn {
-		return o.users[ui].status != stDeprovisioned
+		// Okta never removes a user from Everyone; deactivation keeps
+		// group memberships.
+		return true
 	}
 	_, ok := slices.BinarySearch(g.members, ui)
 	return ok
@@ -536,7 +540,7 @@ func (o *Org) groupHas(gi int, ui int32) bool {
 
 func (o *Org) groupSize(gi int) int {
 	if o.groups[gi].typ == gtBuiltIn {
-		return len(o.live)
+		return len(o.all)
 	}
 	return len(o.groups[gi].members)
 }

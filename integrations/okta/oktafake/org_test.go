@@ -34,7 +34,12 @@ func TestOrgDefaults(t *testing.T) {
 		types[g.Type]++
 		if g.Type == GroupTypeBuiltIn {
 			builtIn++
-			if g.Name != "Everyone" || !equalStrings(g.MemberIDs, tr.LiveUserIDs()) {
+			var all []string
+			for _, u := range tr.Users {
+				all = append(all, u.ID)
+			}
+			// Every user, DEPROVISIONED ones included (okta-spec §4).
+			if g.Name != "Everyone" || !equalStrings(g.MemberIDs, all) || len(all) == len(tr.LiveUserIDs()) {
 				t.Errorf("Everyone group wrong: %s with %d members", g.Name, len(g.MemberIDs))
 			}
 		}
@@ -82,8 +87,8 @@ func TestOrgDefaults(t *testing.T) {
 	}
 	userRole, groupRole, withFactors, activeF := 0, 0, 0, 0
 	for _, u := range tr.Users {
-		if u.Status == StatusDeprovisioned && (len(u.FactorIDs) > 0 || len(u.Roles) > 0 || len(u.GroupIDs) > 0) {
-			t.Errorf("deprovisioned user %s has factors/roles/groups", u.ID)
+		if u.Status == StatusDeprovisioned && (len(u.FactorIDs) > 0 || len(u.Roles) > 0 || !slices.Equal(u.GroupIDs, []string{tr.Groups[0].ID})) {
+			t.Errorf("deprovisioned user %s has factors/roles/groups besides Everyone: %v", u.ID, u.GroupIDs)
 		}
 		if len(u.FactorIDs) > 3 {
 			t.Errorf("user %s has %d factors", u.ID, len(u.FactorIDs))

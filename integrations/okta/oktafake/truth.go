@@ -46,8 +46,8 @@ type UserTruth struct {
 	// Roles lists the roles /api/v1/users/{id}/roles returns: USER-assigned
 	// and GROUP-assigned (inherited from a role group).
 	Roles []RoleTruth
-	// GroupIDs lists the groups the user belongs to, "Everyone" included for
-	// non-deprovisioned users.
+	// GroupIDs lists the groups the user belongs to, "Everyone" included
+	// (for deprovisioned users too: Okta never removes a user from it).
 	GroupIDs []string
 }
 
@@ -63,8 +63,8 @@ type RoleTruth struct {
 // GroupTruth is one group.
 type GroupTruth struct {
 	ID, Name, Type string
-	// MemberIDs are the members, in id order ("Everyone": every
-	// non-deprovisioned user).
+	// MemberIDs are the members, in id order ("Everyone": every user,
+	// DEPROVISIONED ones included).
 	MemberIDs []string
 	// Roles are the roles assigned to the group (assignmentType GROUP).
 	Roles []RoleTruth
@@ -175,8 +175,8 @@ func (o *Org) Truth() *Truth {
 		g := &o.groups[gi]
 		gt := GroupTruth{ID: g.id, Name: g.name, Type: groupTypeNames[g.typ]}
 		if g.typ == gtBuiltIn {
-			gt.MemberIDs = make([]string, 0, len(o.live))
-			for _, ui := range o.live {
+			gt.MemberIDs = make([]string, 0, len(o.all))
+			for _, ui := range o.all {
 				gt.MemberIDs = append(gt.MemberIDs, o.users[ui].id)
 				userGroups[ui] = append(userGroups[ui], g.id)
 			}
