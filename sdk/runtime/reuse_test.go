@@ -52,7 +52,7 @@ type handedUsers struct {
 }
 
 func group(i int) *graph.Entity {
-	return &graph.Entity{Key: fmt.Sprintf("t_group_%06d", i), Type: "t_group", Class: []string{"UserGroup"}, DisplayName: fmt.Sprint("g", i)}
+	return (&graph.Entity{Key: fmt.Sprintf("t_group_%06d", i), Type: "t_group", Class: []string{"UserGroup"}, DisplayName: fmt.Sprint("g", i)}).Set("name", fmt.Sprint("g", i))
 }
 
 func (f *reuseFixture) integration() *integration.Integration[cfg] {
@@ -119,11 +119,11 @@ func (f *reuseFixture) integration() *integration.Integration[cfg] {
 						return errors.New("no users handed over")
 					}
 					h := v.(handedUsers) // the same Go type after reuse
-					return sc.AddEntities(ctx, &graph.Entity{Key: "t_role_admin", Type: "t_role", Class: []string{"AccessRole"}, DisplayName: h.Admin})
+					return sc.AddEntities(ctx, (&graph.Entity{Key: "t_role_admin", Type: "t_role", Class: []string{"AccessRole"}, DisplayName: h.Admin}).Set("name", "admin"))
 				})},
 			{ID: "apps", Name: "P", DependsOn: []string{"users"}, Entities: []integration.EntityType{appEnt},
 				Run: wrap("apps", func(ctx context.Context, sc *integration.StepContext[cfg]) error {
-					return sc.AddEntities(ctx, &graph.Entity{Key: "t_app_000001", Type: "t_app", Class: []string{"Application"}, DisplayName: "app"})
+					return sc.AddEntities(ctx, (&graph.Entity{Key: "t_app_000001", Type: "t_app", Class: []string{"Application"}, DisplayName: "app"}).Set("name", "app"))
 				})},
 		},
 	}

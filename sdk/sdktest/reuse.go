@@ -38,6 +38,11 @@ func CheckReuse[C any](t testing.TB, integ *integration.Integration[C], cfg *C, 
 	if err != nil {
 		t.Fatalf("sdktest: reuse mode: full run of %s: %v", integ.Name, err)
 	}
+	for _, ss := range res.Summary.Steps {
+		if ss.Status == store.StatusFailure || ss.Status == store.StatusCancelled {
+			t.Errorf("sdktest: reuse mode: step %s ended %s in the full run: %s", ss.ID, ss.Status, ss.Error)
+		}
+	}
 	prev, err := store.OpenDir(root)
 	if err != nil {
 		t.Fatal(err)

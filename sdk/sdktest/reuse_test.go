@@ -38,7 +38,7 @@ func handover(data integration.DataKey) *integration.Integration[demoConfig] {
 					v, _ := sc.GetData("ids")
 					ids, _ := v.([]string) // a missing value quietly yields no groups
 					for _, id := range ids {
-						g := &graph.Entity{Key: "demo_group:" + id, Type: groupType, Class: []string{"UserGroup"}, DisplayName: id}
+						g := (&graph.Entity{Key: "demo_group:" + id, Type: groupType, Class: []string{"UserGroup"}, DisplayName: id}).Set("name", id)
 						if err := sc.AddEntities(ctx, g); err != nil {
 							return err
 						}
