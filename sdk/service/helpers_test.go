@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"regexp"
 	"strings"
@@ -65,7 +66,7 @@ func demoRegistry() *service.Registry {
 			ID: "fetch-things", Name: "Fetch things",
 			Entities: []integration.EntityType{{Resource: "Thing", Type: "demo_thing", Class: []string{"Configuration"}}},
 			Run: func(ctx context.Context, sc *integration.StepContext[demoConfig]) error {
-				return sc.AddEntities(ctx, &graph.Entity{Key: "demo-thing-" + sc.Config.Host, Type: "demo_thing", Class: []string{"Configuration"}, DisplayName: sc.Config.Host})
+				return sc.AddEntities(ctx, &graph.Entity{Key: "demo-thing-" + sc.Config.Host, Type: "demo_thing", Class: []string{"Configuration"}, DisplayName: sc.Config.Host, Properties: map[string]any{"name": sc.Config.Host}})
 			},
 		}},
 	}})
@@ -74,10 +75,19 @@ func demoRegistry() *service.Registry {
 
 func openService(t testing.TB, reg *service.Registry, schema string) *service.Service {
 	t.Helper()
-	s, err := service.Open(context.Background(), testURL(t), reg, service.Options{Schema: schema})
+	s, err := service.Open(context.Background(), testURL(t), reg, service.Options{Schema: schema, Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// testWriter sends log lines to t.Log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
