@@ -329,6 +329,9 @@ func cassetteProblems(raw []byte, c *cassette.Cassette, secrets []string) []stri
 			}
 		}
 	}
+	if jwtLike.MatchString(text) {
+		probs = append(probs, "contains a JWT-looking value (access token, client assertion or DPoP proof)")
+	}
 	red := newRedactor(nil, nil)
 	for _, in := range c.Interactions {
 		where := fmt.Sprintf("interaction %d (%s %s)", in.ID, in.Request.Method, red.url(in.Request.URL))
@@ -355,6 +358,11 @@ func cassetteProblems(raw []byte, c *cassette.Cassette, secrets []string) []stri
 		}
 		if red.url(in.Request.URL) != in.Request.URL {
 			probs = append(probs, fmt.Sprintf("%s has a credential-looking query parameter", where))
+		}
+		for _, b := range []struct{ side, body string }{{"request", in.Request.Body}, {"response", in.Response.Body}} {
+			for _, p := range credentialBodyProblems(b.body) {
+				probs = append(probs, fmt.Sprintf("%s has %s in its %s body", where, p, b.side))
+			}
 		}
 	}
 	return probs

@@ -17,7 +17,7 @@ import (
 const Redacted = "REDACTED"
 
 // sensitiveHeaderName matches header names that carry credentials.
-var sensitiveHeaderName = regexp.MustCompile(`(?i)(authorization|cookie|token|secret|passw|api-?key|session|credential)`)
+var sensitiveHeaderName = regexp.MustCompile(`(?i)(authorization|cookie|token|secret|passw|api-?key|session|credential|dpop)`)
 
 // sensitiveParams are query parameter names (lower case) whose values are
 // credentials.
@@ -160,7 +160,7 @@ func (r *redactor) form(f url.Values) url.Values {
 	for k, vals := range f {
 		cp := make([]string, len(vals))
 		for i, v := range vals {
-			if slices.Contains(sensitiveParams, strings.ToLower(k)) && v != "" {
+			if (slices.Contains(sensitiveParams, strings.ToLower(k)) || slices.Contains(credentialFormParams, strings.ToLower(k))) && v != "" {
 				v = Redacted
 			}
 			cp[i] = r.str(v)
@@ -180,14 +180,14 @@ func (r *redactor) interaction(i *cassette.Interaction) {
 	req.RequestURI = r.url(req.RequestURI)
 	req.Host = r.str(req.Host)
 	req.Form = r.form(req.Form)
-	if b := r.str(req.Body); b != req.Body {
+	if b := redactCredentialBody(r.str(req.Body)); b != req.Body { // oauth.go
 		req.Body = b
 		req.ContentLength = int64(len(b))
 	}
 	resp.Headers = r.header(resp.Headers)
 	resp.Trailer = r.header(resp.Trailer)
 	resp.Status = r.str(resp.Status)
-	if b := r.str(resp.Body); b != resp.Body {
+	if b := redactCredentialBody(r.str(resp.Body)); b != resp.Body { // oauth.go
 		resp.Body = b
 		if resp.ContentLength >= 0 {
 			resp.ContentLength = int64(len(b))
