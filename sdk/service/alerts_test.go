@@ -3,7 +3,9 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -162,6 +164,14 @@ func TestAlertsSkipPartialTypesAndFireOnce(t *testing.T) {
 	runAndWait(3)
 	if got := fired(); fmt.Sprint(got) != "[demo-thing-a demo-thing-b demo-thing-d]" {
 		t.Errorf("run 3 fired %v", got)
+	}
+	rec := httptest.NewRecorder()
+	service.MetricsHandler(s, w).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`stepgraph_collections_total{outcome="success"} 3`, `stepgraph_collections_total{outcome="failed"} 0`,
+		`stepgraph_alerts_total{event="fired"} 3`, `stepgraph_instances{state="all"} 1`, `stepgraph_jobs{kind="stepgraph_collect",state="completed"}`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s:\n%s", want, rec.Body.String())
+		}
 	}
 	var untagged int
 	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM entity WHERE type = 'demo_thing' AND properties->>'tag.AccountName' IS DISTINCT FROM 'things'`).Scan(&untagged); err != nil || untagged != 0 {
