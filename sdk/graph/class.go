@@ -622,8 +622,14 @@ func checkString(r *PropertyRule, ri *ruleIndex, s string, fail func(any, error)
 	return nil
 }
 
+// PropertyNamePattern is the data model's rule for property names
+// (GraphObject's propertyNames). Reserved names aside (they start with "_"),
+// a name is letters, digits, '.', '-' and spaces; "tag." names hold the
+// entity's named tags, whose values are strings, numbers or booleans.
+const PropertyNamePattern = `^(_|tag\.)?[A-Za-z0-9. -]+$`
+
 // validPropertyName reports whether a (non-reserved) property name matches
-// the data model's ^(_|tag\.)?[A-Za-z0-9. -]+$.
+// PropertyNamePattern.
 func validPropertyName(k string) bool {
 	if k == "" {
 		return false
