@@ -34,6 +34,18 @@ type Integration[C any] struct {
 	Describe func(cfg *C) map[string]string
 	// Classes adds class schemas to graph.DefaultSchemas for validation.
 	Classes []graph.ClassSchema
+	// Setup optionally builds, once per run before any step, what the
+	// steps share (the API client), into the run state (see SetupFunc).
+	Setup SetupFunc[C]
+	// Sources declares the ingestion sources steps name in Step.Source.
+	Sources []Source[C]
+	// DisabledSources optionally returns the sources a config switches off
+	// (its disable list, a source that is off unless enabled). The runtime
+	// disables their steps, as it does for runtime.Options.DisableSources.
+	DisabledSources func(cfg *C) []string
+	// Classify is the integration's error policy (see Classifier); nil
+	// fails the step on every error.
+	Classify Classifier
 	// Steps are the integration's steps, in any order.
 	Steps []Step[C]
 }
@@ -142,6 +154,9 @@ type Step[C any] struct {
 	// reuses the producer but cannot restore such a key is rejected before
 	// any step starts, naming this step and the key.
 	NeedsData []string
+	// Source names the ingestion source (Integration.Sources) the step
+	// reads; disabling the source disables the step. "" for none.
+	Source string
 	// Run does the work.
 	Run func(ctx context.Context, sc *StepContext[C]) error
 }
@@ -188,6 +203,14 @@ type JobState interface {
 	MarkPartial(reason string, types ...string)
 	// Progress reports objects or work counted so far, for progress displays.
 	Progress(name string, delta int64)
+	// Group starts a fan-out of per-item work on the run's worker budget
+	// (see Group and ForEach).
+	Group(ctx context.Context) Group
+	// Handle applies the integration's error policy (Integration.Classify)
+	// to err: it returns nil when the error was degraded (its types are
+	// marked partial) or skipped (counted in a warning), and err when it
+	// fails the step. Handle(nil) is nil.
+	Handle(ctx context.Context, err error) error
 	// WillRun reports whether step id is part of this run and will execute
 	// its Run function (it is not disabled, deselected or replayed from a
 	// previous run's output). A step uses it to prefetch, early and in

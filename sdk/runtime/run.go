@@ -32,6 +32,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Concurrency bounds the steps running at once (default DefaultConcurrency).
 	Concurrency int
+	// Workers bounds the per-item work (integration.Group, ForEach) of all
+	// running steps at once (default DefaultWorkers).
+	Workers int
+	// DisableSources switches ingestion sources off for this run (with the
+	// integration's DisabledSources), disabling their steps.
+	DisableSources []string
 	// Only, when set, runs just these steps and their dependencies; other
 	// steps are disabled with reason "not selected".
 	Only []string
@@ -158,6 +164,7 @@ type stepRun struct {
 	partial  []string
 	warnings []string
 	declared map[string]declared
+	policy   map[string]*policyCount
 }
 
 type declared struct {
@@ -181,8 +188,10 @@ type run[C any] struct {
 	mu    sync.Mutex
 	index *store.KeyIndex // set of hash(_key)
 
-	data   sync.Map
-	redact *integration.Redactor
+	data    sync.Map
+	redact  *integration.Redactor
+	workers chan struct{} // the run-wide fan-out budget
+	onEnd   []func()      // run state cleanups, in registration order
 }
 
 // Run validates the config, runs the integration's steps and commits the
@@ -200,6 +209,9 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
 	base := opts.Logger
 	if base == nil {
 		base = slog.New(slog.DiscardHandler)
@@ -214,6 +226,7 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 		schemas: graph.DefaultSchemas().With(integ.Classes...),
 		index:   store.NewKeyIndex(false),
 		redact:  integration.NewRedactor(integration.SecretValues(cfg)...),
+		workers: make(chan struct{}, opts.Workers),
 	}
 	// Selection and reuse are settled before Validate, which may make a
 	// request: a run that cannot reuse what it needs sends none.
@@ -226,6 +239,11 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 			_ = st.Abort()
 			return nil, fmt.Errorf("validate config: %w", err)
 		}
+	}
+	defer r.end()
+	if err := r.setup(ctx); err != nil {
+		_ = st.Abort()
+		return nil, err
 	}
 	started := opts.Now()
 	fatal := r.execute(ctx)
@@ -265,6 +283,10 @@ func (r *run[C]) prepare() error {
 			wanted[id] = true
 		}
 	}
+	sourceOff, err := r.disabledSources()
+	if err != nil {
+		return err
+	}
 	var startStates map[string]integration.StepStartState
 	if r.integ.StepStartStates != nil {
 		startStates = r.integ.StepStartStates(r.cfg)
@@ -290,6 +312,9 @@ func (r *run[C]) prepare() error {
 			if sr.reason == "" {
 				sr.reason = "disabled by configuration"
 			}
+		}
+		if why, ok := sourceOff[s.Source]; ok && s.Source != "" && !sr.disabled {
+			sr.disabled, sr.reason = true, why
 		}
 		if selected != nil && !selected[s.ID] {
 			sr.disabled, sr.reason = true, "not selected"
@@ -573,7 +598,8 @@ func (r *run[C]) runStep(ctx context.Context, i int, onFatal func(error)) {
 			js.Warn(ctx, sr.reuseNote)
 		}
 		sc := &integration.StepContext[C]{Config: r.cfg, Logger: log, StepID: s.ID, JobState: js}
-		err = safeRun(ctx, s, sc)
+		err = js.Handle(ctx, safeRun(ctx, s, sc))
+		js.policyWarnings(ctx)
 		sr.mu.Lock()
 		if err == nil && sr.dataErr != nil {
 			err = sr.dataErr

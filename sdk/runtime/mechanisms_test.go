@@ -1,0 +1,383 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
+	"github.com/stepgraph/stepgraph/sdk/store"
+)
+
+// apiClient stands for what an integration's Setup builds once per run.
+type apiClient struct {
+	id     int
+	closed atomic.Bool
+}
+
+var (
+	clientKey  = integration.NewLocalKey[*apiClient]("t.client")
+	userIDsKey = integration.NewKey[[]string]("t.userIDs")
+)
+
+// TestTypedStateAndSetup: Setup builds the client once per run, every step
+// gets the same one with a typed Get, a step hands typed data to a later
+// step, and nothing outlives the run (the client is closed, a second run
+// builds its own).
+func TestTypedStateAndSetup(t *testing.T) {
+	var builds atomic.Int32
+	var mu sync.Mutex
+	seen := map[string]*apiClient{}
+	var clients []*apiClient
+	useClient := func(id string) func(context.Context, *integration.StepContext[cfg]) error {
+		return func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+			c, err := integration.Need(sc, clientKey)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			seen[id] = c
+			mu.Unlock()
+			return nil
+		}
+	}
+	integ := &integration.Integration[cfg]{
+		Name: "t",
+		Setup: func(ctx context.Context, rc *integration.RunContext[cfg]) error {
+			c := &apiClient{id: int(builds.Add(1))}
+			clients = append(clients, c)
+			integration.Put(rc, clientKey, c)
+			rc.OnEnd(func() { c.closed.Store(true) })
+			return nil
+		},
+		Steps: []integration.Step[cfg]{
+			{ID: "a", Name: "A", Data: []integration.DataKey{userIDsKey.Data()}, Run: func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+				if err := useClient("a")(ctx, sc); err != nil {
+					return err
+				}
+				integration.Put(sc, userIDsKey, []string{"u1", "u2"})
+				return nil
+			}},
+			{ID: "b", Name: "B", Run: useClient("b")},
+			{ID: "c", Name: "C", DependsOn: []string{"a"}, NeedsData: []string{userIDsKey.Name()}, Run: func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+				ids, ok := integration.Get(sc, userIDsKey)
+				if !ok || !slices.Equal(ids, []string{"u1", "u2"}) {
+					return fmt.Errorf("user ids = %v, %v", ids, ok)
+				}
+				return useClient("c")(ctx, sc)
+			}},
+		},
+	}
+	for run := 1; run <= 2; run++ {
+		res, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"a", "b", "c"} {
+			if st := res.StepStatus(id); st != store.StatusSuccess {
+				t.Fatalf("run %d: step %s = %s: %+v", run, id, st, res.Summary.Steps)
+			}
+			if seen[id] != clients[run-1] {
+				t.Errorf("run %d: step %s got client %+v, want the run's own %+v", run, id, seen[id], clients[run-1])
+			}
+		}
+		if !clients[run-1].closed.Load() {
+			t.Errorf("run %d: the run's client was not closed when the run ended", run)
+		}
+	}
+	if n := builds.Load(); n != 2 {
+		t.Errorf("Setup ran %d times for 2 runs, want once per run", n)
+	}
+
+	// Typed data survives reuse: c alone, with a reused from the output
+	// of a full run, reads the same []string; Setup still runs (the
+	// client is run-local, never persisted).
+	root := filepath.Join(t.TempDir(), "out")
+	fs, err := store.NewFilesystem(root, store.FilesystemOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{Store: fs}); err != nil {
+		t.Fatal(err)
+	}
+	prev, err := store.OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs2, err := store.NewFilesystem(root, store.FilesystemOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{Store: fs2, Only: []string{"c"}, Reuse: prev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := res.StepStatus("c"); st != store.StatusSuccess {
+		t.Fatalf("c after reusing a: %s %+v", st, res.Summary.Steps)
+	}
+	if seen["c"] != clients[len(clients)-1] {
+		t.Error("the reusing run's step did not get that run's own client")
+	}
+}
+
+func TestSetupErrorFailsTheRunBeforeAnyStep(t *testing.T) {
+	var ran atomic.Bool
+	integ := &integration.Integration[cfg]{
+		Name:  "t",
+		Setup: func(context.Context, *integration.RunContext[cfg]) error { return errors.New("no client") },
+		Steps: []integration.Step[cfg]{{ID: "a", Name: "A", Run: func(context.Context, *integration.StepContext[cfg]) error {
+			ran.Store(true)
+			return nil
+		}}},
+	}
+	_, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{})
+	if err == nil || !strings.Contains(err.Error(), "setup: no client") {
+		t.Fatalf("err = %v, want the setup error", err)
+	}
+	if ran.Load() {
+		t.Error("a step ran after setup failed")
+	}
+}
+
+// TestForEachSharesOneRunWideBudget: two steps fan out at once; at most
+// Options.Workers items of both run together, and the budget is reached.
+func TestForEachSharesOneRunWideBudget(t *testing.T) {
+	const workers = 3
+	var running, peak atomic.Int32
+	full := make(chan struct{})
+	var fullOnce sync.Once
+	item := func(ctx context.Context, _ int) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		if n == workers {
+			fullOnce.Do(func() { close(full) })
+		}
+		select { // hold the worker until the budget has been full once
+		case <-full:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	}
+	fan := func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+		return integration.ForEach(ctx, sc, slices.Values(make([]int, 20)), item)
+	}
+	integ := &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{
+		{ID: "a", Name: "A", Run: fan}, {ID: "b", Name: "B", Run: fan},
+	}}
+	res, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{Concurrency: 2, Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed() {
+		t.Fatalf("run failed: %+v", res.Summary.Steps)
+	}
+	if p := peak.Load(); p != workers {
+		t.Errorf("peak concurrent items = %d, want the run-wide budget %d", p, workers)
+	}
+}
+
+// TestNestedForEachDoesNotDeadlock: an item that fans out again on a
+// budget of one runs its children inline.
+func TestNestedForEachDoesNotDeadlock(t *testing.T) {
+	var leaves atomic.Int32
+	integ := &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{
+		{ID: "a", Name: "A", Run: func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+			return integration.ForEach(ctx, sc, slices.Values([]int{1, 2, 3}), func(ctx context.Context, _ int) error {
+				return integration.ForEach(ctx, sc, slices.Values([]int{1, 2}), func(context.Context, int) error {
+					leaves.Add(1)
+					return nil
+				})
+			})
+		}},
+	}}
+	res, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{Workers: 1})
+	if err != nil || res.Failed() {
+		t.Fatalf("err %v, steps %+v", err, res.Summary.Steps)
+	}
+	if n := leaves.Load(); n != 6 {
+		t.Errorf("leaves = %d, want 6", n)
+	}
+}
+
+// statusError is a provider error with a status, for the classifier.
+func statusError(status int, what string) error {
+	return &integration.APIError{Request: integration.Request{Method: "GET", Endpoint: what}, Status: status}
+}
+
+func classify(err error) integration.Action {
+	var api *integration.APIError
+	if errors.As(err, &api) {
+		switch api.Status {
+		case http.StatusNotFound:
+			return integration.Skip
+		case http.StatusForbidden:
+			return integration.Degrade
+		}
+	}
+	return integration.Fail
+}
+
+// TestErrorPolicyIsDeclaredOnce: one classifier decides for items of a
+// fan-out and for a step's own error: 404s are skipped and counted, 403s
+// mark the affected types partial, anything else fails the step.
+func TestErrorPolicyIsDeclaredOnce(t *testing.T) {
+	factors := integration.EntityType{Resource: "Factor", Type: "t_factor", Class: []string{"Key"}}
+	var after atomic.Int32
+	integ := &integration.Integration[cfg]{
+		Name:     "t",
+		Classify: classify,
+		Steps: []integration.Step[cfg]{
+			{ID: "users", Name: "Users", Entities: []integration.EntityType{userType, factors},
+				Run: func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+					return integration.ForEach(ctx, sc, slices.Values([]int{0, 1, 2, 3, 4, 5}), func(ctx context.Context, i int) error {
+						switch i {
+						case 1, 2:
+							return statusError(404, fmt.Sprintf("/users/%d/factors", i))
+						case 3:
+							return integration.PartialTypes(statusError(403, "/users/3/factors"), "t_factor")
+						}
+						return sc.AddEntities(ctx, user(i))
+					})
+				}},
+			{ID: "whole-step-degraded", Name: "Degraded", Entities: []integration.EntityType{{Type: "t_rule", Class: []string{"Configuration"}}},
+				Run: func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+					return statusError(403, "/rules")
+				}},
+			{ID: "fails", Name: "Fails", Entities: []integration.EntityType{{Type: "t_role", Class: []string{"AccessRole"}}},
+				Run: func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+					return integration.ForEach(ctx, sc, slices.Values([]int{0, 1}), func(ctx context.Context, i int) error {
+						if i == 0 {
+							return statusError(500, "/roles")
+						}
+						<-ctx.Done() // the failure cancels the other items
+						after.Add(1)
+						return ctx.Err()
+					})
+				}},
+		},
+	}
+	res, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]store.StepSummary{}
+	for _, s := range res.Summary.Steps {
+		byID[s.ID] = s
+	}
+	users := byID["users"]
+	if users.Status != store.StatusSuccess || users.EncounteredTypeCounts["t_user"] != 3 {
+		t.Errorf("users: status %s, counts %v; want success with 3 users", users.Status, users.EncounteredTypeCounts)
+	}
+	if !slices.Equal(users.PartialTypes, []string{"t_factor"}) {
+		t.Errorf("users partial types = %v, want only t_factor (the 403 named it)", users.PartialTypes)
+	}
+	joined := strings.Join(users.Warnings, "\n")
+	if !strings.Contains(joined, "skipped after 2 error(s)") || !strings.Contains(joined, "types marked partial after 1 error(s)") {
+		t.Errorf("users warnings do not count the skipped and degraded items:\n%s", joined)
+	}
+	deg := byID["whole-step-degraded"]
+	if deg.Status != store.StatusSuccess || !slices.Equal(deg.PartialTypes, []string{"t_rule"}) {
+		t.Errorf("degraded step: status %s partial %v; want success with its types partial", deg.Status, deg.PartialTypes)
+	}
+	if f := byID["fails"]; f.Status != store.StatusFailure || !strings.Contains(f.Error, "/roles: 500") {
+		t.Errorf("fails: status %s error %q; want failure naming the endpoint", f.Status, f.Error)
+	}
+	if after.Load() != 1 {
+		t.Error("the failing item did not cancel its sibling")
+	}
+	for _, typ := range []string{"t_factor", "t_rule", "t_role"} {
+		if !slices.Contains(res.Summary.Metadata.PartialDatasets.Types, typ) {
+			t.Errorf("partial datasets %v lack %s", res.Summary.Metadata.PartialDatasets.Types, typ)
+		}
+	}
+	if slices.Contains(res.Summary.Metadata.PartialDatasets.Types, "t_user") {
+		t.Error("t_user is partial although only factors were degraded")
+	}
+}
+
+type srcCfg struct {
+	Disable []string `config:"disable" optional:"true"`
+}
+
+// TestSourcesDeclaredOnce: one declaration drives the run's disabled
+// sources, the config's disable list and the probes.
+func TestSourcesDeclaredOnce(t *testing.T) {
+	probed := map[string]int{}
+	probe := func(name string, err error) func(context.Context, *integration.RunContext[srcCfg]) error {
+		return func(ctx context.Context, rc *integration.RunContext[srcCfg]) error {
+			if _, ok := integration.Get(rc, integration.NewLocalKey[string]("t.setup")); !ok {
+				return errors.New("probe ran before setup")
+			}
+			probed[name]++
+			return err
+		}
+	}
+	noop := func(context.Context, *integration.StepContext[srcCfg]) error { return nil }
+	integ := &integration.Integration[srcCfg]{
+		Name: "t",
+		Setup: func(ctx context.Context, rc *integration.RunContext[srcCfg]) error {
+			integration.Put(rc, integration.NewLocalKey[string]("t.setup"), "done")
+			return nil
+		},
+		Sources: []integration.Source[srcCfg]{
+			{Name: "groups", Probe: probe("groups", nil)},
+			{Name: "roles", Probe: probe("roles", statusError(403, "/roles"))},
+			{Name: "rules", Probe: probe("rules", nil)},
+		},
+		DisabledSources: func(c *srcCfg) []string { return c.Disable },
+		Steps: []integration.Step[srcCfg]{
+			{ID: "users", Name: "Users", Run: noop},
+			{ID: "groups", Name: "Groups", Source: "groups", Run: noop},
+			{ID: "members", Name: "Members", DependsOn: []string{"groups"}, Run: noop},
+			{ID: "roles", Name: "Roles", Source: "roles", Run: noop},
+			{ID: "rules", Name: "Rules", Source: "rules", Run: noop},
+		},
+	}
+	res, err := runtime.Run(context.Background(), integ, &srcCfg{Disable: []string{"rules"}}, runtime.Options{DisableSources: []string{"groups"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"users": store.StatusSuccess, "groups": store.StatusDisabled, "members": store.StatusDisabled,
+		"roles": store.StatusSuccess, "rules": store.StatusDisabled}
+	for id, st := range want {
+		if got := res.StepStatus(id); got != st {
+			t.Errorf("step %s = %s, want %s", id, got, st)
+		}
+	}
+	results, err := runtime.Probe(context.Background(), integ, &srcCfg{Disable: []string{"rules"}}, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 || results[0].Source != "groups" || results[0].Err != nil || results[1].Source != "roles" || results[1].Err == nil {
+		t.Errorf("probe results = %+v, want groups ok and roles failing (rules disabled by config)", results)
+	}
+	if probed["rules"] != 0 {
+		t.Error("a source the config disables was probed")
+	}
+
+	_, err = runtime.Run(context.Background(), integ, &srcCfg{}, runtime.Options{DisableSources: []string{"grups"}})
+	var se *runtime.SourceError
+	if !errors.As(err, &se) || se.Source != "grups" || !strings.Contains(err.Error(), "groups, roles, rules") {
+		t.Errorf("unknown source: err = %v, want a SourceError listing the sources", err)
+	}
+	bad := *integ
+	bad.Steps = append(slices.Clone(integ.Steps), integration.Step[srcCfg]{ID: "x", Name: "X", Source: "nope", Run: noop})
+	if _, err := runtime.Run(context.Background(), &bad, &srcCfg{}, runtime.Options{}); !errors.As(err, &se) || !strings.Contains(err.Error(), "step x") {
+		t.Errorf("step naming an undeclared source: err = %v", err)
+	}
+}

@@ -1,0 +1,150 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// runState is the integration.RunState of a run: the values Setup shares
+// with every step live in the run's data, next to those steps hand over.
+type runState[C any] struct{ r *run[C] }
+
+// SetData implements integration.RunState.
+func (s runState[C]) SetData(key string, v any) { s.r.data.Store(key, v) }
+
+// GetData implements integration.RunState.
+func (s runState[C]) GetData(key string) (any, bool) { return s.r.data.Load(key) }
+
+// OnEnd implements integration.RunState.
+func (s runState[C]) OnEnd(fn func()) { s.r.onEnd = append(s.r.onEnd, fn) }
+
+// setup runs the integration's Setup once, before any step.
+func (r *run[C]) setup(ctx context.Context) error {
+	if r.integ.Setup == nil {
+		return nil
+	}
+	rc := &integration.RunContext[C]{Config: r.cfg, Logger: r.log, RunState: runState[C]{r}}
+	if err := r.integ.Setup(ctx, rc); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	return nil
+}
+
+// end runs the cleanups registered with OnEnd, last first, and drops the
+// run's state.
+func (r *run[C]) end() {
+	for i := len(r.onEnd) - 1; i >= 0; i-- {
+		r.onEnd[i]()
+	}
+	r.onEnd = nil
+	r.data.Clear()
+}
+
+// SourceError reports an ingestion source that is not declared, named by
+// a step, the run's options or the integration's DisabledSources.
+type SourceError struct {
+	// Source is the unknown name; By says who named it.
+	Source, By string
+	// Known lists the declared sources.
+	Known []string
+}
+
+// Error implements the error interface.
+func (e *SourceError) Error() string {
+	if len(e.Known) == 0 {
+		return fmt.Sprintf("%s names source %q but the integration declares no sources", e.By, e.Source)
+	}
+	return fmt.Sprintf("%s names unknown source %q (sources: %s)", e.By, e.Source, strings.Join(e.Known, ", "))
+}
+
+// disabledSources checks every source name against the declaration and
+// returns the disabled ones with the reason their steps get.
+func (r *run[C]) disabledSources() (map[string]string, error) {
+	var known []string
+	for _, s := range r.integ.Sources {
+		known = append(known, s.Name)
+	}
+	check := func(name, by string) error {
+		if !slices.Contains(known, name) {
+			return &SourceError{Source: name, By: by, Known: known}
+		}
+		return nil
+	}
+	for _, s := range r.plan.steps {
+		if s.Source != "" {
+			if err := check(s.Source, "step "+s.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	off := map[string]string{}
+	for _, name := range r.opts.DisableSources {
+		if err := check(name, "the run's disabled sources"); err != nil {
+			return nil, err
+		}
+		off[name] = "source " + name + " disabled for this run"
+	}
+	if r.integ.DisabledSources != nil {
+		for _, name := range r.integ.DisabledSources(r.cfg) {
+			if err := check(name, "the configuration"); err != nil {
+				return nil, err
+			}
+			if _, ok := off[name]; !ok {
+				off[name] = "source " + name + " disabled by configuration"
+			}
+		}
+	}
+	return off, nil
+}
+
+// ProbeResult is the outcome of one source's probe.
+type ProbeResult struct {
+	// Source is the probed source's name.
+	Source string
+	// Err is nil when the credentials can read the source.
+	Err error
+}
+
+// Probe runs the probe of every enabled source that declares one, after
+// the integration's Setup and without collecting anything, and returns
+// one result per source in declaration order. The error is non-nil when
+// setup failed or a probe returned a fatal error (authentication), which
+// stops probing. The caller validates the config first.
+func Probe[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, opts Options) ([]ProbeResult, error) {
+	plan, err := NewPlan(integ.Steps)
+	if err != nil {
+		return nil, err
+	}
+	base := opts.Logger
+	if base == nil {
+		base = slog.New(slog.DiscardHandler)
+	}
+	log := slog.New(integration.NewMaskingHandler(base.Handler(), integration.SecretValues(cfg)...)).With("integration", integ.Name)
+	r := &run[C]{plan: plan, integ: integ, cfg: cfg, opts: opts, log: log}
+	off, err := r.disabledSources()
+	if err != nil {
+		return nil, err
+	}
+	defer r.end()
+	if err := r.setup(ctx); err != nil {
+		return nil, err
+	}
+	rc := &integration.RunContext[C]{Config: cfg, Logger: r.log, RunState: runState[C]{r}}
+	var out []ProbeResult
+	for _, s := range integ.Sources {
+		if _, disabled := off[s.Name]; disabled || s.Probe == nil {
+			continue
+		}
+		err := s.Probe(ctx, rc)
+		if integration.IsFatal(err) {
+			return out, err
+		}
+		out = append(out, ProbeResult{Source: s.Name, Err: err})
+	}
+	return out, nil
+}
