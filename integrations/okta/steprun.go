@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	fastjson "github.com/segmentio/encoding/json"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -143,7 +144,7 @@ func listPagesOf[T any](ctx context.Context, c *httpclient.Client, path string, 
 			return err
 		}
 		var items []T
-		if err := json.Unmarshal(resp.Body, &items); err != nil {
+		if err := fastjson.Unmarshal(resp.Body, &items); err != nil {
 			return fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
 		}
 		if len(items) == 0 {

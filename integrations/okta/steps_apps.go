@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	fastjson "github.com/segmentio/encoding/json"
+
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
@@ -206,7 +208,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	// relationships builds the relationships of one assignment entry.
 	relationships := func(app appInfo, raw json.RawMessage) ([]*graph.Relationship, error) {
 		var a assignment
-		if err := json.Unmarshal(raw, &a); err != nil {
+		if err := fastjson.Unmarshal(raw, &a); err != nil {
 			return nil, fmt.Errorf("okta: decoding an assignment of application %s: %w", app.ID, err)
 		}
 		if a.ID == "" || !sc.HasKey(a.ID) {

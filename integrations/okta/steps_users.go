@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
 
+	fastjson "github.com/segmentio/encoding/json"
+
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"golang.org/x/sync/errgroup"
 )
@@ -212,7 +216,7 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 		rs := make([]*graph.Relationship, 0, len(recs))
 		for _, rec := range recs {
 			var fac oktaFactor
-			if err := json.Unmarshal(rec.payload, &fac); err != nil || fac.ID == "" {
+			if err := fastjson.Unmarshal(rec.payload, &fac); err != nil || fac.ID == "" {
 				r.sk.add("factors without an id", 1)
 				continue
 			}
@@ -268,13 +272,11 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 	}
 	g.Go(func() error { // lister
 		defer close(tasks)
-		page := func(items []json.RawMessage) error {
-			p := &userPage{users: make([]oktaUser, 0, len(items))}
-			for _, raw := range items {
-				var u oktaUser
-				if err := json.Unmarshal(raw, &u); err != nil {
-					return fmt.Errorf("okta: decoding a user: %w", err)
-				}
+		// Each page is decoded straight into users, in one pass (users'
+		// raw data is not kept).
+		page := func(items []oktaUser) error {
+			p := &userPage{users: items[:0]}
+			for _, u := range items {
 				if u.ID != "" {
 					p.users = append(p.users, u)
 				}
@@ -300,11 +302,11 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 			finishOne(p)
 			return nil
 		}
-		if err := listPages(ctx, r.c, pathUsers+"?limit=200", page); err != nil {
+		if err := listPagesOf(ctx, r.c, pathUsers+"?limit=200", page); err != nil {
 			return fmt.Errorf("okta: listing users: %w", err)
 		}
 		q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
-		if err := listPages(ctx, r.c, pathUsers+"?"+q.Encode(), page); err != nil {
+		if err := listPagesOf(ctx, r.c, pathUsers+"?"+q.Encode(), page); err != nil {
 			return fmt.Errorf("okta: listing deprovisioned users: %w", err)
 		}
 		return nil
@@ -316,19 +318,10 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 			defer workers.Done()
 			for t := range tasks {
 				u := &t.p.users[t.i]
-				fs, err := getList(ctx, r.c, pathUsers+"/"+seg(u.ID)+"/factors")
+				fs, active, err := getFactors(ctx, r.c, u.ID)
 				switch {
 				case err == nil:
-					t.p.factors[t.i], t.p.known[t.i] = fs, true
-					for _, f := range fs {
-						var st struct {
-							Status string `json:"status"`
-						}
-						if json.Unmarshal(f, &st) == nil && st.Status == "ACTIVE" {
-							t.p.active[t.i] = true
-							break
-						}
-					}
+					t.p.factors[t.i], t.p.known[t.i], t.p.active[t.i] = fs, true, active
 				case isNotFound(err):
 					r.sk.add("factors of users deleted since they were listed (mfaEnabled left unset)", 1)
 				default:
@@ -357,6 +350,28 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 	return g.Wait()
 }
 
+// getFactors reads a user's factors as raw JSON, and whether one is ACTIVE
+// (mfaEnabled), decoding the response with the fast decoder.
+func getFactors(ctx context.Context, c *httpclient.Client, userID string) (fs []json.RawMessage, active bool, err error) {
+	resp, err := c.Do(ctx, http.MethodGet, pathUsers+"/"+seg(userID)+"/factors", nil)
+	if err != nil {
+		return nil, false, err
+	}
+	var statuses []struct {
+		Status string `json:"status"`
+	}
+	if err := fastjson.Unmarshal(resp.Body, &fs); err != nil {
+		return nil, false, fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
+	}
+	if err := fastjson.Unmarshal(resp.Body, &statuses); err != nil {
+		return nil, false, fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
+	}
+	for _, s := range statuses {
+		active = active || s.Status == "ACTIVE"
+	}
+	return fs, active, nil
+}
+
 // readFactors reads the factors of the given users into a new spill and
 // returns its path.
 func (r *run) readFactors(ctx context.Context, userIDs []string) (string, error) {
@@ -365,7 +380,7 @@ func (r *run) readFactors(ctx context.Context, userIDs []string) (string, error)
 		return "", err
 	}
 	err = fanOut(ctx, len(userIDs), r.x.opts.FanOut, func(ctx context.Context, i int) error {
-		fs, err := getList(ctx, r.c, pathUsers+"/"+seg(userIDs[i])+"/factors")
+		fs, _, err := getFactors(ctx, r.c, userIDs[i])
 		if isNotFound(err) {
 			r.sk.add("factors of users deleted since they were listed", 1)
 			return nil

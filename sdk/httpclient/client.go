@@ -1,9 +1,7 @@
 package httpclient
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
@@ -200,6 +199,7 @@ type reqState struct {
 	lastErr       error
 	lastRetryable bool
 	lastConc      bool      // the last attempt got a concurrency-limit 429
+	body          []byte    // body of the last attempt that returned a response
 	lastEnd       time.Time // end of the previous attempt (start of a backoff)
 
 	started  time.Time // when Do was called
@@ -294,8 +294,8 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, body io.Read
 		}
 		return nil, &RequestError{Request: st.req, Err: c.scrub.wrap(err)}
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body) // already in memory
+	resp.Body.Close()
+	b := st.body // the last attempt's body, read by the transport
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: b, URL: u, Attempts: st.attempts}
 	if resp.Request != nil && resp.Request.URL != nil {
 		out.URL = resp.Request.URL
@@ -338,7 +338,7 @@ func (c *Client) GetJSON(ctx context.Context, pathOrURL string, v any) (*Respons
 	if v == nil {
 		return resp, nil
 	}
-	if err := json.NewDecoder(bytes.NewReader(resp.Body)).Decode(v); err != nil {
+	if err := json.Unmarshal(resp.Body, v); err != nil {
 		return resp, &RequestError{
 			Request: integration.Request{Method: http.MethodGet, Endpoint: c.endpoint(resp.URL)},
 			Err:     c.scrub.wrap(fmt.Errorf("decoding JSON response: %w", err)),

@@ -84,6 +84,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		f.counters.transportErrors.Add(1)
 		return nil, err
 	}
+	st.body = body // handed to Do's caller without another copy
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Request = req // never expose the authenticated clone
