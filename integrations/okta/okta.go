@@ -40,8 +40,14 @@ const (
 
 // Tuning defaults.
 const (
-	defaultFanOut      = 16
-	defaultMaxInFlight = 32
+	defaultFanOut = 16
+	// DefaultMaxInFlight is the default cap on concurrent requests of the
+	// shared client: about a fifth of Okta's default org-wide concurrent
+	// limit of 75, which every API client of the org shares, close to
+	// Okta's note that bulk loads rarely need more than 10 concurrent
+	// requests, and as many as one step's fan-out. Concurrency-limit 429s
+	// lower it further (see sdk/httpclient); Options.MaxInFlight sets it.
+	DefaultMaxInFlight = 16
 	// systemLogWindow is how far back app creations are read (Okta keeps
 	// 90 days of System Log).
 	systemLogWindow = 90 * 24 * time.Hour
@@ -137,8 +143,9 @@ type Options struct {
 	// app users/groups, roles); default 16. The shared client's in-flight
 	// cap bounds the total across steps.
 	FanOut int
-	// MaxInFlight caps concurrent requests of the shared client (default 32,
-	// below Okta's usual org-wide concurrency limit of 75).
+	// MaxInFlight caps concurrent requests of the shared client (default
+	// DefaultMaxInFlight, 16: well below Okta's usual org-wide
+	// concurrency limit of 75, which the org's other clients share).
 	MaxInFlight int
 	// TempDir holds the short-lived factor spill file (default os.TempDir()).
 	TempDir string
@@ -182,7 +189,7 @@ func NewCollector(opts Options) *Collector {
 		opts.FanOut = defaultFanOut
 	}
 	if opts.MaxInFlight <= 0 {
-		opts.MaxInFlight = defaultMaxInFlight
+		opts.MaxInFlight = DefaultMaxInFlight
 	}
 	x := &Collector{opts: opts, clients: map[clientKey]*httpclient.Client{}, auths: map[*httpclient.Client]*clientAuth{}}
 	x.integ = &integration.Integration[Config]{

@@ -30,7 +30,6 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"runtime/debug"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -67,6 +66,9 @@ type Options struct {
 	// Share is the share of each bucket the collector uses (default 1:
 	// the benchmark org has no other API clients).
 	Share float64
+	// ConcurrencyLimitZero makes the fake's concurrency 429s report
+	// X-Rate-Limit-Limit 0 instead of the concurrent values.
+	ConcurrencyLimitZero bool
 	// MaxInFlight caps the collector's concurrent requests (default: the
 	// integration's default).
 	MaxInFlight int
@@ -92,6 +94,7 @@ type FakeSpec struct {
 	NoRateLimits     bool           `json:"noRateLimits"`
 	Latency          time.Duration  `json:"latency"`
 	ConcurrencyLimit int            `json:"concurrencyLimit"`
+	ConcurrencyZero  bool           `json:"concurrencyZero,omitempty"`
 	ErrorRate        float64        `json:"errorRate,omitempty"`
 	DropRate         float64        `json:"dropRate,omitempty"`
 }
@@ -124,18 +127,34 @@ type Result struct {
 	Plan     map[string]int64 `json:"plan"`
 	// OverPlan lists endpoints with more admitted requests than the plan.
 	OverPlan map[string][2]int64 `json:"overPlan,omitempty"`
-	// FloorSeconds is the rate-limit floor of the admitted requests:
-	// max over buckets of requests / limit × window.
-	FloorSeconds float64 `json:"floorSeconds"`
-	// AlignedFloorSeconds is the floor when windows reset at fixed times
-	// and a run may start just before a reset: max over buckets of
-	// (ceil(requests / limit) − 1) × window. It is the definition used for
-	// graph-okta's published comparison (two windows of work = 60 s), and
-	// the meaningful one when a run spans few windows.
+	// Share is the share of each bucket the collector used; MaxInFlightCap
+	// its in-flight cap; Latency the fake's per-request latency.
+	Share          float64 `json:"share"`
+	MaxInFlightCap int     `json:"maxInFlightCap"`
+	Latency        string  `json:"latency"`
+	// RequestsTotal is what the fake admitted, PlanTotal the minimal plan.
+	RequestsTotal int64 `json:"requestsTotal"`
+	PlanTotal     int64 `json:"planTotal"`
+	// ProportionalFloorSeconds is max over buckets of
+	// requests / (limit × share) × window.
+	ProportionalFloorSeconds float64 `json:"proportionalFloorSeconds"`
+	// AlignedFloorSeconds is the rate floor at the share when windows
+	// reset at fixed times and a run may start just before a reset: max
+	// over buckets of (ceil(requests / (limit × share)) − 1) × window, the
+	// windows needed minus one. It is the definition used for graph-okta's
+	// published comparison (two windows of work = 60 s).
 	AlignedFloorSeconds float64 `json:"alignedFloorSeconds"`
-	FloorBucket         string  `json:"floorBucket"`
-	WallSeconds         float64 `json:"wallSeconds"`
-	Efficiency          float64 `json:"efficiency"`
+	// LatencyFloorSeconds is the floor the latency alone imposes: the
+	// longest chain of sequential requests (Plan.Chain) × latency, or all
+	// requests × latency / the in-flight cap (or the org's concurrency
+	// limit when lower), whichever is longer.
+	LatencyFloorSeconds float64 `json:"latencyFloorSeconds"`
+	// FloorSeconds is the larger of the aligned rate floor and the latency
+	// floor; Efficiency = FloorSeconds / WallSeconds.
+	FloorSeconds float64 `json:"floorSeconds"`
+	FloorBucket  string  `json:"floorBucket"`
+	WallSeconds  float64 `json:"wallSeconds"`
+	Efficiency   float64 `json:"efficiency"`
 	// RateLimited429 and Concurrency429 are the fake's 429 counts.
 	RateLimited429   int64 `json:"rateLimited429"`
 	Concurrency429   int64 `json:"concurrency429"`
@@ -193,6 +212,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Share == 0 {
 		o.Share = 1
 	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = okta.DefaultMaxInFlight
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -215,7 +237,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		sizing = GraphOktaPlan(truth)
 	}
 	spec := FakeSpec{Users: o.Users, Seed: o.Seed, Now: now, Window: o.Window, Limits: Limits(sizing, o.TargetWindows),
-		NoRateLimits: o.NoRateLimits, Latency: o.Latency, ConcurrencyLimit: o.ConcurrencyLimit,
+		NoRateLimits: o.NoRateLimits, Latency: o.Latency, ConcurrencyLimit: o.ConcurrencyLimit, ConcurrencyZero: o.ConcurrencyLimitZero,
 		ErrorRate: o.ErrorRate, DropRate: o.DropRate}
 	if o.NoRateLimits {
 		// The fake still sends rate-limit headers; limits this high make
@@ -278,24 +300,35 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("oktabench: fake stats: %w", err)
 	}
 	res.Requests = map[string]int64{}
-	var floor float64
+	res.Share, res.MaxInFlightCap, res.Latency = o.Share, o.MaxInFlight, o.Latency.String()
+	res.PlanTotal = plan.Total()
 	for b, bs := range st.Buckets {
 		if bs.Admitted == 0 {
 			continue
 		}
 		res.Requests[b] = bs.Admitted
+		res.RequestsTotal += bs.Admitted
 		if !o.NoRateLimits && bs.Limit > 0 {
-			f := float64(bs.Admitted) / float64(bs.Limit) * bs.Window.Seconds()
-			if f > floor {
-				floor, res.FloorBucket = f, b
+			perWindow := max(1, math.Floor(float64(bs.Limit)*o.Share+1e-9))
+			f := float64(bs.Admitted) / perWindow * bs.Window.Seconds()
+			windows := math.Ceil(float64(bs.Admitted) / perWindow)
+			aligned := (windows - 1) * bs.Window.Seconds()
+			if aligned > res.AlignedFloorSeconds || (aligned == res.AlignedFloorSeconds && f > res.ProportionalFloorSeconds) {
+				res.FloorBucket = b
 			}
-			windows := (bs.Admitted + int64(bs.Limit) - 1) / int64(bs.Limit)
-			res.AlignedFloorSeconds = max(res.AlignedFloorSeconds, float64(windows-1)*bs.Window.Seconds())
+			res.ProportionalFloorSeconds = max(res.ProportionalFloorSeconds, f)
+			res.AlignedFloorSeconds = max(res.AlignedFloorSeconds, aligned)
 		}
 	}
-	res.FloorSeconds = floor
-	if floor > 0 {
-		res.Efficiency = floor / res.WallSeconds
+	lat := o.Latency.Seconds()
+	inFlight := o.MaxInFlight
+	if o.ConcurrencyLimit > 0 {
+		inFlight = min(inFlight, o.ConcurrencyLimit)
+	}
+	res.LatencyFloorSeconds = max(float64(plan.Chain)*lat, float64(res.PlanTotal)*lat/float64(inFlight))
+	res.FloorSeconds = max(res.AlignedFloorSeconds, res.LatencyFloorSeconds)
+	if res.FloorSeconds > 0 {
+		res.Efficiency = res.FloorSeconds / res.WallSeconds
 	}
 	res.RateLimited429, res.Concurrency429, res.MaxInFlight = st.RateLimited, st.ConcurrencyLimited, st.MaxInFlight
 	res.Injected5xx, res.Dropped = st.Injected5xx, st.Dropped
@@ -400,23 +433,23 @@ func dirSize(root string) int64 {
 	return total
 }
 
-// WriteTable prints results as a text table.
+// WriteTable prints results as a text table: per run the share used, the
+// busiest bucket (requests / limit per window), wall time, the floor at the
+// share (the larger of the latency floor and the aligned rate floor, see
+// Result), efficiency, CPU seconds, peak RSS, 429s (rate limit +
+// concurrency) and requests against the minimal plan.
 func WriteTable(w io.Writer, rs []*Result) {
-	fmt.Fprintf(w, "%-8s %-7s %-30s %9s %9s %9s %6s %8s %6s %8s %6s %8s %8s %9s %9s\n",
-		"users", "window", "requests/limit by bucket", "floor_s", "aligned_s", "wall_s", "cpu_s", "effic.", "429s", "retries", "infl.", "rss_MB", "heap_MB", "output_MB", "objects/s")
+	fmt.Fprintf(w, "%-7s %-5s %-6s %-7s %-22s %7s %7s %7s %7s %6s %6s %6s %8s %13s %7s\n",
+		"users", "share", "window", "latency", "busiest: requests/limit", "wall_s", "floor_s", "lat_fl", "rate_fl", "effic", "cpu_s", "rss_MB", "429s", "requests/plan", "retries")
 	for _, r := range rs {
-		var parts []string
-		var buckets []string
-		for b := range r.Requests {
-			buckets = append(buckets, b)
+		busiest := "-"
+		if r.FloorBucket != "" {
+			busiest = fmt.Sprintf("%s %d/%d", r.FloorBucket, r.Requests[r.FloorBucket], r.Limits[r.FloorBucket])
 		}
-		sort.Strings(buckets)
-		for _, b := range buckets {
-			parts = append(parts, fmt.Sprintf("%s=%d/%d", b, r.Requests[b], r.Limits[b]))
-		}
-		fmt.Fprintf(w, "%-8d %-7s %-30s %9.1f %9.1f %9.1f %6.2f %8.3f %6d %8d %6d %8.0f %8.0f %9.1f %9.0f\n",
-			r.Users, r.Window, strings.Join(parts, " "), r.FloorSeconds, r.AlignedFloorSeconds, r.WallSeconds, r.CPUSeconds, r.Efficiency,
-			r.RateLimited429+r.Concurrency429, r.Retries, r.MaxInFlight, r.PeakRSSMB, r.PeakHeapMB, r.OutputMB, r.ObjectsPerSec)
+		fmt.Fprintf(w, "%-7d %-5g %-6s %-7s %-22s %7.1f %7.1f %7.1f %7.1f %6.2f %6.2f %6.0f %8s %13s %7d\n",
+			r.Users, r.Share, r.Window, r.Latency, busiest, r.WallSeconds, r.FloorSeconds, r.LatencyFloorSeconds, r.AlignedFloorSeconds,
+			r.Efficiency, r.CPUSeconds, r.PeakRSSMB, fmt.Sprintf("%d+%d", r.RateLimited429, r.Concurrency429),
+			fmt.Sprintf("%d/%d", r.RequestsTotal, r.PlanTotal), r.Retries)
 		if r.ErrorRate > 0 || r.DropRate > 0 {
 			fmt.Fprintf(w, "    faults: %d injected 500s (rate %g), %d dropped connections (rate %g), all retried\n",
 				r.Injected5xx, r.ErrorRate, r.Dropped, r.DropRate)
@@ -425,8 +458,8 @@ func WriteTable(w io.Writer, rs []*Result) {
 		for _, v := range r.OverPlan {
 			excess += v[0] - v[1]
 		}
-		if faults := r.Injected5xx + r.Dropped; excess > 0 && excess <= faults {
-			fmt.Fprintf(w, "    requests over the minimal plan: %d, all retries of injected faults\n", excess)
+		if faults := r.Injected5xx + r.Dropped + r.RateLimited429 + r.Concurrency429; excess > 0 && excess <= faults {
+			fmt.Fprintf(w, "    requests over the minimal plan: %d, all retries of injected faults or 429s\n", excess)
 		} else {
 			for ep, v := range r.OverPlan {
 				fmt.Fprintf(w, "    over the minimal plan: %s %d requests, plan %d\n", ep, v[0], v[1])

@@ -23,7 +23,7 @@ const statsPath = "/__oktabench/stats"
 
 func serverOptions(s FakeSpec) oktafake.ServerOptions {
 	return oktafake.ServerOptions{Window: s.Window, Limits: s.Limits, DisableRateLimits: s.NoRateLimits,
-		Latency: s.Latency, ConcurrencyLimit: s.ConcurrencyLimit,
+		Latency: s.Latency, ConcurrencyLimit: s.ConcurrencyLimit, ConcurrencyLimitZero: s.ConcurrencyZero,
 		Faults: oktafake.Faults{Seed: s.Seed, ErrorRate: s.ErrorRate, DropRate: s.DropRate}}
 }
 

@@ -12,6 +12,19 @@ type Plan struct {
 	Endpoints map[string]int64
 	// Buckets sums Endpoints per rate-limit bucket.
 	Buckets map[string]int64
+	// Chain is the longest chain of requests that must run one after the
+	// other: the token check, the support setting, every users page
+	// (each names the next) and the last user's factors.
+	Chain int64
+}
+
+// Total is the plan's number of requests.
+func (p *Plan) Total() int64 {
+	var n int64
+	for _, v := range p.Endpoints {
+		n += v
+	}
+	return n
 }
 
 func pages(n, size int) int64 {
@@ -38,6 +51,7 @@ func MinimalPlan(t *oktafake.Truth) *Plan {
 	add(oktafake.EndpointUsers, pages(len(live), 200))
 	add(oktafake.EndpointUsers, pages(deprov, 200))
 	add(oktafake.EndpointUserFactors, int64(len(live)))
+	p.Chain = 3 + pages(len(live), 200) + pages(deprov, 200)
 	add(oktafake.EndpointIAMAssignees, pages(len(t.RoleAssignees), 100))
 	add(oktafake.EndpointUserRoles, int64(len(t.RoleAssignees)))
 	add(oktafake.EndpointOktaSupport, 1)

@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgraph/stepgraph/integrations/okta"
 	"github.com/stepgraph/stepgraph/integrations/okta/oktabench"
 	"github.com/stepgraph/stepgraph/sdk/cli"
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
 )
 
 const benchUsage = `okta bench: measure a complete collection against the fake Okta with
@@ -33,6 +35,8 @@ Examples:
   okta bench --users 100000 --no-rate-limits --cpuprofile cpu.prof
   okta bench --users 10000 --runs 3 --format json
   okta bench --users 10000 --error-rate 0.02      # 2% server errors: nothing lost, time?
+  okta bench --graph-okta-baseline                # 200, 2k, 10k users at graph-okta's settings, share 1 and default
+  okta bench --graph-okta-baseline --users 10000 --latency 50ms --concurrency-limit 4
 
 Flags:
 `
@@ -52,7 +56,10 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	noLimits := fs.Bool("no-rate-limits", false, "switch rate limits off (CPU profile runs)")
 	runs := fs.Int("runs", 1, "runs per size; the median by wall time is reported")
 	format := fs.String("format", "text", "text or json")
-	share := fs.Float64("share", 1, "share of each bucket the collector uses")
+	shares := fs.String("share", "1,default", "comma-separated rate-limit shares to run at (\"default\" = the SDK default, "+strconv.FormatFloat(httpclient.DefaultShare, 'g', -1, 64)+")")
+	maxInFlight := fs.Int("max-in-flight", okta.DefaultMaxInFlight, "the collector's in-flight cap")
+	concLimit := fs.Int("concurrency-limit", 75, "the fake org's concurrent-request limit")
+	concZero := fs.Bool("concurrency-limit-zero", false, "the fake's concurrency 429s report X-Rate-Limit-Limit 0 instead of the concurrent values")
 	inProcess := fs.Bool("in-process", false, "run the fake in this process (peak RSS then includes it)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the collections to this file")
 	errorRate := fs.Float64("error-rate", 0, "fraction of requests the fake answers with 500")
@@ -89,6 +96,23 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		sizes = append(sizes, n)
 	}
+	var shareList []float64
+	for _, s := range strings.Split(*shares, ",") {
+		s = strings.TrimSpace(s)
+		if s == "default" {
+			shareList = append(shareList, httpclient.DefaultShare)
+			continue
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(v > 0 && v <= 1) {
+			fmt.Fprintf(stderr, "error: --share: %q is not in (0, 1] or \"default\"\n", s)
+			return cli.ExitUsage
+		}
+		shareList = append(shareList, v)
+	}
+	if *noLimits {
+		shareList = shareList[:1] // the share does not matter without limits
+	}
 	if *format != "text" && *format != "json" {
 		fmt.Fprintf(stderr, "error: --format: want text or json, got %q\n", *format)
 		return cli.ExitUsage
@@ -119,20 +143,23 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer stop()
 	var results []*oktabench.Result
 	for _, n := range sizes {
-		var rs []*oktabench.Result
-		for i := range *runs {
-			fmt.Fprintf(stderr, "bench: %d users, run %d of %d ...\n", n, i+1, *runs)
-			r, err := oktabench.Run(ctx, oktabench.Options{Users: n, Window: *window, TargetWindows: *target,
-				Latency: *latency, NoRateLimits: *noLimits, Share: *share, Host: host,
-				ErrorRate: *errorRate, DropRate: *dropRate, ScaleToGraphOkta: *graphOkta})
-			if err != nil {
-				fmt.Fprintf(stderr, "error: %v\n", err)
-				return cli.ExitFailure
+		for _, share := range shareList {
+			var rs []*oktabench.Result
+			for i := range *runs {
+				fmt.Fprintf(stderr, "bench: %d users, share %g, run %d of %d ...\n", n, share, i+1, *runs)
+				r, err := oktabench.Run(ctx, oktabench.Options{Users: n, Window: *window, TargetWindows: *target,
+					Latency: *latency, NoRateLimits: *noLimits, Share: share, Host: host, MaxInFlight: *maxInFlight,
+					ConcurrencyLimit: *concLimit, ConcurrencyLimitZero: *concZero,
+					ErrorRate: *errorRate, DropRate: *dropRate, ScaleToGraphOkta: *graphOkta})
+				if err != nil {
+					fmt.Fprintf(stderr, "error: %v\n", err)
+					return cli.ExitFailure
+				}
+				rs = append(rs, r)
 			}
-			rs = append(rs, r)
+			sort.Slice(rs, func(a, b int) bool { return rs[a].WallSeconds < rs[b].WallSeconds })
+			results = append(results, rs[len(rs)/2])
 		}
-		sort.Slice(rs, func(a, b int) bool { return rs[a].WallSeconds < rs[b].WallSeconds })
-		results = append(results, rs[len(rs)/2])
 	}
 	if *format == "json" {
 		b, err := oktabench.MarshalResults(results)
