@@ -103,6 +103,10 @@ func (c *cmds) addDBFlags(fs *flag.FlagSet) *dbFlags {
 }
 
 func (c *cmds) open(ctx context.Context, f *dbFlags, log *slog.Logger) (*service.Service, error) {
+	return c.openConns(ctx, f, log, 0)
+}
+
+func (c *cmds) openConns(ctx context.Context, f *dbFlags, log *slog.Logger, maxConns int32) (*service.Service, error) {
 	u := *f.url
 	if u == "" {
 		u, _ = c.lookupEnv(postgres.URLEnv)
@@ -110,7 +114,7 @@ func (c *cmds) open(ctx context.Context, f *dbFlags, log *slog.Logger) (*service
 	if u == "" {
 		return nil, fmt.Errorf("--database: no database URL (flag --database or env %s)", postgres.URLEnv)
 	}
-	s, err := service.Open(ctx, u, c.opts.Registry, service.Options{Schema: *f.schema, Logger: log})
+	s, err := service.Open(ctx, u, c.opts.Registry, service.Options{Schema: *f.schema, Logger: log, MaxConns: maxConns})
 	if err != nil {
 		return nil, errors.New(redactURL(err.Error(), u))
 	}

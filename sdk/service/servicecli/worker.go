@@ -38,7 +38,11 @@ needs VAR in this worker's environment.`)
 		return code
 	}
 	log := c.logger(*level)
-	s, err := c.open(ctx, db, log)
+	if *collections < 1 {
+		c.errorf("worker: --collections %d: want at least 1", *collections)
+		return cli.ExitUsage
+	}
+	s, err := c.openConns(ctx, db, log, int32(2**collections+6))
 	if err != nil {
 		c.errorf("worker: %v", err)
 		return cli.ExitFailure

@@ -80,7 +80,7 @@ func testWorkerMain(routes string, args []string) int {
 
 // svcEnv is one test's database schema, fake orgs and workers.
 type svcEnv struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	schema string
 	pool   *pgxpool.Pool
@@ -98,7 +98,7 @@ type testWorker struct {
 	done chan error
 }
 
-func newSvcEnv(t *testing.T) *svcEnv {
+func newSvcEnv(t testing.TB) *svcEnv {
 	t.Helper()
 	u := os.Getenv("STEPGRAPH_TEST_POSTGRES_URL")
 	if u == "" {
@@ -198,7 +198,7 @@ func (w *testWorker) output() string {
 }
 
 // stop sends SIGTERM and waits for the worker to exit; it returns the exit error.
-func (w *testWorker) stop(t *testing.T) error {
+func (w *testWorker) stop(t testing.TB) error {
 	t.Helper()
 	_ = w.cmd.Process.Signal(syscall.SIGTERM)
 	select {
