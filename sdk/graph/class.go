@@ -149,13 +149,15 @@ type ClassSchema struct {
 type classIndex struct {
 	optional map[string]int // Properties by name
 	req, opt []ruleIndex    // parallel to Required and Properties
+	flat     *flatIndex     // with the inherited rules (see link)
 }
 
 // ruleIndex is what validation precomputes for one rule.
 type ruleIndex struct {
-	enum map[string]struct{} // for long enums
-	re   *regexp.Regexp
-	err  error // the Pattern does not compile
+	enum  map[string]struct{} // for long enums
+	re    *regexp.Regexp
+	match func(string) bool // a hand-written matcher of a known Pattern
+	err   error             // the Pattern does not compile
 }
 
 // Schemas is a set of class schemas by name. Build it with DefaultSchemas
@@ -164,11 +166,12 @@ type ruleIndex struct {
 type Schemas map[string]ClassSchema
 
 // builtin returns the compiled built-in schemas (built once; never mutated).
-var builtin = sync.OnceValue(func() []ClassSchema {
-	out := make([]ClassSchema, len(builtinSchemas))
-	for i, c := range builtinSchemas {
-		out[i] = compileClass(c)
+var builtin = sync.OnceValue(func() Schemas {
+	out := make(Schemas, len(builtinSchemas))
+	for _, c := range builtinSchemas {
+		out[c.Name] = compileClass(c)
 	}
+	link(out)
 	return out
 })
 
@@ -179,8 +182,8 @@ var builtin = sync.OnceValue(func() []ClassSchema {
 func DefaultSchemas() Schemas {
 	b := builtin()
 	s := make(Schemas, len(b))
-	for _, c := range b {
-		s[c.Name] = c
+	for n, c := range b {
+		s[n] = c
 	}
 	return s
 }
@@ -194,6 +197,7 @@ func (s Schemas) With(extra ...ClassSchema) Schemas {
 	for _, c := range extra {
 		out[c.Name] = compileClass(c)
 	}
+	link(out)
 	return out
 }
 
@@ -224,6 +228,7 @@ func compileRules(rules []PropertyRule) []ruleIndex {
 		}
 		if r.Pattern != "" {
 			out[i].re, out[i].err = regexp.Compile(r.Pattern)
+			out[i].match = knownPatterns[r.Pattern]
 		}
 	}
 	return out
@@ -362,6 +367,8 @@ func (s Schemas) ValidateEntity(e *Entity) error {
 	}
 	var seenBuf [4]string
 	seen := seenBuf[:0]
+	var usesBuf [4]flatUse
+	uses := usesBuf[:0]
 	for _, c := range e.Class {
 		if len(c) < MinClassLength {
 			probs = append(probs, fmt.Sprintf("_class %q is shorter than %d characters", c, MinClassLength))
@@ -369,6 +376,12 @@ func (s Schemas) ValidateEntity(e *Entity) error {
 		cs, ok := s[c]
 		if !ok {
 			probs = append(probs, fmt.Sprintf("unknown class %q", c))
+			continue
+		}
+		if f := cs.flatIn(s); f != nil {
+			var u flatUse
+			u, seen = useFlat(f, c, seen)
+			uses = append(uses, u)
 			continue
 		}
 		for depth := 0; ; depth++ {
@@ -392,6 +405,29 @@ func (s Schemas) ValidateEntity(e *Entity) error {
 			cs = parent
 		}
 	}
+	var names []string // problems with property names and values
+	for k, v := range e.Properties {
+		if isReserved(k) {
+			names = append(names, fmt.Sprintf("property name %q is reserved", k))
+			continue
+		}
+		if !validPropertyName(k) {
+			names = append(names, fmt.Sprintf("property name %q has characters the data model does not allow (letters, digits, '.', '-' and space)", k))
+		}
+		if !isFlat(v) {
+			names = append(names, fmt.Sprintf("property %q: %v (%T)", k, ErrNotFlat, v))
+		} else if strings.HasPrefix(k, "tag.") && !isTagValue(v) {
+			names = append(names, fmt.Sprintf("tag property %q must be a string, number or boolean, got %T", k, v))
+		} else if n := propertySize(v); n > MaxPropertyBytes {
+			names = append(names, fmt.Sprintf("property %q is %d bytes, over the %d-byte cap on one property", k, n, MaxPropertyBytes))
+		}
+		for i := range uses {
+			viol = uses[i].property(viol, k, v)
+		}
+	}
+	for i := range uses {
+		viol = uses[i].finish(viol, e)
+	}
 	if len(viol) > 1 {
 		// Sorted by property, and a property that breaks the same kind of
 		// rule of a class and of its parent (User's and Entity's "active")
@@ -404,22 +440,7 @@ func (s Schemas) ValidateEntity(e *Entity) error {
 	for _, v := range viol {
 		probs = append(probs, v.Error())
 	}
-	for k, v := range e.Properties {
-		if isReserved(k) {
-			probs = append(probs, fmt.Sprintf("property name %q is reserved", k))
-			continue
-		}
-		if !validPropertyName(k) {
-			probs = append(probs, fmt.Sprintf("property name %q has characters the data model does not allow (letters, digits, '.', '-' and space)", k))
-		}
-		if !isFlat(v) {
-			probs = append(probs, fmt.Sprintf("property %q: %v (%T)", k, ErrNotFlat, v))
-		} else if strings.HasPrefix(k, "tag.") && !isTagValue(v) {
-			probs = append(probs, fmt.Sprintf("tag property %q must be a string, number or boolean, got %T", k, v))
-		} else if n := propertySize(v); n > MaxPropertyBytes {
-			probs = append(probs, fmt.Sprintf("property %q is %d bytes, over the %d-byte cap on one property", k, n, MaxPropertyBytes))
-		}
-	}
+	probs = append(probs, names...)
 	if len(e.RawData) > 1 {
 		seen := make(map[string]bool, len(e.RawData))
 		for _, r := range e.RawData {
@@ -615,7 +636,7 @@ func checkString(r *PropertyRule, ri *ruleIndex, s string, fail func(any, error)
 		if ri.err != nil {
 			return fail(s, fmt.Errorf("%w: the pattern does not compile: %v", ErrNoPatternMatch, ri.err))
 		}
-		if !ri.re.MatchString(s) {
+		if ri.match != nil && !ri.match(s) || ri.match == nil && !ri.re.MatchString(s) {
 			return fail(s, ErrNoPatternMatch)
 		}
 	}

@@ -223,3 +223,41 @@ func validEmail(s string) bool {
 	}
 	return n >= 2
 }
+
+// cidrPattern is the data model's Network.CIDR pattern.
+const cidrPattern = `^([0-9]{1,3}\.){3}[0-9]{1,3}(/([0-9]|[1-2][0-9]|3[0-2]))?$`
+
+// knownPatterns are hand-written matchers of the data model's patterns, on
+// the hot path of validation (tested against the expressions).
+var knownPatterns = map[string]func(string) bool{cidrPattern: matchCIDR}
+
+// matchCIDR matches cidrPattern: four dot-separated groups of one to three
+// digits, then optionally "/" and a prefix length 0-32 without a leading
+// zero ("0" itself allowed).
+func matchCIDR(s string) bool {
+	addr, bits, hasBits := strings.Cut(s, "/")
+	for i := 0; i < 4; i++ {
+		var group string
+		if i < 3 {
+			var ok bool
+			if group, addr, ok = strings.Cut(addr, "."); !ok {
+				return false
+			}
+		} else {
+			group = addr
+		}
+		if len(group) < 1 || len(group) > 3 || !digits(group) {
+			return false
+		}
+	}
+	if !hasBits {
+		return true
+	}
+	switch len(bits) {
+	case 1:
+		return digits(bits)
+	case 2:
+		return (bits[0] == '1' || bits[0] == '2') && digits(bits[1:]) || bits[0] == '3' && '0' <= bits[1] && bits[1] <= '2'
+	}
+	return false
+}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"strings"
@@ -40,6 +41,32 @@ func TestHandWrittenFormatsMatchExpressions(t *testing.T) {
 	for _, s := range emails {
 		if got, want := validEmail(s), emailRe.MatchString(s); got != want {
 			t.Errorf("validEmail(%q) = %v, the expression says %v", s, got, want)
+		}
+	}
+}
+
+// TestKnownPatternsMatchExpressions checks the hand-written pattern
+// matchers against the expressions they stand for.
+func TestKnownPatternsMatchExpressions(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for pattern, match := range knownPatterns {
+		re := regexp.MustCompile(pattern)
+		inputs := []string{"10.0.0.0/24", "0.0.0.0/0", "1.2.3.4", "255.255.255.255/32", "1.2.3.4/33", "1.2.3.4/05", "1.2.3.4/", "1.2.3", "1.2.3.4.5", "1234.1.1.1", "a.b.c.d", ""}
+		const alphabet = "0123456789./a"
+		for range 50000 {
+			var b strings.Builder
+			for range 7 + r.IntN(12) {
+				b.WriteByte(alphabet[r.IntN(len(alphabet))])
+			}
+			inputs = append(inputs, b.String())
+		}
+		for i := range 20000 { // near-misses of valid CIDRs
+			inputs = append(inputs, fmt.Sprintf("%d.%d.%d.%d/%d", r.IntN(1200), r.IntN(300), i%256, r.IntN(20), r.IntN(40)))
+		}
+		for _, s := range inputs {
+			if got, want := match(s), re.MatchString(s); got != want {
+				t.Errorf("pattern %s: %q: hand-written %v, expression %v", pattern, s, got, want)
+			}
 		}
 	}
 }
