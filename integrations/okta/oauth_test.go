@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/cli"
@@ -579,5 +581,85 @@ func TestOAuthDPoP(t *testing.T) {
 	}
 	if ts.Issued < 2 || ts.Premature != 0 {
 		t.Errorf("want DPoP tokens refreshed once per expiry: %+v", ts)
+	}
+}
+
+// TestOAuthSecretsNeverReachTheDatabase collects over OAuth straight into
+// PostgreSQL (--sink) and scans every row of every table for the private
+// key and the access tokens issued during the run.
+func TestOAuthSecretsNeverReachTheDatabase(t *testing.T) {
+	dbURL := os.Getenv("STEPGRAPH_TEST_POSTGRES_URL")
+	if dbURL == "" {
+		t.Skip("STEPGRAPH_TEST_POSTGRES_URL is not set (source .ci/postgres.sh to start a test server)")
+	}
+	key := newECKey(t)
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 30, Seed: 3}, oktafake.ServerOptions{
+		OAuth: oktafake.OAuthOptions{TokenMaxUses: 40},
+	}, key, nil)
+	pemText := pemOf(t, key)
+	env := map[string]string{
+		"OKTA_ORG_URL":     testOrgURL,
+		"OKTA_CLIENT_ID":   testClientID,
+		"OKTA_PRIVATE_KEY": pemText,
+	}
+	inst := "oauth-leak-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	code, stdout, stderr := runCLI(t, f.col, env, "collect", "--output", t.TempDir()+"/out", "--progress", "off",
+		"--sink", dbURL, "--instance", inst)
+	if code != cli.ExitOK {
+		t.Fatalf("collect --sink: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	secrets := map[string]string{}
+	for i, line := range strings.Split(strings.TrimSpace(pemText), "\n") {
+		if !strings.HasPrefix(line, "-----") && len(line) >= 16 {
+			secrets["PEM line "+strconv.Itoa(i)] = line
+		}
+	}
+	toks := f.srv.Server.IssuedTokens()
+	if len(toks) < 2 {
+		t.Fatalf("only %d tokens issued", len(toks))
+	}
+	for i, tok := range toks {
+		secrets["access token "+strconv.Itoa(i)] = tok
+	}
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables
+		WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	scanned := 0
+	for _, tbl := range tables {
+		rows, err := conn.Query(ctx, `SELECT t::text FROM `+tbl+` t`)
+		if err != nil {
+			t.Fatalf("%s: %v", tbl, err)
+		}
+		texts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatalf("%s: %v", tbl, err)
+		}
+		for _, row := range texts {
+			scanned++
+			if strings.Contains(row, inst) {
+				found = true
+			}
+			for what, s := range secrets {
+				if strings.Contains(row, s) {
+					t.Errorf("%s found in table %s", what, tbl)
+				}
+			}
+		}
+	}
+	if !found || scanned == 0 {
+		t.Errorf("the run's instance %s was not found in the %d rows scanned: nothing was loaded", inst, scanned)
 	}
 }
