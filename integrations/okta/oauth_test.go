@@ -125,8 +125,10 @@ func TestOAuthCollectAgainstTruth(t *testing.T) {
 // flight. Every expiry costs exactly one token request, however many
 // in-flight requests were refused with the old token.
 func TestOAuthTokenExpiringMidRunIsRefreshedOnce(t *testing.T) {
-	f := startOAuthFake(t, oktafake.OrgSpec{Users: 150, Seed: 11}, oktafake.ServerOptions{
-		OAuth: oktafake.OAuthOptions{TokenMaxUses: 50},
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 300, Seed: 11}, oktafake.ServerOptions{
+		// Well above the client's 32 requests in flight, so that a request
+		// resent with a new token cannot find it used up already.
+		OAuth: oktafake.OAuthOptions{TokenMaxUses: 100},
 	}, newECKey(t), nil)
 	f.cfg.EnableDevices = true
 	c := f.run(t, sdktest.RunOptions{})
@@ -149,8 +151,8 @@ func TestOAuthTokenExpiringMidRunIsRefreshedOnce(t *testing.T) {
 	// Each token serves exactly TokenMaxUses requests; one more token than
 	// that would need means a refresh was not shared.
 	admitted := st.Requests - st.Unauthorized
-	if want := (admitted + 49) / 50; ts.Issued != want {
-		t.Errorf("%d tokens for %d authorised requests, want %d (one per 50)", ts.Issued, admitted, want)
+	if want := (admitted + 99) / 100; ts.Issued != want {
+		t.Errorf("%d tokens for %d authorised requests, want %d (one per 100)", ts.Issued, admitted, want)
 	}
 }
 
@@ -396,8 +398,8 @@ func TestOAuthSecretsNeverLeak(t *testing.T) {
 	key := newECKey(t)
 	var logs syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f := startOAuthFake(t, oktafake.OrgSpec{Users: 40, Seed: 2}, oktafake.ServerOptions{
-		OAuth:  oktafake.OAuthOptions{TokenMaxUses: 50},
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 100, Seed: 2}, oktafake.ServerOptions{
+		OAuth:  oktafake.OAuthOptions{TokenMaxUses: 100},
 		Faults: oktafake.Faults{Seed: 1, ErrorRate: 0.1, Forbidden: []string{oktafake.EndpointLogs}},
 	}, key, nil, func(o *Options) { o.Logger = logger })
 	pemText := pemOf(t, key)
@@ -556,8 +558,8 @@ func TestRejectedStaleTokenDoesNotRefetch(t *testing.T) {
 // proof the fake verifies (key, htm, htu, ath, jti).
 func TestOAuthDPoP(t *testing.T) {
 	key := newECKey(t)
-	f := startOAuthFake(t, oktafake.OrgSpec{Users: 80, Seed: 4}, oktafake.ServerOptions{
-		OAuth: oktafake.OAuthOptions{TokenMaxUses: 60},
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 150, Seed: 4}, oktafake.ServerOptions{
+		OAuth: oktafake.OAuthOptions{TokenMaxUses: 100},
 	}, key, nil)
 	f.srv.Server.RegisterClient(oktafake.OAuthClient{ClientID: testClientID, PublicKey: key.Public(), Scopes: oktafake.ReadScopes, RequireDPoP: true})
 	f.cfg.EnableDevices = true
@@ -593,8 +595,8 @@ func TestOAuthSecretsNeverReachTheDatabase(t *testing.T) {
 		t.Skip("STEPGRAPH_TEST_POSTGRES_URL is not set (source .ci/postgres.sh to start a test server)")
 	}
 	key := newECKey(t)
-	f := startOAuthFake(t, oktafake.OrgSpec{Users: 30, Seed: 3}, oktafake.ServerOptions{
-		OAuth: oktafake.OAuthOptions{TokenMaxUses: 40},
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 100, Seed: 3}, oktafake.ServerOptions{
+		OAuth: oktafake.OAuthOptions{TokenMaxUses: 100},
 	}, key, nil)
 	pemText := pemOf(t, key)
 	env := map[string]string{
