@@ -41,6 +41,10 @@ type DiffReport struct {
 	Added         int64 `json:"added"`
 	Removed       int64 `json:"removed"`
 	Changed       int64 `json:"changed"`
+	// NotCollected counts old objects of types partial in the new
+	// collection that it does not hold: maybe removed, maybe just not
+	// collected by that run. They are never counted as removed.
+	NotCollected int64 `json:"notCollected"`
 	// FailOnMatched lists the --fail-on rules that matched, as
 	// "type:change" (set by the diff command).
 	FailOnMatched []string `json:"failOnMatched,omitempty"`
@@ -55,14 +59,20 @@ type TypeDiff struct {
 	Removed int64  `json:"removed"`
 	Changed int64  `json:"changed"`
 	// PartialInNew is set when the new collection lists the type as a
-	// partial dataset: its "removed" objects may just not have been
-	// collected.
+	// partial dataset. Its old objects missing from the new collection are
+	// then counted as NotCollected, not Removed, and neither they nor its
+	// Changed objects (which may differ only for lack of data) match a
+	// removed or changed --fail-on rule.
 	PartialInNew bool `json:"partialInNew,omitempty"`
+	// NotCollected counts old objects missing from a new collection that
+	// lists the type as partial ("not collected in this run").
+	NotCollected int64 `json:"notCollected,omitempty"`
 	// AddedObjects, RemovedObjects and ChangedObjects list the objects
 	// (at most DiffOptions.Limit of each), sorted by key.
-	AddedObjects   []ObjectRef    `json:"addedObjects,omitempty"`
-	RemovedObjects []ObjectRef    `json:"removedObjects,omitempty"`
-	ChangedObjects []ObjectChange `json:"changedObjects,omitempty"`
+	AddedObjects        []ObjectRef    `json:"addedObjects,omitempty"`
+	RemovedObjects      []ObjectRef    `json:"removedObjects,omitempty"`
+	NotCollectedObjects []ObjectRef    `json:"notCollectedObjects,omitempty"`
+	ChangedObjects      []ObjectChange `json:"changedObjects,omitempty"`
 	// Truncated is set when some objects were not listed.
 	Truncated bool `json:"truncated,omitempty"`
 }
@@ -123,17 +133,17 @@ func Diff(ctx context.Context, oldDir, newDir *store.Dir, opts DiffOptions) (*Di
 		}
 		for _, t := range types {
 			rep.TypesCompared++
-			td, err := d.diffType(ctx, oldDir, newDir, kind, t)
+			td, err := d.diffType(ctx, oldDir, newDir, kind, t, partial[t])
 			if err != nil {
 				return nil, fmt.Errorf("diff %s: %w", t, err)
 			}
-			if td.Added+td.Removed+td.Changed == 0 {
+			if td.Added+td.Removed+td.Changed+td.NotCollected == 0 {
 				continue
 			}
-			td.PartialInNew = partial[t]
 			rep.Added += td.Added
 			rep.Removed += td.Removed
 			rep.Changed += td.Changed
+			rep.NotCollected += td.NotCollected
 			rep.Types = append(rep.Types, *td)
 		}
 	}
@@ -223,8 +233,8 @@ func (d *differ) iterate(ctx context.Context, dir *store.Dir, kind, typ string, 
 	return dir.IterateRelationships(ctx, typ, func(r *graph.Relationship) error { return fn(flatRelationship(r)) })
 }
 
-func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, typ string) (*TypeDiff, error) {
-	td := &TypeDiff{Type: typ, Kind: kind}
+func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, typ string, partialInNew bool) (*TypeDiff, error) {
+	td := &TypeDiff{Type: typ, Kind: kind, PartialInNew: partialInNew}
 	limit := d.opts.Limit
 	room := func(n int) bool {
 		if limit > 0 && n >= limit {
@@ -306,7 +316,14 @@ func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, 
 			return nil, err
 		}
 	}
-	td.Removed = int64(len(old))
+	gone := &td.Removed
+	goneObjects := &td.RemovedObjects
+	if partialInNew {
+		// The new run did not collect this type in full: what it lacks
+		// was not necessarily removed.
+		gone, goneObjects = &td.NotCollected, &td.NotCollectedObjects
+	}
+	*gone = int64(len(old))
 	if len(old) == 0 && len(changed) == 0 {
 		sortRefs(td.AddedObjects)
 		return td, nil
@@ -315,9 +332,9 @@ func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, 
 	listedChanges := 0
 	err = d.iterate(ctx, oldDir, kind, typ, func(f flat) error {
 		kh := maphash.String(d.seed, f.key)
-		if _, gone := old[kh]; gone {
-			if room(len(td.RemovedObjects)) {
-				td.RemovedObjects = append(td.RemovedObjects, ObjectRef{f.key, f.name})
+		if _, missing := old[kh]; missing {
+			if room(len(*goneObjects)) {
+				*goneObjects = append(*goneObjects, ObjectRef{f.key, f.name})
 			}
 			return nil
 		}
@@ -350,6 +367,7 @@ func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, 
 	}
 	sortRefs(td.AddedObjects)
 	sortRefs(td.RemovedObjects)
+	sortRefs(td.NotCollectedObjects)
 	sort.Slice(td.ChangedObjects, func(i, j int) bool { return td.ChangedObjects[i].Key < td.ChangedObjects[j].Key })
 	return td, nil
 }
@@ -460,12 +478,17 @@ func parseFailOn(s string) ([]failRule, error) {
 	return out, nil
 }
 
-// matchFailOn returns the "type:change" pairs of rep matched by rules.
+// matchFailOn returns the "type:change" pairs of rep matched by rules. A
+// type partial in the new collection never matches removed or changed:
+// its missing or different objects may only reflect what was not collected.
 func matchFailOn(rep *DiffReport, rules []failRule) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, td := range rep.Types {
 		counts := map[string]int64{"added": td.Added, "removed": td.Removed, "changed": td.Changed}
+		if td.PartialInNew {
+			counts["removed"], counts["changed"] = 0, 0
+		}
 		for _, r := range rules {
 			if ok, _ := path.Match(r.typ, td.Type); !ok {
 				continue
@@ -499,9 +522,12 @@ func WriteDiffText(w io.Writer, rep *DiffReport) error {
 		if td.Changed > 0 {
 			parts = append(parts, fmt.Sprintf("%d changed", td.Changed))
 		}
+		if td.NotCollected > 0 {
+			parts = append(parts, fmt.Sprintf("%d not collected in this run", td.NotCollected))
+		}
 		fmt.Fprintf(bw, "\n%s (%s): %s", td.Type, td.Kind, strings.Join(parts, ", "))
 		if td.PartialInNew {
-			fmt.Fprint(bw, "  [partial dataset in new: removals may be incomplete collection]")
+			fmt.Fprint(bw, "  [partial dataset in new: missing objects are reported as not collected; removed/changed never match --fail-on]")
 		}
 		fmt.Fprintln(bw)
 		ref := func(sign string, r ObjectRef) {
@@ -516,6 +542,9 @@ func WriteDiffText(w io.Writer, rep *DiffReport) error {
 		}
 		for _, r := range td.RemovedObjects {
 			ref("-", r)
+		}
+		for _, r := range td.NotCollectedObjects {
+			ref("?", r)
 		}
 		for _, c := range td.ChangedObjects {
 			ref("~", c.ObjectRef)
@@ -537,8 +566,11 @@ func WriteDiffText(w io.Writer, rep *DiffReport) error {
 	if len(rep.Types) == 0 {
 		fmt.Fprintf(bw, "\nNo changes in %d types.\n", rep.TypesCompared)
 	} else {
-		fmt.Fprintf(bw, "\nTotal: %d added, %d removed, %d changed in %d of %d types.\n",
-			rep.Added, rep.Removed, rep.Changed, len(rep.Types), rep.TypesCompared)
+		fmt.Fprintf(bw, "\nTotal: %d added, %d removed, %d changed", rep.Added, rep.Removed, rep.Changed)
+		if rep.NotCollected > 0 {
+			fmt.Fprintf(bw, ", %d not collected in this run", rep.NotCollected)
+		}
+		fmt.Fprintf(bw, " in %d of %d types.\n", len(rep.Types), rep.TypesCompared)
 	}
 	return bw.Flush()
 }
@@ -568,7 +600,12 @@ per object of the largest type.
 --fail-on makes the command exit 1 when a change matches one of its rules,
 "type:change" with change added, removed, changed or * (type may be a glob like
 okta_*), so it can drive an alert from cron or CI. Otherwise it exits 0 whether
-or not something changed. _rawData is not compared unless --raw-data is given.`,
+or not something changed. _rawData is not compared unless --raw-data is given.
+
+A type NEW lists as a partial dataset (summary.json) was not collected in full:
+its old objects missing from NEW are reported apart, as "not collected in this
+run" (marked ?), and neither they nor its changed objects match a removed or
+changed rule.`,
 		examples: []string{
 			"$PROG diff yesterday/.j1-integration .j1-integration",
 			"$PROG diff old new --format json > changes.json",

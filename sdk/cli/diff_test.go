@@ -101,19 +101,19 @@ func TestDiffReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type counts struct{ a, r, c int64 }
+	type counts struct{ a, r, c, n int64 }
 	want := map[string]counts{
-		"test_user":           {1, 1, 1},
-		"test_group_has_user": {1, 1, 0},
-		"test_user_is_person": {0, 0, 1},
+		"test_user":           {1, 1, 1, 0},
+		"test_group_has_user": {1, 0, 0, 1}, // partial in new: not collected, not removed
+		"test_user_is_person": {0, 0, 1, 0},
 	}
 	if len(rep.Types) != len(want) || rep.TypesCompared != 4 {
 		t.Fatalf("types %+v (compared %d)", rep.Types, rep.TypesCompared)
 	}
 	for _, td := range rep.Types {
 		w, ok := want[td.Type]
-		if !ok || (counts{td.Added, td.Removed, td.Changed}) != w {
-			t.Errorf("%s: got +%d -%d ~%d, want %+v", td.Type, td.Added, td.Removed, td.Changed, w)
+		if !ok || (counts{td.Added, td.Removed, td.Changed, td.NotCollected}) != w {
+			t.Errorf("%s: got +%d -%d ~%d ?%d, want %+v", td.Type, td.Added, td.Removed, td.Changed, td.NotCollected, w)
 		}
 	}
 	u := rep.Types[0]
@@ -136,8 +136,8 @@ func TestDiffReport(t *testing.T) {
 			t.Errorf("partial dataset not flagged")
 		}
 	}
-	if rep.Added != 2 || rep.Removed != 2 || rep.Changed != 2 {
-		t.Errorf("totals +%d -%d ~%d", rep.Added, rep.Removed, rep.Changed)
+	if rep.Added != 2 || rep.Removed != 1 || rep.Changed != 2 || rep.NotCollected != 1 {
+		t.Errorf("totals +%d -%d ~%d ?%d", rep.Added, rep.Removed, rep.Changed, rep.NotCollected)
 	}
 }
 
@@ -158,14 +158,21 @@ func TestDiffCommand(t *testing.T) {
 			"  ~ test-user-0001  \"User 1\"",
 			"      lastLogin: (unset) -> 1700000000000",
 			"      status: \"ACTIVE\" -> \"SUSPENDED\"",
-			"test_group_has_user (relationship): 1 added, 1 removed  [partial dataset in new",
+			"test_group_has_user (relationship): 1 added, 1 not collected in this run  [partial dataset in new",
 			"      _mapping.targetEntity.email: \"old@example.com\" -> \"new@example.com\"",
-			"Total: 2 added, 2 removed, 2 changed in 3 of 4 types.",
+			"Total: 2 added, 1 removed, 2 changed, 1 not collected in this run in 3 of 4 types.",
 		}},
 		{name: "fail-on matches", args: []string{"--fail-on", "test_user:added,test_user_is_person:*"}, code: ExitFailure,
 			want: []string{"changes match --fail-on: test_user:added, test_user_is_person:changed"}},
-		{name: "fail-on glob", args: []string{"--fail-on", "test_group*:removed"}, code: ExitFailure,
-			want: []string{"test_group_has_user:removed"}},
+		{name: "fail-on glob", args: []string{"--fail-on", "test_user*:removed"}, code: ExitFailure,
+			want: []string{"test_user:removed"}},
+		// Issue #10 item 3: a type partial in NEW never matches removed or
+		// changed; its added objects still do.
+		{name: "partial type never removed", args: []string{"--fail-on", "test_group*:removed,*:changed"}, code: ExitFailure,
+			want: []string{"changes match --fail-on: test_user:changed, test_user_is_person:changed\n", "  ? test-group-a|has|test-user-0002"}},
+		{name: "partial type removed alone", args: []string{"--fail-on", "*_has_*:removed,*_has_*:changed"}, code: ExitOK},
+		{name: "partial type added", args: []string{"--fail-on", "test_group_has_user:added"}, code: ExitFailure,
+			want: []string{"test_group_has_user:added"}},
 		{name: "fail-on no match", args: []string{"--fail-on", "test_group:*,test_user:nothing"}, code: ExitUsage,
 			want: []string{"change must be added, removed, changed or *"}},
 		{name: "fail-on unchanged type", args: []string{"--fail-on", "test_group"}, code: ExitOK},
