@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
 )
 
 // spill is a temporary file of records one step fetches and a later step
@@ -80,8 +84,13 @@ func (s *spill) discard() {
 	os.Remove(s.f.Name())
 }
 
-// readSpill calls fn for each record of a finished spill and removes the
-// file. payload is only valid during the call.
+// readSpill calls fn for each record of a finished spill, ordered by key
+// (records of one key in the order they were written), and removes the
+// file. Writers run concurrently, so the file's own order changes from run
+// to run; reading by key makes the emitted graph byte-identical for
+// identical input. Memory holds one small index entry per record (key,
+// offset, length), never the payloads. payload is only valid during the
+// call.
 func readSpill(path string, fn func(key, tag string, payload []byte) error) error {
 	defer os.Remove(path)
 	f, err := os.Open(path)
@@ -89,10 +98,36 @@ func readSpill(path string, fn func(key, tag string, payload []byte) error) erro
 		return fmt.Errorf("okta: opening a spill file: %w", err)
 	}
 	defer f.Close()
+	type entry struct {
+		key      string
+		off, len int64
+	}
+	var idx []entry
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 256<<10), 64<<20)
+	var off int64
 	for sc.Scan() {
 		line := sc.Bytes()
+		key, _, ok := bytes.Cut(line, []byte{'\t'})
+		if !ok {
+			return fmt.Errorf("okta: malformed spill record %.40q", line)
+		}
+		idx = append(idx, entry{key: string(key), off: off, len: int64(len(line))})
+		off += int64(len(line)) + 1
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("okta: reading a spill file: %w", err)
+	}
+	slices.SortStableFunc(idx, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	var buf []byte
+	for _, e := range idx {
+		if int64(cap(buf)) < e.len {
+			buf = make([]byte, e.len)
+		}
+		line := buf[:e.len]
+		if _, err := f.ReadAt(line, e.off); err != nil {
+			return fmt.Errorf("okta: reading a spill file: %w", err)
+		}
 		key, rest, ok1 := bytes.Cut(line, []byte{'\t'})
 		tag, payload, ok2 := bytes.Cut(rest, []byte{'\t'})
 		if !ok1 || !ok2 {
@@ -101,9 +136,6 @@ func readSpill(path string, fn func(key, tag string, payload []byte) error) erro
 		if err := fn(string(key), string(tag), payload); err != nil {
 			return err
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("okta: reading a spill file: %w", err)
 	}
 	return nil
 }
@@ -114,44 +146,70 @@ type spillRecord struct {
 	payload  []byte
 }
 
-// readSpillBatches reads a finished spill in batches of up to size records
-// and calls fn from workers goroutines at once (fn must be safe for
-// concurrent use), so decoding the records uses every core while the
-// emitted objects still go through the job state one batch at a time. The
-// file is removed afterwards.
-func readSpillBatches(ctx context.Context, path string, workers, size int, fn func(ctx context.Context, recs []spillRecord) error) error {
+// readSpillBatches reads a finished spill (in readSpill's order) in batches
+// of up to size records, turns each batch into objects with decode on
+// workers goroutines at once (decode must be safe for concurrent use), and
+// hands the objects to emit one batch at a time in file order, so decoding
+// uses every core while the output stays in a stable order. The file is
+// removed afterwards.
+func readSpillBatches(ctx context.Context, path string, workers, size int,
+	decode func(recs []spillRecord) ([]*graph.Entity, []*graph.Relationship, error),
+	emit func(ctx context.Context, es []*graph.Entity, rs []*graph.Relationship) error) error {
+	type batch struct {
+		seq  int
+		recs []spillRecord
+	}
 	g, ctx := errgroup.WithContext(ctx)
-	batches := make(chan []spillRecord, workers)
+	batches := make(chan batch, workers)
 	g.Go(func() error {
 		defer close(batches)
-		batch := make([]spillRecord, 0, size)
+		seq := 0
+		cur := make([]spillRecord, 0, size)
+		send := func() error {
+			select {
+			case batches <- batch{seq, cur}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			seq++
+			cur = make([]spillRecord, 0, size)
+			return nil
+		}
 		err := readSpill(path, func(key, tag string, payload []byte) error {
-			batch = append(batch, spillRecord{key: key, tag: tag, payload: bytes.Clone(payload)})
-			if len(batch) < size {
+			cur = append(cur, spillRecord{key: key, tag: tag, payload: bytes.Clone(payload)})
+			if len(cur) < size {
 				return nil
 			}
-			select {
-			case batches <- batch:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			batch = make([]spillRecord, 0, size)
-			return nil
+			return send()
 		})
-		if err == nil && len(batch) > 0 {
-			select {
-			case batches <- batch:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		if err == nil && len(cur) > 0 {
+			err = send()
 		}
 		return err
 	})
+	// Emission takes turns by sequence number.
+	var mu sync.Mutex
+	turn := sync.NewCond(&mu)
+	next := 0
 	for range max(1, workers) {
 		g.Go(func() error {
 			for b := range batches {
-				if err := fn(ctx, b); err != nil {
+				es, rs, err := decode(b.recs)
+				mu.Lock()
+				for next != b.seq && ctx.Err() == nil {
+					turn.Wait()
+				}
+				if err == nil && ctx.Err() == nil {
+					err = emit(ctx, es, rs)
+				}
+				next++
+				turn.Broadcast()
+				mu.Unlock()
+				if err != nil {
 					return err
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
 				}
 			}
 			return nil

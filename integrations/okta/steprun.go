@@ -94,6 +94,15 @@ func (e *emitter) relationships(ctx context.Context, rs []*graph.Relationship) (
 	return len(out), nil
 }
 
+// emit adds a decoded batch: entities first, then relationships.
+func (r *run) emit(ctx context.Context, es []*graph.Entity, rs []*graph.Relationship) error {
+	if _, err := r.em.entities(ctx, es); err != nil {
+		return err
+	}
+	_, err := r.em.relationships(ctx, rs)
+	return err
+}
+
 // skips counts objects left out, by reason, for one summary warning each.
 type skips struct {
 	mu sync.Mutex

@@ -268,7 +268,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	for _, a := range apps {
 		byID[a.ID] = a
 	}
-	err = readSpillBatches(ctx, path, decodeWorkers, 500, func(ctx context.Context, recs []spillRecord) error {
+	err = readSpillBatches(ctx, path, decodeWorkers, 500, func(recs []spillRecord) ([]*graph.Entity, []*graph.Relationship, error) {
 		var batch []*graph.Relationship
 		for _, rec := range recs {
 			if rec.tag == tagGone {
@@ -277,13 +277,12 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 			}
 			rs, err := relationships(byID[rec.key], rec.payload)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
 			batch = append(batch, rs...)
 		}
-		_, err := r.em.relationships(ctx, batch)
-		return err
-	})
+		return nil, batch, nil
+	}, r.emit)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -138,6 +140,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	}
 	idx := &userIndex{Email: map[string]string{}}
 	total := 0
+	var unread unreadFactors
 	// emit stores one page of users once its factors are known.
 	emit := func(p *userPage) error {
 		es := make([]*graph.Entity, 0, len(p.users))
@@ -148,6 +151,12 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 				continue // listed twice (deprovisioned between the two listings)
 			}
 			var mfa *bool
+			if withFactors && p.failed[i] {
+				if err := sp.write(u.ID, tagUnreadable, nil); err != nil {
+					return err
+				}
+				unread.add(u.ID)
+			}
 			if withFactors && p.known[i] {
 				for _, f := range p.factors[i] {
 					if err := sp.write(u.ID, "factor", f); err != nil {
@@ -189,6 +198,11 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		}
 		sc.SetData(dataFactorSpill, factorSpill{Path: path})
 	}
+	if len(unread.ids) > 0 {
+		slices.Sort(unread.ids)
+		sc.Warn(ctx, fmt.Sprintf("the factors of %d users could not be read: mfaEnabled is left unset for them", len(unread.ids)),
+			"users", idList(unread.ids, 100))
+	}
 	r.sk.warn(ctx, sc)
 	sc.Logger.Info("users collected", "count", total, "factorsRead", withFactors)
 	return nil
@@ -211,10 +225,18 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 		v = factorSpill{Path: path}
 	}
 	path := v.(factorSpill).Path
-	err = readSpillBatches(ctx, path, decodeWorkers, 500, func(ctx context.Context, recs []spillRecord) error {
+	var unreadMu sync.Mutex
+	var unread []string // users whose factors could not be read
+	err = readSpillBatches(ctx, path, decodeWorkers, 500, func(recs []spillRecord) ([]*graph.Entity, []*graph.Relationship, error) {
 		es := make([]*graph.Entity, 0, len(recs))
 		rs := make([]*graph.Relationship, 0, len(recs))
 		for _, rec := range recs {
+			if rec.tag == tagUnreadable {
+				unreadMu.Lock()
+				unread = append(unread, rec.key)
+				unreadMu.Unlock()
+				continue
+			}
 			var fac oktaFactor
 			if err := fastjson.Unmarshal(rec.payload, &fac); err != nil || fac.ID == "" {
 				r.sk.add("factors without an id", 1)
@@ -225,27 +247,55 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 				graph.WithType(relUserAssignedFactor),
 				graph.WithProperties(map[string]any{"userId": rec.key, "factorId": fac.ID})))
 		}
-		if _, err := r.em.entities(ctx, es); err != nil {
-			return err
-		}
-		if _, err := r.em.relationships(ctx, rs); err != nil {
-			return err
-		}
+		return es, rs, nil
+	}, func(ctx context.Context, es []*graph.Entity, rs []*graph.Relationship) error {
 		sc.Progress("factors", int64(len(es)))
-		return nil
+		return r.emit(ctx, es, rs)
 	})
 	if err != nil {
 		return err
+	}
+	if len(unread) > 0 {
+		slices.Sort(unread)
+		sc.MarkPartial(fmt.Sprintf("the factors of %d users could not be read (users: %s)", len(unread), idList(unread, 100)),
+			typeMFADevice, relUserAssignedFactor)
 	}
 	r.sk.warn(ctx, sc)
 	return nil
 }
 
+// tagUnreadable marks a factor spill record of a user whose factors could
+// not be read (retries ran out): the consumer marks the factor types
+// partial and names the user.
+const tagUnreadable = "unreadable"
+
+// idList joins up to max ids, saying how many more there are.
+func idList(ids []string, max int) string {
+	if len(ids) <= max {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:max], ", ") + fmt.Sprintf(" and %d more", len(ids)-max)
+}
+
+// unreadFactors collects the users whose factors fetch-users could not read.
+type unreadFactors struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (u *unreadFactors) add(id string) {
+	u.mu.Lock()
+	u.ids = append(u.ids, id)
+	u.mu.Unlock()
+}
+
 // userPage is one listed page of users and, as they arrive, their factors.
 type userPage struct {
+	seq     int // listing order
 	users   []oktaUser
 	factors [][]json.RawMessage
 	known   []bool // factors read (or known empty: deprovisioned)
+	failed  []bool // reading the factors failed
 	active  []bool // the user has an ACTIVE factor (mfaEnabled)
 	pending atomic.Int32
 }
@@ -254,7 +304,9 @@ type userPage struct {
 // listed user's factors with a pool of workers fed across page boundaries,
 // so the users bucket never idles while a page waits for its slowest
 // factor call or for the next list page. Completed pages go to emit, one
-// at a time, in completion order. Memory holds a few pages at most.
+// at a time, in listing order (so identical input gives identical output).
+// Memory holds a few pages at most: the task queue bounds how far listing
+// runs ahead of the slowest page.
 func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*userPage) error) error {
 	type task struct {
 		p *userPage
@@ -274,8 +326,10 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 		defer close(tasks)
 		// Each page is decoded straight into users, in one pass (users'
 		// raw data is not kept).
+		seq := 0
 		page := func(items []oktaUser) error {
-			p := &userPage{users: items[:0]}
+			p := &userPage{seq: seq, users: items[:0]}
+			seq++
 			for _, u := range items {
 				if u.ID != "" {
 					p.users = append(p.users, u)
@@ -283,6 +337,7 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 			}
 			p.factors = make([][]json.RawMessage, len(p.users))
 			p.known = make([]bool, len(p.users))
+			p.failed = make([]bool, len(p.users))
 			p.active = make([]bool, len(p.users))
 			// One extra count, released below, keeps the page open
 			// while its tasks are queued.
@@ -324,8 +379,13 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 					t.p.factors[t.i], t.p.known[t.i], t.p.active[t.i] = fs, true, active
 				case isNotFound(err):
 					r.sk.add("factors of users deleted since they were listed (mfaEnabled left unset)", 1)
-				default:
+				case integration.IsFatal(err) || ctx.Err() != nil:
 					return fmt.Errorf("okta: listing factors of user %s: %w", u.ID, err)
+				default:
+					// One user's factors are lost, not the users: the user
+					// is written with mfaEnabled unset and named.
+					t.p.failed[t.i] = true
+					r.sc.Logger.Warn("factors of a user could not be read", "user", u.ID, "error", err.Error())
 				}
 				finishOne(t.p)
 			}
@@ -337,9 +397,18 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 		close(done)
 	}()
 	var emitErr error
+	waiting := map[int]*userPage{}
+	next := 0
 	for p := range done {
-		if emitErr == nil {
-			if emitErr = emit(p); emitErr != nil {
+		waiting[p.seq] = p
+		for emitErr == nil {
+			q, ok := waiting[next]
+			if !ok {
+				break
+			}
+			delete(waiting, next)
+			next++
+			if emitErr = emit(q); emitErr != nil {
 				cancel() // stop listing and reading factors
 			}
 		}
@@ -384,6 +453,10 @@ func (r *run) readFactors(ctx context.Context, userIDs []string) (string, error)
 		if isNotFound(err) {
 			r.sk.add("factors of users deleted since they were listed", 1)
 			return nil
+		}
+		if err != nil && !integration.IsFatal(err) && ctx.Err() == nil {
+			r.sc.Logger.Warn("factors of a user could not be read", "user", userIDs[i], "error", err.Error())
+			return sp.write(userIDs[i], tagUnreadable, nil)
 		}
 		if err != nil {
 			return fmt.Errorf("okta: listing factors of user %s: %w", userIDs[i], err)
