@@ -654,7 +654,22 @@ func (s *Filesystem) buildIndex() *Index {
 		}
 		m[f.typ] = append(m[f.typ], IndexedFile{Path: filepath.ToSlash(f.rel), Count: f.n})
 	}
+	// Steps running in parallel create files in an order that changes from
+	// run to run: list a type's files by step (each step's in the order it
+	// wrote them), so identical input gives an identical index.
+	for _, m := range []map[string][]IndexedFile{idx.Entities, idx.Relationships} {
+		for _, fs := range m {
+			sort.SliceStable(fs, func(i, j int) bool { return stepOfPath(fs[i].Path) < stepOfPath(fs[j].Path) })
+		}
+	}
 	return idx
+}
+
+// stepOfPath returns the step of a graph file path graph/<step>/....
+func stepOfPath(p string) string {
+	rest, _ := strings.CutPrefix(p, "graph/")
+	step, _, _ := strings.Cut(rest, "/")
+	return step
 }
 
 // Commit implements Store: flush, write index.json and summary.json, then
