@@ -88,8 +88,18 @@ func TestTokenExpiryGuard(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	// The token-expiry rule fired once for the stale instance, to the log.
+	var fired, delivered int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*), count(delivered_at) FROM alert_event e JOIN service_instance i ON i.id = e.instance_id
+		WHERE e.rule = 'token-expiry' AND i.name = 'stale'`).Scan(&fired, &delivered); err != nil || fired != 1 {
+		t.Errorf("token-expiry alerts: %d (%v)", fired, err)
+	}
+	var others int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM alert_event e JOIN service_instance i ON i.id = e.instance_id WHERE i.name <> 'stale'`).Scan(&others); err != nil || others != 0 {
+		t.Errorf("alerts for fresh instances: %d (%v)", others, err)
+	}
 	out := logs.String()
-	if n := strings.Count(out, "token expiry"); n != 1 || !strings.Contains(out, "instance=stale") || strings.Contains(out, "instance=fresh lastSuccess") {
+	if n := strings.Count(out, "token expiry:"); n != 1 || !strings.Contains(out, "instance=stale") || strings.Contains(out, "instance=fresh lastSuccess") {
 		t.Errorf("%d expiry warnings:\n%s", n, out)
 	}
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -85,7 +86,9 @@ func (s *Service) schedule(ctx context.Context, now time.Time) (int, error) {
 // expiryGuard warns (at most once a day per instance) about instances
 // whose last successful collection is older than after, or that never
 // succeeded and were added longer ago: an Okta API token unused for 30
-// days is revoked.
+// days is revoked. Unless the token-expiry rule is disabled, it also fires
+// that rule once per instance and stale period (the key carries the time
+// of the last success), delivered like any alert.
 func (s *Service) expiryGuard(ctx context.Context, after time.Duration, warn func(msg string, args ...any)) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
@@ -95,24 +98,60 @@ func (s *Service) expiryGuard(ctx context.Context, after time.Duration, warn fun
 			WHERE x.id = i.id
 			  AND coalesce(x.last_ok, i.created_at) < now() - make_interval(secs => $1)
 			  AND (i.expiry_warned_at IS NULL OR i.expiry_warned_at < now() - interval '1 day')
-			RETURNING i.name, i.interval_seconds IS NULL, x.last_ok`, after.Seconds())
+			RETURNING i.id, i.name, i.interval_seconds IS NULL, x.last_ok, coalesce(x.last_ok, i.created_at)`, after.Seconds())
 		if err != nil {
 			return fmt.Errorf("expiry guard: %w", err)
 		}
-		defer rows.Close()
+		type stale struct {
+			id       int64
+			name     string
+			disabled bool
+			last     *time.Time
+			since    time.Time
+		}
+		var found []stale
 		for rows.Next() {
-			var name string
-			var disabled bool
-			var last *time.Time
-			if err := rows.Scan(&name, &disabled, &last); err != nil {
+			var x stale
+			if err := rows.Scan(&x.id, &x.name, &x.disabled, &x.last, &x.since); err != nil {
+				rows.Close()
 				return err
 			}
-			warn("token expiry: no successful collection for too long; an Okta API token unused for 30 days is revoked",
-				"instance", name, "lastSuccess", fmtTime(last), "pollingDisabled", disabled, "threshold", after)
+			found = append(found, x)
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var jobs []river.InsertManyParams
+		for _, x := range found {
+			warn("token expiry: no successful collection for too long; an Okta API token unused for 30 days is revoked",
+				"instance", x.name, "lastSuccess", fmtTime(x.last), "pollingDisabled", x.disabled, "threshold", after)
+			var id int64
+			err := tx.QueryRow(ctx, `INSERT INTO alert_event (rule, instance_id, object_key, object_type, summary, destination)
+				SELECT name, $1, 'token-expiry/' || $2::text, 'service_instance', $3, destination FROM alert_rule WHERE name = $4 AND enabled
+				ON CONFLICT (rule, instance_id, object_key) DO NOTHING RETURNING id`,
+				x.id, x.since.UTC().Format(time.RFC3339), fmt.Sprintf("instance %s has no successful collection since %s: its API token may expire", x.name, fmtTime(x.last)),
+				ruleTokenExpiry).Scan(&id)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue // rule disabled, or fired for this stale period
+			}
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, river.InsertManyParams{Args: AlertArgs{Event: id}, InsertOpts: &river.InsertOpts{
+				Queue: queueControl, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: activeStates}}})
+		}
+		if len(jobs) > 0 {
+			if _, err := s.queue.InsertManyTx(ctx, tx, jobs); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
+
+// ruleTokenExpiry is the built-in rule the expiry guard fires.
+const ruleTokenExpiry = "token-expiry"
 
 func fmtTime(t *time.Time) string {
 	if t == nil || t.IsZero() {

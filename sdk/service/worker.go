@@ -291,6 +291,11 @@ func (w *Worker) collect(ctx context.Context, job *river.Job[CollectArgs]) error
 		if o.err == nil {
 			o.err = context.Cause(ctx)
 		}
+	case o.res != nil && res != nil && noneSucceeded(res.Summary):
+		// Loaded (harmlessly: failed steps delete nothing), but nothing
+		// was collected: a failure, retried like one.
+		o.status = "failed"
+		o.err = fmt.Errorf("no step succeeded: %s", firstStepError(res.Summary))
 	case o.res != nil:
 		o.status = o.res.Status // success or partial
 	default:
@@ -339,6 +344,30 @@ func (w *Worker) collect(ctx context.Context, job *river.Job[CollectArgs]) error
 		return river.JobCancel(o.err)
 	}
 	return o.err
+}
+
+// noneSucceeded reports whether every enabled step failed.
+func noneSucceeded(s *store.Summary) bool {
+	enabled := 0
+	for _, st := range s.Steps {
+		switch st.Status {
+		case store.StatusDisabled:
+			continue
+		case store.StatusSuccess, store.StatusPartialDependencyFailure:
+			return false
+		}
+		enabled++
+	}
+	return enabled > 0
+}
+
+func firstStepError(s *store.Summary) string {
+	for _, st := range s.Steps {
+		if st.Error != "" {
+			return fmt.Sprintf("%s: %s", st.ID, st.Error)
+		}
+	}
+	return "every step failed"
 }
 
 // startRun records a running collection and marks older running ones

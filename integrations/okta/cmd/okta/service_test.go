@@ -655,3 +655,39 @@ func TestServiceSIGTERMReleasesRunningJob(t *testing.T) {
 		t.Errorf("%d changes other than additions", n)
 	}
 }
+
+// A run that fails (here: the org rejects the token) is retried with
+// backoff and recorded per attempt with the provider's error, never the
+// token; the instance shows its failures.
+func TestServiceFailedRunsRetried(t *testing.T) {
+	e := newSvcEnv(t)
+	e.addOrg("rejecting", oktafake.OrgSpec{Users: 10, Seed: 3, Name: "rejecting"}, oktafake.ServerOptions{Token: "the-token-the-org-wants-123"}, "DISABLED")
+	e.startWorker()
+	e.cli(0, "instances", "run", "rejecting")
+	e.eventually("two failed attempts", 2*time.Minute, func() (bool, string) {
+		n := e.queryInt(`SELECT count(DISTINCT attempt) FROM service_run WHERE status = 'failed'`)
+		return n >= 2, fmt.Sprintf("%d failed attempts", n)
+	})
+	rows, err := e.pool.Query(context.Background(), `SELECT attempt, error FROM service_run WHERE status = 'failed' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var attempt int
+		var msg string
+		if err := rows.Scan(&attempt, &msg); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(msg, "401") || strings.Contains(msg, oktafake.DefaultToken) {
+			t.Errorf("attempt %d: error %q (want the status, never the token)", attempt, msg)
+		}
+	}
+	if n := e.queryInt(`SELECT count(*) FROM sync_run WHERE status IN ('success', 'partial')`); n != 0 {
+		t.Errorf("a rejected run loaded %d runs", n)
+	}
+	list := e.cli(0, "instances", "list")
+	if !regexpMatch(`(?m)^rejecting\s+okta\s+DISABLED\s+failed\s.*\s[2-9]\s*`, list) {
+		t.Errorf("instances list:\n%s", list)
+	}
+}
