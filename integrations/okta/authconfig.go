@@ -245,3 +245,15 @@ func parsePrivateKey(raw []byte) (crypto.Signer, string, error) {
 	}
 	return nil, "", fmt.Errorf("is a PEM block of type %q, not a private key", block.Type)
 }
+
+// CredentialFields are the config fields that carry credentials, with
+// their environment variables: either method's. A binary that falls back
+// to a demo org when nothing is configured must treat any of them as
+// "configured" (an org URL without them, or them without an org URL, is a
+// configuration error, not the demo).
+var CredentialFields = []struct{ Name, Env string }{
+	{"apiKey", "OKTA_API_KEY"},
+	{"clientId", "OKTA_CLIENT_ID"},
+	{"privateKey", "OKTA_PRIVATE_KEY"},
+	{"privateKeyFile", "OKTA_PRIVATE_KEY_FILE"},
+}

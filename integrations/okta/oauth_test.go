@@ -665,3 +665,17 @@ func TestOAuthSecretsNeverReachTheDatabase(t *testing.T) {
 		t.Errorf("the run's instance %s was not found in the %d rows scanned: nothing was loaded", inst, scanned)
 	}
 }
+
+// CredentialFields must name real config fields with their env vars.
+func TestCredentialFieldsMatchConfig(t *testing.T) {
+	fields, err := integration.Fields(&Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range CredentialFields {
+		i := slices.IndexFunc(fields, func(f integration.Field) bool { return f.Name == c.Name })
+		if i < 0 || fields[i].Env != c.Env {
+			t.Errorf("%s/%s is not a config field with that env var", c.Name, c.Env)
+		}
+	}
+}
