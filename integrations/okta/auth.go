@@ -171,3 +171,19 @@ func describe(cfg *Config) map[string]string {
 	}
 	return out
 }
+
+// describeProbe is validate's first row: which credentials are in use and,
+// for a service app, the scopes its token was granted.
+func (a *clientAuth) describeProbe(ctx context.Context) ProbeResult {
+	res := ProbeResult{Source: "credentials", Endpoint: "API token (legacy: Okta recommends an OAuth 2.0 service app)"}
+	if a == nil || a.ts == nil {
+		return res
+	}
+	granted, missing, err := a.ts.Granted(ctx)
+	res.Endpoint = "OAuth 2.0 service app " + a.ts.app.clientID + ", token scopes: " + strings.Join(granted, " ")
+	if len(missing) > 0 {
+		res.Endpoint += "; not granted: " + strings.Join(missing, " ")
+	}
+	res.Err = err
+	return res
+}

@@ -314,6 +314,11 @@ func TestOAuthProbeNamesMissingScopeAndRole(t *testing.T) {
 	if !strings.Contains(got[SourceDevices], "missing admin role") || !strings.Contains(got[SourceDevices], "okta.devices.read is granted") {
 		t.Errorf("devices: %q", got[SourceDevices])
 	}
+	for _, r := range res {
+		if r.Source == "credentials" && (!strings.Contains(r.Endpoint, testClientID) || !strings.Contains(r.Endpoint, "not granted: okta.roles.read")) {
+			t.Errorf("credentials row: %q", r.Endpoint)
+		}
+	}
 	delete(got, SourceRoles)
 	delete(got, SourceDevices)
 	if len(got) > 0 {

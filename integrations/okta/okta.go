@@ -317,6 +317,7 @@ func (x *Collector) Probe(ctx context.Context, cfg *Config) ([]ProbeResult, erro
 		return nil, err
 	}
 	probes := []struct{ source, path string }{
+		{"account", pathOktaSupport},
 		{"users", pathUsers + "?limit=1"},
 		{SourceGroups, pathGroups + "?limit=1"},
 		{SourceApplications, pathApps + "?limit=1"},
@@ -326,7 +327,7 @@ func (x *Collector) Probe(ctx context.Context, cfg *Config) ([]ProbeResult, erro
 		{"system-log", pathLogs + "?limit=1&since=" + x.opts.Now().Add(-time.Hour).UTC().Format(time.RFC3339) +
 			"&until=" + x.opts.Now().UTC().Format(time.RFC3339)},
 	}
-	var out []ProbeResult
+	out := []ProbeResult{auth.describeProbe(ctx)}
 	for _, p := range probes {
 		if slices.Contains(Sources, p.source) && !cfg.SourceEnabled(p.source) {
 			continue
