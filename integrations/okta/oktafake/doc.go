@@ -56,6 +56,15 @@
 //     concurrency limit answers 429 with the concurrent values in the
 //     rate-limit headers (Limit = the concurrency limit, Remaining 0, Reset
 //     an estimate), as Okta documents; ConcurrencyLimitZero sends Limit 0.
+//   - Authentication (oauth.go, dpop.go): the API token (SSWS), or access
+//     tokens of the org authorization server at TokenPath (OAuth 2.0 client
+//     credentials with private_key_jwt): registered public key per client
+//     (OAuthOptions.Clients), assertion signature, iss/sub, audience, expiry
+//     and jti reuse checked, granted scopes issued (400 invalid_scope, or a
+//     down-scoped token), the scope enforced per endpoint (403 E0000006),
+//     tokens expiring after OAuthOptions.TokenLifetime or TokenMaxUses,
+//     optional DPoP (OAuthClient.RequireDPoP), token requests counted in
+//     their own rate-limit bucket (TokenStats).
 //
 // Simplified: only GET is implemented (other methods get 405 E0000022);
 // user ids but not logins resolve in /api/v1/users/{id}; `q` is a name
