@@ -68,23 +68,44 @@ marked so in summary.json, what was collected is written, and the exit code is
 	}
 }
 
+// sources returns App.Sources, or else the sources the integration
+// declares (integration.Source), each with the steps that name it.
+func (a *App[C]) sources() []Source {
+	if len(a.Sources) > 0 || a.Integration == nil {
+		return a.Sources
+	}
+	var out []Source
+	for _, src := range a.Integration.Sources {
+		s := Source{Name: src.Name, Description: src.Description}
+		for _, st := range a.Integration.Steps {
+			if st.Source == src.Name {
+				s.Steps = append(s.Steps, st.ID)
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// declaredSources reports whether the runtime resolves sources itself
+// (the integration declares them and the App does not override them).
+func (a *App[C]) declaredSources() bool {
+	return len(a.Sources) == 0 && a.Integration != nil && len(a.Integration.Sources) > 0
+}
+
 func (a *App[C]) sourceNames() []string {
 	var names []string
-	for _, s := range a.Sources {
+	for _, s := range a.sources() {
 		names = append(names, s.Name)
 	}
 	return names
 }
 
 func (a *App[C]) sourceList() string {
-	if len(a.Sources) == 0 {
-		return ""
+	if names := a.sourceNames(); len(names) > 0 {
+		return " (" + strings.Join(names, ", ") + ")"
 	}
-	var names []string
-	for _, s := range a.Sources {
-		names = append(names, s.Name)
-	}
-	return " (" + strings.Join(names, ", ") + ")"
+	return ""
 }
 
 type collector[C any] struct {
@@ -95,6 +116,7 @@ type collector[C any] struct {
 	steps       *string
 	useCache    *bool
 	disable     *string
+	disabled    []string // --disable-source, when the runtime resolves it
 	concurrency *int
 	every       *time.Duration
 	progress    *string
@@ -214,18 +236,29 @@ func (c *collector[C]) prepare() int {
 	if len(disabled) == 0 {
 		return ExitOK
 	}
-	if len(a.Sources) == 0 {
+	sources := a.sources()
+	if len(sources) == 0 {
 		a.errorf("collect: --disable-source: this integration declares no sources")
 		return ExitUsage
 	}
+	for _, name := range disabled {
+		if !slices.ContainsFunc(sources, func(s Source) bool { return s.Name == name }) {
+			a.errorf("collect: --disable-source: unknown source %q (sources: %s)", name, strings.Join(a.sourceNames(), ", "))
+			return ExitUsage
+		}
+	}
+	if a.declaredSources() {
+		c.disabled = disabled // the runtime disables them (Options.DisableSources)
+		return ExitOK
+	}
 	off := map[string]string{} // step -> reason
 	for _, name := range disabled {
-		i := slices.IndexFunc(a.Sources, func(s Source) bool { return s.Name == name })
+		i := slices.IndexFunc(sources, func(s Source) bool { return s.Name == name })
 		if i < 0 {
 			a.errorf("collect: --disable-source: unknown source %q (sources: %s)", name, strings.Join(a.sourceNames(), ", "))
 			return ExitUsage
 		}
-		for _, id := range a.Sources[i].Steps {
+		for _, id := range sources[i].Steps {
 			if !ids[id] {
 				a.errorf("collect: source %q names unknown step %q", name, id)
 				return ExitFailure
@@ -282,12 +315,13 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 	}
 	c.display.begin(len(c.integ.Steps), c.log)
 	res, err := runtime.Run(ctx, c.integ, c.cfg, runtime.Options{
-		Store:       st,
-		Logger:      c.log,
-		Concurrency: *c.concurrency,
-		Only:        c.only,
-		Reuse:       reuse,
-		OnEvent:     c.display.event,
+		Store:          st,
+		Logger:         c.log,
+		Concurrency:    *c.concurrency,
+		Only:           c.only,
+		Reuse:          reuse,
+		OnEvent:        c.display.event,
+		DisableSources: c.disabled,
 	})
 	c.display.stop()
 	if res == nil {

@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 )
 
 func validateCommand[C any]() command[C] {
@@ -66,14 +68,18 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 		}
 	}
 	fmt.Fprintln(out, "Configuration is valid.")
-	if a.Probe == nil {
-		if len(a.Sources) > 0 {
+	probe := a.Probe
+	if probe == nil && a.declaredSources() {
+		probe = a.probeDeclared(log)
+	}
+	if probe == nil {
+		if len(a.sources()) > 0 {
 			fmt.Fprintf(out, "Sources (not probed: the integration has no probe):%s\n", a.sourceList())
 		}
 		return ExitOK
 	}
 	log.Debug("probing sources")
-	results, err := a.Probe(ctx, cfg)
+	results, err := probe(ctx, cfg)
 	if err != nil {
 		return a.reportError(ctx, "validate: probe", err, secrets)
 	}
@@ -97,7 +103,7 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 		}
 		rows = append(rows, []string{r.Source, status, red.Redact(detail)})
 	}
-	for _, s := range a.Sources {
+	for _, s := range a.sources() {
 		if !seen[s.Name] {
 			rows = append(rows, []string{s.Name, "not probed", s.Description})
 		}
@@ -109,4 +115,21 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 		return ExitPartial
 	}
 	return ExitOK
+}
+
+// probeDeclared probes the sources the integration declares, through the
+// runtime (after the integration's Setup).
+func (a *App[C]) probeDeclared(log *slog.Logger) func(context.Context, *C) ([]ProbeResult, error) {
+	return func(ctx context.Context, cfg *C) ([]ProbeResult, error) {
+		res, err := runtime.Probe(ctx, a.Integration, cfg, runtime.Options{Logger: log})
+		desc := map[string]string{}
+		for _, s := range a.Integration.Sources {
+			desc[s.Name] = s.Description
+		}
+		out := make([]ProbeResult, 0, len(res))
+		for _, r := range res {
+			out = append(out, ProbeResult{Source: r.Source, OK: r.Err == nil, Detail: desc[r.Source], Err: r.Err})
+		}
+		return out, err
+	}
 }

@@ -1,12 +1,13 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
-
-	"github.com/google/go-cmp/cmp"
+	"strconv"
+	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
@@ -96,18 +97,49 @@ func (j *jobState[C]) dupError(key, typ, firstType string, first, second any) er
 	}
 }
 
-// objectDiff renders how two graph objects differ, property by property.
+// objectDiff renders how two graph objects differ, property by property,
+// as "name: -first +second" lines in name order. It is hand-written so
+// production binaries do not link a test library (go-cmp).
 func objectDiff(a, b any) string {
-	toMap := func(v any) map[string]any {
+	toMap := func(v any) map[string]json.RawMessage {
 		raw, err := json.Marshal(v)
 		if err != nil {
-			return map[string]any{"error": err.Error()}
+			return map[string]json.RawMessage{"error": json.RawMessage(strconv.Quote(err.Error()))}
 		}
-		var m map[string]any
+		var m map[string]json.RawMessage
 		_ = json.Unmarshal(raw, &m)
 		return m
 	}
-	return cmp.Diff(toMap(a), toMap(b))
+	ma, mb := toMap(a), toMap(b)
+	names := make([]string, 0, len(ma)+len(mb))
+	for k := range ma {
+		names = append(names, k)
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	var sb strings.Builder
+	for _, k := range names {
+		va, okA := ma[k]
+		vb, okB := mb[k]
+		if okA && okB && bytes.Equal(va, vb) {
+			continue
+		}
+		if sb.Len() > 0 {
+			sb.WriteString("; ")
+		}
+		sb.WriteString(k + ":")
+		if okA {
+			sb.WriteString(" -" + string(va))
+		}
+		if okB {
+			sb.WriteString(" +" + string(vb))
+		}
+	}
+	return sb.String()
 }
 
 func sameClasses(decl, got []string) bool {

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -216,7 +215,7 @@ func recoverInterrupted(parent, base, root string) {
 			}
 			pidStr, _, _ := strings.Cut(rest, "-")
 			pid, _ := strconv.Atoi(pidStr)
-			if pid > 0 && pid != os.Getpid() && syscall.Kill(pid, 0) == nil {
+			if pid > 0 && pid != os.Getpid() && processAlive(pid) {
 				continue // a live process owns it
 			}
 			p := filepath.Join(parent, name)

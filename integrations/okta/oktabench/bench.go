@@ -32,7 +32,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/stepgraph/stepgraph/integrations/okta"
@@ -408,15 +407,6 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
-}
-
-// cpuTime returns this process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeakRSS resets VmHWM (Linux) so the peak covers the collection only.

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stepgraph/stepgraph/sdk/integration"
+)
+
+// declaredSourcesApp is testApp whose sources come from the integration's
+// own declaration (integration.Source, Step.Source) instead of App.Sources.
+func declaredSourcesApp(h *testHooks, probeGroups error) (*App[testConfig], *bytes.Buffer, *bytes.Buffer) {
+	a, out, errb := testApp(h, baseEnv())
+	a.Sources = nil
+	integ := a.Integration
+	integ.Sources = []integration.Source[testConfig]{
+		{Name: "users", Description: "user accounts", Probe: func(context.Context, *integration.RunContext[testConfig]) error { return nil }},
+		{Name: "groups", Description: "groups and memberships", Probe: func(context.Context, *integration.RunContext[testConfig]) error { return probeGroups }},
+	}
+	for i := range integ.Steps {
+		switch integ.Steps[i].ID {
+		case "fetch-users":
+			integ.Steps[i].Source = "users"
+		case "fetch-groups":
+			integ.Steps[i].Source = "groups"
+		}
+	}
+	return a, out, errb
+}
+
+// TestSourcesFromTheDeclaration: --disable-source, its help and validate's
+// probes all come from the integration's declared sources.
+func TestSourcesFromTheDeclaration(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "out")
+	h := &testHooks{}
+	a, out, errb := declaredSourcesApp(h, nil)
+	r := runApp(t, context.Background(), a, out, errb, "collect", "--env-file", "", "--output", root, "--disable-source", "groups")
+	if r.code != ExitOK || h.groupRuns.Load() != 0 || !strings.Contains(r.stdout, "fetch-groups: source groups disabled") {
+		t.Fatalf("exit %d, groups ran %d times:\n%s", r.code, h.groupRuns.Load(), r.combinedOut)
+	}
+	r = runApp(t, context.Background(), a, out, errb, "collect", "--env-file", "", "--output", root, "--disable-source", "users")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "fetch-groups: dependency fetch-users is disabled") {
+		t.Fatalf("disabling users: exit %d\n%s", r.code, r.combinedOut)
+	}
+	r = runApp(t, context.Background(), a, out, errb, "collect", "--env-file", "", "--output", root, "--disable-source", "apps")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, `unknown source "apps" (sources: users, groups)`) {
+		t.Fatalf("unknown source: exit %d\n%s", r.code, r.combinedOut)
+	}
+
+	a, out, errb = declaredSourcesApp(nil, &apiErrForTest{})
+	r = runApp(t, context.Background(), a, out, errb, "validate")
+	if r.code != ExitPartial || !strings.Contains(norm(r.stdout), "users ok user accounts") ||
+		!strings.Contains(norm(r.stdout), "groups unreachable") || !strings.Contains(r.stdout, "missing okta.groups.read") {
+		t.Fatalf("validate: exit %d\n%s", r.code, r.combinedOut)
+	}
+}
