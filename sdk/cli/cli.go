@@ -132,6 +132,9 @@ type App[C any] struct {
 	// DocFile is the default --file of document, e.g. "docs/okta.md"
 	// (default "docs/<integration name>.md").
 	DocFile string
+	// OpenGraph lets `visualize --from` draw a graph kept elsewhere than a
+	// collection folder, such as an instance in PostgreSQL. Optional.
+	OpenGraph GraphOpener
 
 	// Stdout and Stderr default to os.Stdout and os.Stderr.
 	Stdout, Stderr io.Writer

@@ -390,7 +390,7 @@ func TestHelpAndUsage(t *testing.T) {
 		{[]string{"collect", "--help"}, ExitOK, []string{"--orgUrl string", "env TEST_ORG_URL", "--apiKey", "secret", "--output, --data-dir", "--env-file", "--log-format", "Examples:", "test collect --step fetch-groups --use-cache"}},
 		{[]string{"validate", "-h"}, ExitOK, []string{"--users int", "default \"3\""}},
 		{[]string{"document", "--help"}, ExitOK, []string{"--check", "docs/test.md"}},
-		{[]string{"visualize", "--help"}, ExitOK, []string{"--max-nodes", "--format"}},
+		{[]string{"visualize", "--help"}, ExitOK, []string{"--from", "--format"}},
 		{nil, ExitUsage, []string{"Usage:"}},
 		{[]string{"frobnicate"}, ExitUsage, []string{`unknown command "frobnicate"`}},
 	}

@@ -45,6 +45,7 @@
 //   - diff streams one type at a time (see Diff for the memory bound).
 //   - document reproduces JupiterOne's `j1-integration document` output
 //     byte for byte (see DataModel for the sort order).
-//   - visualize embeds cytoscape.js (assets/README.md) and the data as a
-//     JSON block in one HTML file that needs no network.
+//   - visualize builds its page with sdk/graphview (one HTML file that needs
+//     no network); a database-backed graph comes through App.OpenGraph, so
+//     this package imports no database driver for it.
 package cli
