@@ -85,23 +85,21 @@ func (x *Collector) authOf(c *httpclient.Client) *clientAuth {
 // *integration.ConfigError when cfg configures neither or both.
 func AuthMethod(cfg *Config) (string, error) { return authMethod(cfg) }
 
-// checkAuth proves the credentials work before anything is collected: for
-// a service app it first obtains an access token (a bad key, client id or
-// audience fails here, before any data request), then it sends
-// GET /api/v1/users?limit=1. A rejection is an
-// *integration.AuthenticationError that says what to fix.
+// checkAuth proves the credentials work before anything is collected with
+// GET /api/v1/users?limit=1. For a service app that request first obtains
+// an access token (retried with it on 5xx, 429 and transport errors); a bad
+// key, client id or audience fails there, before the request is sent. A
+// rejection is an *integration.AuthenticationError that says what to fix.
 func checkAuth(ctx context.Context, c *httpclient.Client, a *clientAuth) error {
-	if a != nil && a.ts != nil {
-		if _, err := a.ts.token(ctx); err != nil {
-			return err
-		}
-	}
 	_, err := c.Do(ctx, http.MethodGet, pathUsers+"?limit=1", nil)
 	if err == nil {
 		return nil
 	}
 	var auth *integration.AuthenticationError
 	if errors.As(err, &auth) {
+		if auth.Request.Endpoint == pathToken {
+			return auth // the token endpoint's refusal, already explained
+		}
 		e := *auth
 		if a != nil && a.ts != nil {
 			e.Summary = "Okta rejected the service app's access token (" + strings.TrimSpace(e.ProviderCode+" "+e.Summary) +

@@ -684,3 +684,39 @@ func TestCredentialFieldsMatchConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestOAuthUnnamedRefusedScopesFoundOneByOne: when invalid_scope does not
+// say which scopes were refused, the client asks for each alone once and
+// collects the rest.
+func TestOAuthUnnamedRefusedScopesFoundOneByOne(t *testing.T) {
+	granted := slices.DeleteFunc(slices.Clone(oktafake.ReadScopes), func(s string) bool { return s == oktafake.ScopeLogsRead })
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 30, Seed: 5}, oktafake.ServerOptions{
+		OAuth: oktafake.OAuthOptions{VagueInvalidScope: true},
+	}, newECKey(t), granted)
+	c := f.run(t, sdktest.RunOptions{})
+	want := expect(t, f.org, nil)
+	want.created = nil
+	checkAgainstTruth(t, c, want)
+	if !slices.Contains(c.Result.Summary.Metadata.PartialDatasets.Types, relUserCreatedApp) {
+		t.Error("app creators not partial")
+	}
+	ts := f.srv.Server.TokenStats()
+	requested := len(DefaultScopes(f.cfg))
+	// One refused request, one per scope alone, one final request.
+	if ts.Requests != int64(requested+2) || ts.Refused != 2 {
+		t.Errorf("token stats %+v, want %d requests and 2 refusals", ts, requested+2)
+	}
+}
+
+// TestOAuthTokenEndpointOutageIsRetried: 503s from the token endpoint are
+// retried with the request that needed the token; the run succeeds.
+func TestOAuthTokenEndpointOutageIsRetried(t *testing.T) {
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 20, Seed: 5}, oktafake.ServerOptions{
+		OAuth: oktafake.OAuthOptions{FailFirst: 2},
+	}, newECKey(t), nil)
+	c := f.run(t, sdktest.RunOptions{})
+	checkAgainstTruth(t, c, expect(t, f.org, nil))
+	if ts := f.srv.Server.TokenStats(); ts.Requests != 3 || ts.Issued != 1 {
+		t.Errorf("token stats %+v, want 2 failures then a token", ts)
+	}
+}

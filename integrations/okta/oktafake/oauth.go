@@ -82,6 +82,12 @@ type OAuthOptions struct {
 	DownscopeTokens bool
 	// TokenLimit is the per-window limit of the token bucket (default 600).
 	TokenLimit int
+	// VagueInvalidScope leaves the refused scopes out of invalid_scope's
+	// error_description, so a client must find them by itself.
+	VagueInvalidScope bool
+	// FailFirst answers the first FailFirst token requests 503 (an outage
+	// of the authorization server).
+	FailFirst int
 }
 
 // OAuthClient is one registered API Services app.
@@ -243,6 +249,14 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		w.Write(marshal(jError{ErrorCode: "E0000047", ErrorSummary: "API call exceeded rate limit due to too many requests.", ErrorLink: "E0000047", ErrorID: "oaetoken", ErrorCauses: []map[string]string{}}))
 		return
 	}
+	a.mu.Lock()
+	outage := a.st.Requests <= int64(a.opts.FailFirst)
+	a.mu.Unlock()
+	if outage {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write(marshal(oauthError{Error: "temporarily_unavailable", Description: "The authorization server is temporarily unavailable."}))
+		return
+	}
 	status, body := a.token(r, now)
 	if e, ok := body.(oauthError); ok && e.Error == "use_dpop_nonce" {
 		h.Set("DPoP-Nonce", dpopNonce)
@@ -367,6 +381,9 @@ func (a *authServer) token(r *http.Request, now time.Time) (int, any) {
 		}
 	}
 	if len(refused) > 0 && (!a.opts.DownscopeTokens || len(granted) == 0) {
+		if a.opts.VagueInvalidScope {
+			return a.refuse(http.StatusBadRequest, "invalid_scope", "One or more scopes are not configured for the authorization server resource.")
+		}
 		return a.refuse(http.StatusBadRequest, "invalid_scope", "The following scopes are not allowed: "+strings.Join(refused, " "))
 	}
 
