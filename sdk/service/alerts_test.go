@@ -113,7 +113,7 @@ func TestAlertsSkipPartialTypesAndFireOnce(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		if _, _, err := s.RunNow(ctx, "things"); err != nil {
+		if _, err := s.RunNow(ctx, "things"); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(time.Minute)

@@ -295,8 +295,7 @@ func (s *Service) UpdateInstance(ctx context.Context, name string, fn func(*Inst
 		}
 		if inst.Interval == 0 {
 			// DISABLED: drop the scheduled run (a running one finishes).
-			_, err = tx.Exec(ctx, `UPDATE river_job SET state = 'cancelled', finalized_at = now()
-				WHERE kind = $1 AND args->>'instance' = $2 AND state IN ('scheduled', 'available', 'retryable')`, kindCollect, name)
+			_, err = s.cancelWaiting(ctx, tx, name)
 		}
 		return err
 	})
@@ -336,8 +335,7 @@ func (s *Service) RemoveInstance(ctx context.Context, name string, wait time.Dur
 		if _, err := tx.Exec(ctx, `UPDATE service_instance SET interval_seconds = NULL, updated_at = now() WHERE id = $1`, inst.ID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE river_job SET state = 'cancelled', finalized_at = now()
-			WHERE kind = $1 AND args->>'instance' = $2 AND state IN ('scheduled', 'available', 'retryable', 'pending')`, kindCollect, name); err != nil {
+		if _, err := s.cancelWaiting(ctx, tx, name); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT id FROM river_job WHERE kind = $1 AND args->>'instance' = $2 AND state = 'running'`, kindCollect, name)
@@ -377,6 +375,26 @@ func (s *Service) RemoveInstance(ctx context.Context, name string, wait time.Dur
 		return fmt.Errorf("remove instance %s: graph forgotten, but unregistering failed (run remove again): %w", name, err)
 	}
 	return nil
+}
+
+// cancelWaiting cancels the instance's collection jobs that wait to run
+// (through River, in tx); a running one is left alone.
+func (s *Service) cancelWaiting(ctx context.Context, tx pgx.Tx, name string) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM river_job WHERE kind = $1 AND args->>'instance' = $2
+		AND state IN ('scheduled', 'available', 'retryable', 'pending')`, kindCollect, name)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if _, err := s.queue.JobCancelTx(ctx, tx, id); err != nil {
+			return 0, fmt.Errorf("cancel job %d: %w", id, err)
+		}
+	}
+	return len(ids), nil
 }
 
 // sortedKeys returns m's keys sorted.

@@ -76,13 +76,14 @@ func TestInstancesCRUDKeepsSecretsOutOfTheDatabase(t *testing.T) {
 	}
 
 	// run now: one job, a second call finds it.
-	id1, existed1, err := s.RunNow(ctx, "acme")
-	if err != nil || existed1 {
-		t.Fatalf("run now: %d %v %v", id1, existed1, err)
+	r1, err := s.RunNow(ctx, "acme")
+	if err != nil || !r1.Queued || r1.Running {
+		t.Fatalf("run now: %+v %v", r1, err)
 	}
-	id2, existed2, err := s.RunNow(ctx, "acme")
-	if err != nil || !existed2 || id2 != id1 {
-		t.Fatalf("second run now: %d %v %v", id2, existed2, err)
+	id1 := r1.JobID
+	r2, err := s.RunNow(ctx, "acme")
+	if err != nil || r2.Queued || r2.Running || r2.JobID != id1 {
+		t.Fatalf("second run now: %+v %v", r2, err)
 	}
 	sts, err := s.Statuses(ctx, 0)
 	if err != nil || len(sts) != 1 || sts[0].NextRun == nil || sts[0].LastRun != nil {

@@ -78,23 +78,35 @@ func collectOpts(inst *Instance, at time.Time) *river.InsertOpts {
 	}
 }
 
+// RunNowResult says what RunNow did.
+type RunNowResult struct {
+	// JobID is the collection job.
+	JobID int64
+	// Queued is true when a new job was queued; false when one was
+	// already waiting (it was made available now) or running.
+	Queued bool
+	// Running is true when a collection of the instance runs right now
+	// (nothing more was queued).
+	Running bool
+}
+
 // RunNow enqueues a collection of the instance now (polling DISABLED or
 // not). When a collection is already waiting it is made available now;
-// when one is running, nothing more is queued. It returns the job id and
-// whether a job was already there.
-func (s *Service) RunNow(ctx context.Context, name string) (int64, bool, error) {
+// when one is running, nothing more is queued.
+func (s *Service) RunNow(ctx context.Context, name string) (RunNowResult, error) {
 	inst, err := s.Instance(ctx, name)
 	if err != nil {
-		return 0, false, err
+		return RunNowResult{}, err
 	}
 	res, err := s.queue.Insert(ctx, CollectArgs{Instance: inst.Name}, collectOpts(inst, time.Time{}))
 	if err != nil {
-		return 0, false, fmt.Errorf("enqueue collection of %s: %w", name, err)
+		return RunNowResult{}, fmt.Errorf("enqueue collection of %s: %w", name, err)
 	}
-	if res.UniqueSkippedAsDuplicate && res.Job.State != rivertype.JobStateRunning {
+	out := RunNowResult{JobID: res.Job.ID, Queued: !res.UniqueSkippedAsDuplicate, Running: res.Job.State == rivertype.JobStateRunning}
+	if res.UniqueSkippedAsDuplicate && !out.Running {
 		if _, err := s.queue.JobRetry(ctx, res.Job.ID); err != nil {
-			return 0, false, fmt.Errorf("move collection of %s forward: %w", name, err)
+			return RunNowResult{}, fmt.Errorf("move collection of %s forward: %w", name, err)
 		}
 	}
-	return res.Job.ID, res.UniqueSkippedAsDuplicate, nil
+	return out, nil
 }

@@ -563,15 +563,18 @@ A worker runs it; 'instances list' shows the outcome.`)
 		return cli.ExitFailure
 	}
 	defer s.Close()
-	id, existed, err := s.RunNow(ctx, pos[0])
+	res, err := s.RunNow(ctx, pos[0])
 	if err != nil {
 		c.errorf("instances run: %v", err)
 		return cli.ExitFailure
 	}
-	if existed {
-		fmt.Fprintf(c.stdout(), "A collection of %s was already queued or running (job %d); it runs now.\n", pos[0], id)
-	} else {
-		fmt.Fprintf(c.stdout(), "Queued a collection of %s (job %d).\n", pos[0], id)
+	switch {
+	case res.Queued:
+		fmt.Fprintf(c.stdout(), "Queued a collection of %s (job %d).\n", pos[0], res.JobID)
+	case res.Running:
+		fmt.Fprintf(c.stdout(), "A collection of %s is running now (job %d); nothing more was queued.\n", pos[0], res.JobID)
+	default:
+		fmt.Fprintf(c.stdout(), "A collection of %s was already waiting (job %d); it runs now.\n", pos[0], res.JobID)
 	}
 	return cli.ExitOK
 }

@@ -104,7 +104,7 @@ func benchServiceOnce(b *testing.B, n, workers int) {
 	start := time.Now()
 	b.StartTimer()
 	for i := range n {
-		if _, _, err := s.RunNow(ctx, fmt.Sprintf("bench%03d", i)); err != nil {
+		if _, err := s.RunNow(ctx, fmt.Sprintf("bench%03d", i)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/stepgraph/stepgraph/integrations/okta"
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
+	"github.com/stepgraph/stepgraph/sdk/cli"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/service"
 )
@@ -689,5 +690,67 @@ func TestServiceFailedRunsRetried(t *testing.T) {
 	list := e.cli(0, "instances", "list")
 	if !regexpMatch(`(?m)^rejecting\s+okta\s+DISABLED\s+failed\s.*\s[2-9]\s*`, list) {
 		t.Errorf("instances list:\n%s", list)
+	}
+}
+
+// The service commands of the okta binary, without workers: validation
+// before anything is stored, no secret echoed or stored, update, show,
+// remove's confirmation, status and alerts.
+func TestServiceCommands(t *testing.T) {
+	e := newSvcEnv(t)
+	out := e.cli(0, "instances", "add", "acme", "--description", "Acme prod", "--interval", "6h",
+		"--set", "orgUrl=https://acme.okta.com", "--secret", "apiKey=env:OKTA_API_KEY_ACME")
+	if !strings.Contains(out, "Added instance acme (okta, polling 6h0m0s)") {
+		t.Errorf("add: %s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"instances", "add", "acme", "--interval", "6h"}, "instance acme already exists"},
+		{[]string{"instances", "add", "x", "--interval", "6h", "--set", "apiKey=00SECRETVALUE00"}, "config apiKey: is a secret"},
+		{[]string{"instances", "add", "x", "--interval", "6h", "--secret", "apiKey=00SECRETVALUE00"}, "want env:NAME or file:PATH"},
+		{[]string{"instances", "add", "x", "--set", "orgUrl=https://x.okta.com"}, "--interval: give a polling interval"},
+		{[]string{"instances", "add", "x", "--interval", "5ms"}, "at least 1s"},
+		{[]string{"instances", "remove", "acme"}, "add --yes to confirm"},
+		{[]string{"instances", "update", "acme", "--integration", "other"}, "--integration cannot change"},
+	} {
+		out := e.cli(cli.ExitUsage, c.args...)
+		if !strings.Contains(out, c.want) || strings.Contains(out, "00SECRETVALUE00") {
+			t.Errorf("%v: %s (want %q, never the secret)", c.args, out, c.want)
+		}
+	}
+	e.cli(cli.ExitFailure, "instances", "show", "ghost")
+	e.cli(0, "instances", "update", "acme", "--interval", "DISABLED", "--description", "paused")
+	show := e.cli(0, "instances", "show", "acme")
+	for _, want := range []string{"Description:      paused", "Polling interval: DISABLED", "Secret apiKey from env:OKTA_API_KEY_ACME", "Config orgUrl = https://acme.okta.com", "Last run:         never"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("show lacks %q:\n%s", want, show)
+		}
+	}
+	if out := e.cli(0, "instances", "run", "acme"); !strings.Contains(out, "Queued a collection of acme") {
+		t.Errorf("run: %s", out)
+	}
+	if out := e.cli(0, "instances", "run", "acme"); !strings.Contains(out, "already waiting") {
+		t.Errorf("second run: %s", out)
+	}
+	if out := e.cli(0, "status"); !strings.Contains(out, "stepgraph_collect  available  1") || !strings.Contains(out, "instances: 1 (0 running now") {
+		t.Errorf("status:\n%s", out)
+	}
+	bad := t.TempDir() + "/bad.sql"
+	if err := os.WriteFile(bad, []byte("SELECT 1 AS not_the_columns"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.cli(cli.ExitFailure, "alerts", "add", "mine", "--file", bad)
+	e.cli(cli.ExitFailure, "alerts", "test", "no-such-rule")
+	e.cli(0, "alerts", "set", "okta-user-without-person", "--disable")
+	if out := e.cli(0, "alerts", "list"); !regexpMatch(`(?m)^okta-user-without-person\s+false\s+log\s+true`, out) {
+		t.Errorf("alerts list:\n%s", out)
+	}
+	if out := e.cli(0, "instances", "remove", "acme", "--yes"); !strings.Contains(out, "Removed instance acme") {
+		t.Errorf("remove: %s", out)
+	}
+	if n := e.queryInt(`SELECT count(*) FROM river_job WHERE state NOT IN ('cancelled', 'completed', 'discarded')`); n != 0 {
+		t.Errorf("%d jobs left after remove", n)
 	}
 }
