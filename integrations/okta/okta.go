@@ -149,6 +149,10 @@ type Options struct {
 	MaxInFlight int
 	// TempDir holds the short-lived factor spill file (default os.TempDir()).
 	TempDir string
+	// Source, when set, is recorded as metadata.details.source in
+	// summary.json instead of the org URL: the bundled demo org sets it so
+	// its output can never be mistaken for a real org's.
+	Source string
 	// HTTP, when set, may adjust the HTTP client configuration before the
 	// client is built (e.g. shorter backoffs in tests).
 	HTTP func(*httpclient.Config)
@@ -196,10 +200,28 @@ func NewCollector(opts Options) *Collector {
 		Name:            Name,
 		Validate:        x.validate,
 		StepStartStates: stepStartStates,
-		Describe:        describe,
+		Describe:        x.describe,
 		Steps:           x.steps(),
 	}
 	return x
+}
+
+// describe is the summary's metadata.details: how the run authenticated
+// and where the data comes from (the org, or Options.Source).
+func (x *Collector) describe(cfg *Config) map[string]string {
+	out := describe(cfg)
+	if out == nil {
+		out = map[string]string{}
+	}
+	switch {
+	case x.opts.Source != "":
+		out["source"] = x.opts.Source
+	default:
+		if org, err := NormalizeOrgURL(cfg.OrgURL, cfg.AllowCustomDomain); err == nil {
+			out["source"] = org
+		}
+	}
+	return out
 }
 
 // Integration returns the integration declaration.

@@ -5,10 +5,15 @@
 //	go run ./integrations/okta/cmd/okta collect
 //
 // With OKTA_ORG_URL (or --orgUrl, or OKTA_ORG_URL in the .env file) and
-// OKTA_API_KEY it collects from that Okta org. With no org configured,
-// collect and validate run against the bundled fake Okta (package
-// oktafake): a small deterministic org served on a loopback port inside this
-// process, so the tool can be tried without credentials. The log says which.
+// credentials it collects from that Okta org. Only when neither an org URL
+// nor any credential is set anywhere (environment, .env file, flags) do
+// collect and validate run against the bundled demo org (package oktafake):
+// a small deterministic org served on a loopback port inside this process,
+// so the tool can be tried without credentials. A banner on stderr says so
+// and summary.json records it (metadata.details.source). Half a
+// configuration (an org URL without a credential, or a credential without
+// an org URL) is never the demo: it fails with exit code 2 naming the
+// missing field.
 package main
 
 import (
@@ -53,6 +58,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	opts := okta.Options{}
 	lookup := lookupEnv
 	if len(args) > 0 && (args[0] == "collect" || args[0] == "validate") && !orgConfigured(args, lookupEnv) {
+		opts.Source = demoSource
 		// The org is anchored to the current day so two runs on one day give
 		// identical data (a diff between them shows no change).
 		org := oktafake.NewOrg(oktafake.OrgSpec{Users: fakeUsers, Seed: 1, Now: time.Now().UTC().Truncate(24 * time.Hour)})
@@ -74,8 +80,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			}
 			return lookupEnv(k)
 		}
+		fmt.Fprintf(stderr, "%s\n", demoBanner)
 		slog.New(slog.NewTextHandler(stderr, nil)).Info(
-			"no Okta org configured (OKTA_ORG_URL is not set): using the bundled fake Okta org; set OKTA_ORG_URL and OKTA_API_KEY to collect from a real org",
+			"no Okta org configured (no org URL and no credential in the environment, .env or flags): using the bundled fake Okta org; set OKTA_ORG_URL and credentials to collect from a real org",
 			"fakeOrg", fakeOrgURL, "users", fakeUsers, "servedAt", srv.URL)
 	}
 	col := okta.NewCollector(opts)
@@ -94,33 +101,73 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	return app.Main(ctx, args)
 }
 
-// orgConfigured reports whether an org URL comes from the flags, the
-// environment or the .env file.
+// demoSource is summary.json's metadata.details.source of a demo run.
+const demoSource = "demo: the bundled fake Okta org (oktafake), not a real org"
+
+// demoBanner is printed on stderr when the demo org runs.
+const demoBanner = `
+  ==================================================================
+   DEMO MODE: collecting the bundled fake Okta org, NOT a real org.
+   No org URL and no credential is set (environment, .env, flags).
+  ==================================================================`
+
+// connectionField is a config field that points the binary at a real org.
+type connectionField struct{ name, env string }
+
+// connectionFields are the org URL and every credential field of
+// okta.Config. Any of them set anywhere means a real org was meant, so the
+// demo never runs and the config's validation names what is missing. A new
+// credential field goes here (TestConnectionFieldsCoverEveryCredential
+// fails until it does).
+var connectionFields = []connectionField{
+	{"orgUrl", "OKTA_ORG_URL"},
+	{"apiKey", "OKTA_API_KEY"},
+	{"clientId", "OKTA_CLIENT_ID"},
+	{"privateKey", "OKTA_PRIVATE_KEY"},
+	{"privateKeyFile", "OKTA_PRIVATE_KEY_FILE"},
+	{"keyId", "OKTA_KEY_ID"},
+}
+
+// orgConfigured reports whether an org URL or any credential is set in the
+// flags, the environment or the .env file (even empty: a variable that is
+// set but blank is a configuration mistake, not a request for the demo).
 func orgConfigured(args []string, lookupEnv func(string) (string, bool)) bool {
-	if v, ok := lookupEnv("OKTA_ORG_URL"); ok && strings.TrimSpace(v) != "" {
-		return true
+	for _, f := range connectionFields {
+		if _, ok := lookupEnv(f.env); ok {
+			return true
+		}
 	}
 	envFile := ".env"
 	for i, a := range args {
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if !strings.HasPrefix(a, "-") {
 			continue
 		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if !hasVal && i+1 < len(args) {
 			val = args[i+1]
 		}
-		switch name {
-		case "orgUrl":
-			return true
-		case "env-file":
+		if name == "env-file" {
 			envFile = val
+		}
+		for _, f := range connectionFields {
+			if name == f.name {
+				return true
+			}
 		}
 	}
 	if envFile == "" {
 		return false
 	}
 	vars, err := integration.ReadDotEnv(envFile)
-	return err == nil && strings.TrimSpace(vars["OKTA_ORG_URL"]) != ""
+	if err != nil {
+		return false
+	}
+	for _, f := range connectionFields {
+		if _, ok := vars[f.env]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // sources describes the ingestion sources for --disable-source and validate.

@@ -7,9 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stepgraph/stepgraph/integrations/okta"
 	"github.com/stepgraph/stepgraph/sdk/cli"
 )
 
@@ -23,8 +26,8 @@ func TestCollectsFromBundledFakeWithoutOrg(t *testing.T) {
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "bundled fake Okta org") {
-		t.Errorf("log does not say it used the fake: %s", stderr.String())
+	if !strings.Contains(stderr.String(), "bundled fake Okta org") || !strings.Contains(stderr.String(), "DEMO MODE") {
+		t.Errorf("stderr has no demo banner: %s", stderr.String())
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err != nil {
@@ -36,9 +39,15 @@ func TestCollectsFromBundledFakeWithoutOrg(t *testing.T) {
 			Status string         `json:"status"`
 			Counts map[string]int `json:"encounteredTypeCounts"`
 		} `json:"integrationStepResults"`
+		Metadata struct {
+			Details map[string]string `json:"details"`
+		} `json:"metadata"`
 	}
 	if err := json.Unmarshal(raw, &sum); err != nil {
 		t.Fatal(err)
+	}
+	if got := sum.Metadata.Details["source"]; got != demoSource {
+		t.Errorf("summary.json source %q, want %q", got, demoSource)
 	}
 	for _, s := range sum.Steps {
 		if s.ID == "fetch-users" && s.Counts["okta_user"] != fakeUsers {
@@ -63,6 +72,11 @@ func TestOrgConfigured(t *testing.T) {
 		{[]string{"collect", "--env-file", ""}, map[string]string{"OKTA_ORG_URL": "https://a.okta.com"}, true},
 		{[]string{"collect", "--orgUrl", "https://a.okta.com", "--env-file", ""}, nil, true},
 		{[]string{"collect", "--env-file=" + env}, nil, true},
+		{[]string{"collect", "--env-file", ""}, map[string]string{"OKTA_API_KEY": "k"}, true},
+		{[]string{"collect", "--env-file", ""}, map[string]string{"OKTA_ORG_URL": ""}, true},
+		{[]string{"collect", "--env-file", ""}, map[string]string{"OKTA_PRIVATE_KEY_FILE": "/k.pem"}, true},
+		{[]string{"collect", "--clientId", "0oa1", "--env-file", ""}, nil, true},
+		{[]string{"collect", "--enableDevices", "--env-file", ""}, map[string]string{"OKTA_ENABLE_DEVICES": "true"}, false},
 	}
 	for _, c := range cases {
 		look := func(k string) (string, bool) { v, ok := c.env[k]; return v, ok }
@@ -105,5 +119,79 @@ func TestFakeRunsAreStable(t *testing.T) {
 	code := run(context.Background(), []string{"diff", "--fail-on", "*", dirs[0], dirs[1]}, noEnv, &stdout, &stderr)
 	if code != cli.ExitOK || !strings.Contains(stdout.String(), "No changes") {
 		t.Errorf("two fake collections differ (exit %d):\n%s%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestHalfConfiguredOrgIsNeverTheDemo is issue #10 item 5: an org URL
+// without a credential, or a credential without an org URL (unset, empty,
+// or under a misspelled name), wherever it is set, fails with exit 2
+// naming the missing field, before any request; the demo never runs.
+func TestHalfConfiguredOrgIsNeverTheDemo(t *testing.T) {
+	dir := t.TempDir()
+	clientOnly := filepath.Join(dir, "client.env")
+	os.WriteFile(clientOnly, []byte("OKTA_CLIENT_ID=0oa1abcdefghijklmnop\n"), 0o600)
+	cases := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		missing string
+	}{
+		{"api key, no url", nil, map[string]string{"OKTA_API_KEY": "k-0123456789abcdef"}, "orgUrl"},
+		{"api key, empty url", nil, map[string]string{"OKTA_API_KEY": "k-0123456789abcdef", "OKTA_ORG_URL": ""}, "orgUrl"},
+		{"api key, misspelled url", nil, map[string]string{"OKTA_API_KEY": "k-0123456789abcdef", "OKTA_ORGURL": "https://acme.okta.com"}, "orgUrl"},
+		{"api key flag", []string{"--apiKey", "k-0123456789abcdef"}, nil, "orgUrl"},
+		{"client id in .env", []string{"--env-file", clientOnly}, nil, "orgUrl"},
+		{"url, no credential", nil, map[string]string{"OKTA_ORG_URL": "https://acme.okta.com"}, "apiKey"},
+		{"url flag", []string{"--orgUrl", "https://acme.okta.com"}, nil, "apiKey"},
+	}
+	t.Chdir(t.TempDir()) // no .env here
+	for _, c := range cases {
+		for _, cmd := range []string{"collect", "validate"} {
+			t.Run(c.name+"/"+cmd, func(t *testing.T) {
+				look := func(k string) (string, bool) { v, ok := c.env[k]; return v, ok }
+				out := filepath.Join(t.TempDir(), "out")
+				args := append([]string{cmd}, c.args...)
+				if !slices.Contains(args, "--env-file") {
+					args = append(args, "--env-file", "")
+				}
+				if cmd == "collect" {
+					args = append(args, "--output", out, "--progress", "off")
+				}
+				var stdout, stderr bytes.Buffer
+				code := run(context.Background(), args, look, &stdout, &stderr)
+				if code != cli.ExitUsage {
+					t.Fatalf("exit %d, want %d\n%s%s", code, cli.ExitUsage, stdout.String(), stderr.String())
+				}
+				if !strings.Contains(stderr.String(), c.missing) || strings.Contains(stderr.String(), "DEMO") {
+					t.Errorf("stderr does not name %s (or ran the demo):\n%s", c.missing, stderr.String())
+				}
+				if _, err := os.Stat(out); err == nil {
+					t.Error("output written")
+				}
+			})
+		}
+	}
+}
+
+// TestConnectionFieldsCoverEveryCredential: every secret field of the
+// config is a credential, so setting it must keep the demo off.
+func TestConnectionFieldsCoverEveryCredential(t *testing.T) {
+	typ := reflect.TypeOf(okta.Config{})
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, env := f.Tag.Get("config"), f.Tag.Get("env")
+		listed := slices.Contains(connectionFields, connectionField{name, env})
+		if f.Tag.Get("secret") == "true" && !listed {
+			t.Errorf("credential field %s (%s) is not in connectionFields", name, env)
+		}
+	}
+	for _, c := range connectionFields {
+		f, ok := typ.FieldByNameFunc(func(n string) bool {
+			sf, _ := typ.FieldByName(n)
+			return sf.Tag.Get("config") == c.name
+		})
+		if !ok || f.Tag.Get("env") != c.env {
+			t.Errorf("connectionFields names %s/%s, which okta.Config does not declare", c.name, c.env)
+		}
 	}
 }
