@@ -167,6 +167,16 @@ type Collector struct {
 	mu      sync.Mutex
 	clients map[clientKey]*httpclient.Client
 	auths   map[*httpclient.Client]*clientAuth
+	logger  *slog.Logger // set by SetLogger
+}
+
+// SetLogger makes l the logger of the HTTP clients built from now on
+// (retries, waits, paging stops), unless Options.Logger is set. A binary
+// hands it the command's logger so --log-level debug reaches the HTTP layer.
+func (x *Collector) SetLogger(l *slog.Logger) {
+	x.mu.Lock()
+	x.logger = l
+	x.mu.Unlock()
 }
 
 type clientKey struct {
@@ -295,6 +305,9 @@ func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
 		MaxInFlight: x.opts.MaxInFlight,
 		UserAgent:   "stepgraph-okta",
 		Logger:      x.opts.Logger,
+	}
+	if hc.Logger == nil {
+		hc.Logger = x.logger
 	}
 	auth.configure(&hc)
 	if x.opts.HTTP != nil {

@@ -129,6 +129,11 @@ type App[C any] struct {
 	// from the display goroutine and must be safe for concurrent use.
 	// Optional.
 	HTTPStats func() []FamilyStats
+	// Logger, when set, receives the logger collect and validate build from
+	// --log-level and --log-format (secrets masked) before they run, so the
+	// binary can hand it to the layers below the runtime, such as its HTTP
+	// client: --log-level debug then reaches every layer. Optional.
+	Logger func(*slog.Logger)
 	// DocFile is the default --file of document, e.g. "docs/okta.md"
 	// (default "docs/<integration name>.md").
 	DocFile string

@@ -178,6 +178,9 @@ func (c *collector[C]) run(ctx context.Context, args []string) int {
 		logOut = c.display.logWriter()
 	}
 	c.log, _ = c.logFlags.logger(logOut, c.secrets)
+	if a.Logger != nil {
+		a.Logger(c.log)
+	}
 	a.setNotice(logOut)
 	defer a.setNotice(nil)
 
@@ -314,6 +317,10 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 		st = fs
 	}
 	c.display.begin(len(c.integ.Steps), c.log)
+	var httpBefore []FamilyStats
+	if a.HTTPStats != nil {
+		httpBefore = a.HTTPStats()
+	}
 	res, err := runtime.Run(ctx, c.integ, c.cfg, runtime.Options{
 		Store:          st,
 		Logger:         c.log,
@@ -333,6 +340,9 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 	}
 	interrupted := ctx.Err() != nil
 	printSummary(a.stdout(), res.Summary, declaredKinds(c.integ), integration.NewRedactor(c.secrets...))
+	if a.HTTPStats != nil {
+		printHTTPTotals(a.stdout(), httpBefore, a.HTTPStats())
+	}
 	if err != nil {
 		code := a.reportError(ctx, "collect", err, c.secrets)
 		if code == ExitAuth {
@@ -434,6 +444,26 @@ func printSummary(w io.Writer, s *store.Summary, kinds map[string]byte, red *int
 	}
 	if p := s.Metadata.PartialDatasets.Types; len(p) > 0 {
 		fmt.Fprintf(w, "Partial datasets (consumers must not delete missing objects of these types): %s\n", strings.Join(p, ", "))
+	}
+}
+
+// printHTTPTotals writes one line per endpoint family with what this run
+// sent (after minus before: the counters are totals since the process
+// started, and --every runs many times): requests, retries, 429s, pacer
+// waits and the time requests waited (pacing and backoff).
+func printHTTPTotals(w io.Writer, before, after []FamilyStats) {
+	prev := map[string]FamilyStats{}
+	for _, f := range before {
+		prev[f.Family] = f
+	}
+	for _, f := range sortedStats(after) {
+		p := prev[f.Family]
+		n := f.Requests - p.Requests
+		if n == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "HTTP %s: %d requests, %d retries, %d 429s, %d waits, %s waited\n", f.Family, n,
+			f.Retries-p.Retries, f.RateLimited-p.RateLimited, f.Waits-p.Waits, roundDur(f.Waited-p.Waited))
 	}
 }
 

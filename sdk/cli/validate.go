@@ -51,6 +51,9 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 	}
 	secrets := integration.SecretValues(cfg)
 	log, _ := lf.logger(a.stderr(), secrets)
+	if a.Logger != nil {
+		a.Logger(log)
+	}
 	out := a.stdout()
 	masked := integration.MaskedConfig(cfg)
 	names := make([]string, 0, len(masked))

@@ -13,6 +13,7 @@ type FamilyStats struct {
 	ConcurrencyLimited int64         // 429 responses with X-Rate-Limit-Limit: 0
 	ServerErrors       int64         // 5xx responses
 	TransportErrors    int64         // attempts that failed without a full response
+	Waits              int64         // times the pacer made a request wait
 	PacingWait         time.Duration // time requests waited for the pacer
 	BackoffWait        time.Duration // time requests waited between attempts
 }
@@ -25,6 +26,7 @@ func (s *FamilyStats) Add(o FamilyStats) {
 	s.ConcurrencyLimited += o.ConcurrencyLimited
 	s.ServerErrors += o.ServerErrors
 	s.TransportErrors += o.TransportErrors
+	s.Waits += o.Waits
 	s.PacingWait += o.PacingWait
 	s.BackoffWait += o.BackoffWait
 }
@@ -41,6 +43,7 @@ type Stats struct {
 // familyCounters are the live atomic counters behind FamilyStats.
 type familyCounters struct {
 	requests, retries, rateLimited, concLimited, serverErrors, transportErrors atomic.Int64
+	waits                                                                      atomic.Int64
 	pacingWait, backoffWait                                                    atomic.Int64 // nanoseconds
 }
 
@@ -52,6 +55,7 @@ func (c *familyCounters) snapshot() FamilyStats {
 		ConcurrencyLimited: c.concLimited.Load(),
 		ServerErrors:       c.serverErrors.Load(),
 		TransportErrors:    c.transportErrors.Load(),
+		Waits:              c.waits.Load(),
 		PacingWait:         time.Duration(c.pacingWait.Load()),
 		BackoffWait:        time.Duration(c.backoffWait.Load()),
 	}

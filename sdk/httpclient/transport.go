@@ -31,6 +31,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	tk, err := c.pacer.acquire(req.Context(), f, c.shareOf(req.Context()), func(why waitReason, d time.Duration) {
+		f.counters.waits.Add(1)
 		c.logWait(st, why.String(), d)
 		if why == waitBudget {
 			c.emit(Event{Kind: EventRateLimitWait, Family: f.name, Method: st.req.Method, Endpoint: st.req.Endpoint, Wait: d})

@@ -86,18 +86,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			"fakeOrg", fakeOrgURL, "users", fakeUsers, "servedAt", srv.URL)
 	}
 	col := okta.NewCollector(opts)
-	app := &cli.App[okta.Config]{
-		Integration: col.Integration(),
-		Program:     "okta",
-		Sources:     sources(),
-		Probe:       probe(col),
-		HTTPStats:   httpStats(col),
-		DocFile:     "docs/okta.md",
-		LookupEnv:   lookup,
-		Stdout:      stdout,
-		Stderr:      stderr,
-		Commands:    serviceCommands(serviceRegistry(col, nil), lookupEnv, stdout, stderr),
-	}
+	app := newApp(col, lookup, lookupEnv, stdout, stderr)
 	return app.Main(ctx, args)
 }
 
@@ -126,6 +115,25 @@ var connectionFields = []connectionField{
 	{"privateKey", "OKTA_PRIVATE_KEY"},
 	{"privateKeyFile", "OKTA_PRIVATE_KEY_FILE"},
 	{"keyId", "OKTA_KEY_ID"},
+}
+
+// newApp mounts the CLI for col: lookup is the environment the commands
+// read (the demo's), lookupEnv the process's.
+func newApp(col *okta.Collector, lookup, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) *cli.App[okta.Config] {
+	return &cli.App[okta.Config]{
+		Integration: col.Integration(),
+		Program:     "okta",
+		Sources:     sources(),
+		Probe:       probe(col),
+		HTTPStats:   httpStats(col),
+		// --log-level debug reaches the HTTP client too.
+		Logger:    col.SetLogger,
+		DocFile:   "docs/okta.md",
+		LookupEnv: lookup,
+		Stdout:    stdout,
+		Stderr:    stderr,
+		Commands:  serviceCommands(serviceRegistry(col, nil), lookupEnv, stdout, stderr),
+	}
 }
 
 // orgConfigured reports whether an org URL or any credential is set in the
@@ -210,8 +218,8 @@ func httpStats(col *okta.Collector) func() []cli.FamilyStats {
 		for _, n := range names {
 			s := stats[n]
 			out = append(out, cli.FamilyStats{
-				Family: n, Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited,
-				Waited: s.PacingWait, Remaining: -1, Limit: -1,
+				Family: n, Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited + s.ConcurrencyLimited,
+				Waits: s.Waits, Waited: s.PacingWait + s.BackoffWait, Remaining: -1, Limit: -1,
 			})
 		}
 		return out

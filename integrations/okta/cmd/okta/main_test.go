@@ -8,23 +8,36 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stepgraph/stepgraph/integrations/okta"
+	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/cli"
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
 )
 
 func noEnv(string) (string, bool) { return "", false }
 
+// TestCollectsFromBundledFakeWithoutOrg also checks issue #10 item 11: a
+// run without a terminal ends with one line of HTTP totals per request
+// family (TestDebugReachesTheHTTPClient checks the debug records).
 func TestCollectsFromBundledFakeWithoutOrg(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
-	var stderr bytes.Buffer
+	var stdout, stderr bytes.Buffer
 	t.Chdir(t.TempDir()) // no .env here
-	code := run(context.Background(), []string{"collect", "--output", out, "--progress", "off", "--env-file", ""}, noEnv, io.Discard, &stderr)
+	code := run(context.Background(), []string{"collect", "--output", out, "--progress", "off", "--env-file", "", "--log-level", "debug"}, noEnv, &stdout, &stderr)
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, fam := range []string{"users", "groups", "apps"} {
+		re := regexp.MustCompile(`(?m)^HTTP ` + fam + `: [1-9][0-9]* requests, \d+ retries, \d+ 429s, \d+ waits, \S+ waited$`)
+		if !re.MatchString(stdout.String()) {
+			t.Errorf("no HTTP totals line for %s:\n%s", fam, stdout.String())
+		}
 	}
 	if !strings.Contains(stderr.String(), "bundled fake Okta org") || !strings.Contains(stderr.String(), "DEMO MODE") {
 		t.Errorf("stderr has no demo banner: %s", stderr.String())
@@ -193,5 +206,36 @@ func TestConnectionFieldsCoverEveryCredential(t *testing.T) {
 		if !ok || f.Tag.Get("env") != c.env {
 			t.Errorf("connectionFields names %s/%s, which okta.Config does not declare", c.name, c.env)
 		}
+	}
+}
+
+// TestDebugReachesTheHTTPClient is issue #10 item 11: with --log-level
+// debug the binary's logger reaches the HTTP client (its retries are
+// logged), and the run ends with HTTP totals that count those retries.
+func TestDebugReachesTheHTTPClient(t *testing.T) {
+	org := oktafake.NewOrg(oktafake.OrgSpec{Users: 60, Seed: 2})
+	srv, err := oktafake.Start(org, oktafake.ServerOptions{Window: time.Second,
+		Faults: oktafake.Faults{Seed: 3, ErrorRate: 0.2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	col := okta.NewCollector(okta.Options{BaseURL: srv.URL, Now: org.Now, HTTP: func(c *httpclient.Config) {
+		c.BackoffMin, c.BackoffMax, c.MaxAttempts = time.Millisecond, 10*time.Millisecond, 10
+	}})
+	env := map[string]string{"OKTA_ORG_URL": "https://acme.okta.com", "OKTA_API_KEY": oktafake.DefaultToken}
+	look := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	var stdout, stderr bytes.Buffer
+	app := newApp(col, look, look, &stdout, &stderr)
+	out := filepath.Join(t.TempDir(), "out")
+	code := app.Main(context.Background(), []string{"collect", "--output", out, "--progress", "off", "--env-file", "", "--log-level", "debug"})
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `level=DEBUG msg="httpclient: retrying request"`) {
+		t.Errorf("no debug record of the HTTP client's retries:\n%.2000s", stderr.String())
+	}
+	if !regexp.MustCompile(`(?m)^HTTP users: \d+ requests, [1-9]\d* retries`).MatchString(stdout.String()) {
+		t.Errorf("HTTP totals do not count the retries:\n%s", stdout.String())
 	}
 }
