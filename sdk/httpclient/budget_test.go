@@ -46,7 +46,7 @@ func TestBurstWithinShare(t *testing.T) {
 			}
 			reset := now.Add(time.Minute)
 			p.observe(f, 200, rlHeader(100, 99, reset, now), now, now)
-			p.release(tk, false, true)
+			p.release(tk, false, true, 0)
 
 			// Without the clock moving, the share of what is left goes
 			// out at once: 99 − (1−share)·100 requests.
@@ -74,7 +74,7 @@ func TestBurstWithinShare(t *testing.T) {
 			// Their responses come back; still no budget until the reset.
 			for i, tk := range tickets {
 				p.observe(f, 200, rlHeader(100, 98-i, reset, now), now, now)
-				p.release(tk, false, true)
+				p.release(tk, false, true, 0)
 			}
 			now = now.Add(30 * time.Second)
 			if tk, _, _, why := p.try(f, now, share); tk != nil || why != waitBudget {
@@ -116,7 +116,7 @@ func TestStaleHeadersBoundedWaits(t *testing.T) {
 		if ob := p.observe(f, 200, rlHeader(600, i%3, reset, date), now, now); ob.contradiction != "" {
 			contradictions++
 		}
-		p.release(tk, false, true)
+		p.release(tk, false, true, 0)
 		now = now.Add(5 * time.Millisecond)
 	}
 	if !f.local {
@@ -137,7 +137,7 @@ func TestResetReadRelativeToDate(t *testing.T) {
 	server := now.AddDate(-1, 0, 0)
 	tk, _, _, _ := p.try(f, now, 1)
 	p.observe(f, 200, rlHeader(10, 0, server.Add(20*time.Second), server), now, now)
-	p.release(tk, false, true)
+	p.release(tk, false, true, 0)
 	_, wakeAt, _, why := p.try(f, now, 1)
 	if why != waitBudget {
 		t.Fatalf("why = %v, want a budget wait", why)
@@ -206,6 +206,11 @@ func TestConcurrency429OktaForm(t *testing.T) {
 	if got := st.Total.Requests - st.Total.Retries; got != 64 {
 		t.Errorf("%d requests completed, want 64", got)
 	}
+	// The 429s reported the concurrent limit: the cap does not grow past
+	// it again.
+	if st.InFlightCap > serverMax {
+		t.Errorf("in-flight cap %d after the run, want at most the reported limit %d", st.InFlightCap, serverMax)
+	}
 }
 
 // TestUnexplained429 checks the three ways a 429 shows it is not about the
@@ -218,7 +223,7 @@ func TestUnexplained429(t *testing.T) {
 		f := p.family("users")
 		tk, _, _, _ := p.try(f, now, 1)
 		p.observe(f, 200, rlHeader(600, 500, reset, now), now, now)
-		p.release(tk, false, true)
+		p.release(tk, false, true, 0)
 		return p, f
 	}
 	for _, tt := range []struct {
@@ -235,7 +240,7 @@ func TestUnexplained429(t *testing.T) {
 			p, f := setup()
 			tk, _, _, _ := p.try(f, now, 1)
 			ob := p.observe(f, 429, tt.h, now, now)
-			p.release(tk, ob.conc, false)
+			p.release(tk, ob.conc, false, ob.concLimit)
 			if ob.conc != tt.conc {
 				t.Errorf("concurrency = %v, want %v", ob.conc, tt.conc)
 			}
@@ -246,7 +251,7 @@ func TestUnexplained429(t *testing.T) {
 	p, f := setup()
 	for range 500 {
 		tk, _, _, _ := p.try(f, now, 1)
-		p.release(tk, false, true)
+		p.release(tk, false, true, 0)
 	}
 	f.remaining = 0
 	tk := &ticket{f: f}
@@ -255,7 +260,7 @@ func TestUnexplained429(t *testing.T) {
 	if ob := p.observe(f, 429, rlHeader(600, 0, reset, now), now, now); ob.conc {
 		t.Error("the window's own 429 taken for a concurrency limit")
 	}
-	p.release(tk, false, false)
+	p.release(tk, false, false, 0)
 	if _, _, _, why := p.try(f, now, 1); why != waitBudget {
 		t.Errorf("after a rate-limit 429: %v, want a wait for the reset", why)
 	}

@@ -82,7 +82,8 @@
 // had budget beyond the requests in flight, does not (only) touch the
 // window: the global in-flight cap (Config.MaxInFlight) is halved (at most
 // once per round of requests, like TCP congestion control), grows back by
-// 1/cap per successful response, and the request is retried after a short
+// 1/cap per successful response but never again past the concurrent limit
+// a 429 reported times the share, and the request is retried after a short
 // backoff (up to 2 s). A rate-limit 429 marks the window used up.
 //
 // The pacer state is shared by all goroutines using a Client.

@@ -81,6 +81,9 @@ type pacer struct {
 	mu        sync.Mutex
 	maxCap    float64
 	capF      float64 // effective global cap (AIMD on concurrency 429s)
+	// concCeil, when > 0, is the concurrent limit a 429 reported (times
+	// the share): the cap never grows past it again.
+	concCeil float64
 	perFamily int
 	inflight  int
 	globalCh  chan struct{} // closed (and replaced) when a global slot frees
@@ -124,6 +127,7 @@ type ticket struct {
 	f            *family
 	capAtRelease float64
 	released     time.Time
+	share        float64
 }
 
 func newPacer(maxWait time.Duration, maxInFlight, perFamily int) *pacer {
@@ -234,7 +238,7 @@ func (p *pacer) try(f *family, now time.Time, share float64) (t *ticket, wakeAt 
 	p.inflight++
 	f.inflight++
 	f.lastRelease = now
-	return &ticket{f: f, capAtRelease: p.capF, released: now}, time.Time{}, nil, waitNone
+	return &ticket{f: f, capAtRelease: p.capF, released: now, share: share}, time.Time{}, nil, waitNone
 }
 
 // acquire blocks until a request of f may be sent or ctx is done. onWait is
@@ -291,6 +295,9 @@ type observation struct {
 	// conc: a 429 the family's window cannot explain (a concurrency
 	// limit).
 	conc bool
+	// concLimit is the concurrent limit a concurrency 429 reported in
+	// X-Rate-Limit-Limit (Okta's documented form), 0 when unknown.
+	concLimit int
 	// contradiction, when not empty, says why the family's headers are no
 	// longer trusted (set once, when the family switches to local pacing).
 	contradiction string
@@ -310,6 +317,9 @@ func (p *pacer) observe(f *family, status int, h http.Header, sent, recv time.Ti
 	f.seen = true
 	if status == http.StatusTooManyRequests && p.unexplained429(f, rl, ok, h) {
 		ob.conc = true
+		if ok && rl.limit > 0 && f.metered && rl.limit != f.limit {
+			ob.concLimit = rl.limit
+		}
 		return ob // says nothing about the family's bucket
 	}
 	if !ok || rl.limit <= 0 {
@@ -455,22 +465,41 @@ func (p *pacer) contradicts(f *family, rl rateLimit, date time.Time, hasDate boo
 	return ""
 }
 
-// release returns t's slot. conc reports a concurrency-limit 429; ok a
-// response that was not a 429 or a 5xx. It returns the new global cap when
-// it was lowered (0 otherwise).
-func (p *pacer) release(t *ticket, conc, ok bool) (lowered int) {
+// release returns t's slot. conc reports a concurrency-limit 429 (with the
+// concurrent limit it reported, 0 when unknown); ok a response that was not
+// a 429 or a 5xx. It returns the new global cap when it was lowered (0
+// otherwise). The cap is halved on a concurrency 429 (at most once per
+// round of requests), never grows past the reported concurrent limit times
+// the share, and otherwise grows back by 1/cap per success.
+func (p *pacer) release(t *ticket, conc, ok bool, concLimit int) (lowered int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inflight--
 	t.f.inflight--
+	ceiling := p.maxCap
 	switch {
 	case conc:
+		if concLimit > 0 {
+			c := max(1, math.Floor(float64(concLimit)*t.share+1e-9))
+			if p.concCeil == 0 || c < p.concCeil {
+				p.concCeil = c
+			}
+		}
 		if t.capAtRelease >= p.capF-1e-9 {
 			p.capF = max(1, math.Min(p.capF, float64(p.inflight+1))/2)
 			lowered = p.capacity()
 		}
-	case ok && p.capF < p.maxCap:
-		p.capF = math.Min(p.maxCap, p.capF+1/p.capF)
+		if p.concCeil > 0 && p.capF > p.concCeil {
+			p.capF = p.concCeil
+			lowered = p.capacity()
+		}
+	case ok:
+		if p.concCeil > 0 {
+			ceiling = min(ceiling, p.concCeil)
+		}
+		if p.capF < ceiling {
+			p.capF = math.Min(ceiling, p.capF+1/p.capF)
+		}
 	}
 	p.broadcastGlobal()
 	t.f.broadcast()

@@ -49,7 +49,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	resp, body, recv, err := t.attempt(req, st)
 	if err != nil && resp == nil {
-		c.pacer.release(tk, false, false)
+		c.pacer.release(tk, false, false, 0)
 		f.counters.transportErrors.Add(1)
 		st.lastStatus = 0
 		st.lastEnd = time.Now()
@@ -73,7 +73,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		f.counters.serverErrors.Add(1)
 	}
 	ok := err == nil && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500
-	if lowered := c.pacer.release(tk, conc, ok); lowered > 0 {
+	if lowered := c.pacer.release(tk, conc, ok, ob.concLimit); lowered > 0 {
 		c.log.Debug("httpclient: concurrency limit reached, lowering in-flight cap",
 			"method", st.req.Method, "endpoint", st.req.Endpoint, "family", f.name, "status", resp.StatusCode, "cap", lowered)
 		c.emit(Event{Kind: EventConcurrencyLimit, Family: f.name, Method: st.req.Method, Endpoint: st.req.Endpoint,
