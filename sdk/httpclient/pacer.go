@@ -78,12 +78,12 @@ func (w waitReason) String() string {
 // pacer holds the rate-limit state of every family and the global in-flight
 // cap. All fields are guarded by mu.
 type pacer struct {
-	mu        sync.Mutex
-	maxCap    float64
-	capF      float64 // effective global cap (AIMD on concurrency 429s)
+	mu     sync.Mutex
+	maxCap float64
+	capF   float64 // effective global cap (AIMD on concurrency 429s)
 	// concCeil, when > 0, is the concurrent limit a 429 reported (times
 	// the share): the cap never grows past it again.
-	concCeil float64
+	concCeil  float64
 	perFamily int
 	inflight  int
 	globalCh  chan struct{} // closed (and replaced) when a global slot frees
