@@ -260,10 +260,13 @@ func TestErrorPolicyIsDeclaredOnce(t *testing.T) {
 				}},
 			{ID: "fails", Name: "Fails", Entities: []integration.EntityType{{Type: "t_role", Class: []string{"AccessRole"}}},
 				Run: func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+					started := make(chan struct{})
 					return integration.ForEach(ctx, sc, slices.Values([]int{0, 1}), func(ctx context.Context, i int) error {
 						if i == 0 {
+							<-started // fail only once the sibling runs, or it is never started
 							return statusError(500, "/roles")
 						}
+						close(started)
 						<-ctx.Done() // the failure cancels the other items
 						after.Add(1)
 						return ctx.Err()

@@ -10,8 +10,8 @@ import (
 )
 
 // TestSmallRunReachesFloor runs a small org against binding limits with
-// short windows and checks the run is complete, within the minimal plan,
-// free of 429s and close to the floor.
+// short windows and checks the run is complete, within the minimal plan and
+// free of 429s.
 func TestSmallRunReachesFloor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a rate-limited collection for several seconds")
@@ -33,8 +33,10 @@ func TestSmallRunReachesFloor(t *testing.T) {
 	if r.MaxInFlight > int64(r.ConcurrencyLimit) {
 		t.Errorf("max in flight %d above the concurrency limit %d", r.MaxInFlight, r.ConcurrencyLimit)
 	}
-	// Loose bound for a loaded CI machine; docs/performance.md has the real numbers.
-	if r.Efficiency < 0.6 {
-		t.Errorf("efficiency %.2f", r.Efficiency)
+	// Speed is the benchmark's to print (docs/performance.md), not a unit
+	// test's to assert on a shared machine.
+	t.Logf("efficiency %.2f (wall %.1f s, floor %.1f s)", r.Efficiency, r.WallSeconds, r.FloorSeconds)
+	if r.RequestsTotal != r.PlanTotal {
+		t.Errorf("requests %d, minimal plan %d", r.RequestsTotal, r.PlanTotal)
 	}
 }
