@@ -19,8 +19,10 @@
 // share), built on first use and kept by the Collector, so all steps and
 // their goroutines share the pacing state of Okta's rate-limit buckets
 // (Family maps paths to them). Child requests (factors, group members, app
-// users and groups, roles) fan out on at most Options.FanOut goroutines;
-// the client's in-flight cap bounds the total. The request plan is minimal:
+// users and groups, roles) fan out on the runtime's run-wide worker budget
+// (integration.ForEach, JobState.Group); the client's in-flight cap is the
+// only other bound. Errors go through one policy (classify): an object
+// deleted since it was listed is skipped, a missing permission degrades. The request plan is minimal:
 // deprovisioned users are listed separately and never asked for factors;
 // groups are listed with expand=stats so empty groups are never paged and
 // only groups with admin privileges are asked for roles; the Everyone group

@@ -40,7 +40,6 @@ const (
 
 // Tuning defaults.
 const (
-	defaultFanOut = 16
 	// DefaultMaxInFlight is the default cap on concurrent requests of the
 	// shared client: about a fifth of Okta's default org-wide concurrent
 	// limit of 75, which every API client of the org shares, close to
@@ -139,10 +138,6 @@ type Options struct {
 	// Clock is the clock of OAuth 2.0 client assertions and access-token
 	// expiry (default time.Now).
 	Clock func() time.Time
-	// FanOut bounds concurrent child requests per step (factors, members,
-	// app users/groups, roles); default 16. The shared client's in-flight
-	// cap bounds the total across steps.
-	FanOut int
 	// MaxInFlight caps concurrent requests of the shared client (default
 	// DefaultMaxInFlight, 16: well below Okta's usual org-wide
 	// concurrency limit of 75, which the org's other clients share).
@@ -199,9 +194,6 @@ func NewCollector(opts Options) *Collector {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	if opts.FanOut <= 0 {
-		opts.FanOut = defaultFanOut
-	}
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
@@ -211,6 +203,7 @@ func NewCollector(opts Options) *Collector {
 		Validate:        x.validate,
 		StepStartStates: stepStartStates,
 		Describe:        x.describe,
+		Classify:        classify,
 		Steps:           x.steps(),
 	}
 	return x

@@ -145,7 +145,7 @@ func TestDegradeOnMissingPermissions(t *testing.T) {
 	diffSets(t, "user apps", e.userApp, relKeys(c, relUserAssignedApp))
 	// Role assignees forbidden: per-user fallback was tried, then stopped.
 	st := f.srv.Server.Stats()
-	if n := st.Endpoints[oktafake.EndpointUserRoles]; n > int64(defaultFanOut) {
+	if n := st.Endpoints[oktafake.EndpointUserRoles]; n > int64(runtime.DefaultWorkers) {
 		t.Errorf("kept asking roles after 403: %d requests", n)
 	}
 }

@@ -58,7 +58,6 @@ func TestRecordedOAuth(t *testing.T) {
 		Transport: rec,
 		Now:       func() time.Time { return oktafake.DefaultNow },
 		TempDir:   t.TempDir(),
-		FanOut:    4,
 		HTTP: func(c *httpclient.Config) {
 			c.BackoffMin, c.BackoffMax = time.Millisecond, 10*time.Millisecond
 		},

@@ -97,7 +97,6 @@ func recordedEnv(t *testing.T) (*Collector, *Config) {
 		Transport: rec,
 		Now:       func() time.Time { return now },
 		TempDir:   t.TempDir(),
-		FanOut:    4,
 		HTTP: func(c *httpclient.Config) {
 			c.BackoffMin, c.BackoffMax = time.Millisecond, 10*time.Millisecond
 		},

@@ -25,7 +25,7 @@ func TestScale(t *testing.T) {
 		t.Skip("set OKTA_SCALE_USERS to run")
 	}
 	f := startFake(t, oktafake.OrgSpec{Users: n, Seed: 1}, oktafake.ServerOptions{Window: 100 * time.Millisecond, LimitScale: 50},
-		func(o *Options) { o.FanOut = 32; o.MaxInFlight = 64 })
+		func(o *Options) { o.MaxInFlight = 64 })
 	st, err := store.NewFilesystem(t.TempDir()+"/.j1-integration", store.FilesystemOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
 	"sort"
@@ -14,7 +15,6 @@ import (
 	"sync/atomic"
 
 	fastjson "github.com/segmentio/encoding/json"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
@@ -202,34 +202,42 @@ func isForbidden(err error) bool {
 	return errors.As(err, &az) || statusOf(err) == http.StatusForbidden
 }
 
-// degradable reports whether err is a missing permission (403, or 401 when
-// allow401) rather than a failure.
-func degradable(err error, allow401 bool) bool {
-	if isForbidden(err) {
-		return true
+// classify is the integration's error policy (integration.Classifier),
+// declared once: an object deleted between its listing and a read of its
+// children is skipped; a missing permission, group rules that are not
+// enabled (400) and an org without the devices API degrade: the step goes
+// on and the types the error affects are marked partial.
+func classify(err error) (integration.Action, string) {
+	var nd *devicesUnavailable
+	switch st := statusOf(err); {
+	case errors.As(err, &nd):
+		return integration.Degrade, "the org does not serve the devices API to these credentials (401)"
+	case st == http.StatusNotFound:
+		return integration.Skip, "deleted since it was listed"
+	case isForbidden(err):
+		return integration.Degrade, "the credentials cannot read it (missing scope or admin role)"
+	case st == http.StatusBadRequest && endpointUnder(err, pathRules):
+		return integration.Degrade, "group rules are not enabled for this org (400)"
 	}
-	return allow401 && statusOf(err) == http.StatusUnauthorized
+	return integration.Fail, ""
 }
 
-// fanOut runs fn(i) for i in [0, n) on at most limit goroutines and
-// returns the first error.
-func fanOut(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
-	if n == 0 {
-		return nil
+// endpointUnder reports whether err is about a request to path or below.
+func endpointUnder(err error, path string) bool {
+	var api *integration.APIError
+	if !errors.As(err, &api) {
+		return false
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, min(limit, n)))
-	for i := range n {
-		if gctx.Err() != nil {
-			break
-		}
-		g.Go(func() error { return fn(gctx, i) })
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return ctx.Err()
+	p, _, _ := strings.Cut(api.Endpoint, "?")
+	return p == path || strings.HasPrefix(p, path+"/")
 }
+
+// devicesUnavailable is a 401 from the devices API, which Okta Classic
+// orgs answer for any credentials: not an authentication failure of the
+// run (the error does not unwrap to *integration.AuthenticationError).
+type devicesUnavailable struct{ msg string }
+
+func (e *devicesUnavailable) Error() string { return e.msg }
 
 // rawData is the "default" _rawData of raw.
 func rawData(raw json.RawMessage) []graph.RawData {
@@ -278,3 +286,14 @@ func setTime(e *graph.Entity, v *string, names ...string) {
 
 // seg escapes one path segment.
 func seg(s string) string { return url.PathEscape(s) }
+
+// indexes yields 0 .. n-1, the items of a fan-out over a slice.
+func indexes(n int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := range n {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}

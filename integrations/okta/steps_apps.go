@@ -129,7 +129,7 @@ func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, gr
 			jobs = append(jobs, job{app: a.ID, groups: k == 1})
 		}
 	}
-	err := fanOut(ctx, len(jobs), r.x.opts.FanOut, func(ctx context.Context, i int) error {
+	err := integration.ForEach(ctx, r.sc, indexes(len(jobs)), func(ctx context.Context, i int) error {
 		j := jobs[i]
 		sp, sub := spills[0], "/users?limit=500"
 		if j.groups {
@@ -146,8 +146,12 @@ func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, gr
 		if err != nil && isNotFound(err) {
 			return sp.write(j.app, tagGone, nil)
 		}
-		if err != nil {
-			return fmt.Errorf("okta: listing assignments of application %s: %w", j.app, err)
+		if err != nil { // the policy may degrade it: the assignments are then partial
+			err = fmt.Errorf("okta: listing assignments of application %s: %w", j.app, err)
+			if j.groups {
+				return integration.PartialTypes(err, relGroupAssignedApp, relUserGroupAssignedAWSRole)
+			}
+			return integration.PartialTypes(err, relUserAssignedApp, relUserAssignedAWSRole)
 		}
 		return nil
 	})

@@ -156,7 +156,7 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroup
 		}
 		todo = append(todo, g)
 	}
-	err := fanOut(ctx, len(todo), r.x.opts.FanOut, func(ctx context.Context, i int) error {
+	err := integration.ForEach(ctx, r.sc, indexes(len(todo)), func(ctx context.Context, i int) error {
 		g := todo[i]
 		sp := spills[memberSpillKey(g.Type)]
 		err := listPagesOf(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []idOnly) error {
@@ -175,8 +175,8 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroup
 		if err != nil && isNotFound(err) {
 			return sp.write(g.ID, tagGone, nil)
 		}
-		if err != nil {
-			return fmt.Errorf("okta: listing members of group %s: %w", g.ID, err)
+		if err != nil { // the policy may degrade it: memberships are then partial
+			return integration.PartialTypes(fmt.Errorf("okta: listing members of group %s: %w", g.ID, err), relGroupHasUser)
 		}
 		return nil
 	})

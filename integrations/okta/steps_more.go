@@ -3,22 +3,15 @@ package okta
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
-
-// degrade records a missing permission: a warning, the step's types marked
-// partial, and the step still succeeds.
-func (r *run) degrade(ctx context.Context, what string, err error, types ...string) {
-	r.sc.Warn(ctx, "the credentials cannot read "+what+" (missing scope or admin role); continuing without it", "error", err.Error())
-	r.sc.MarkPartial(what+" not readable with the configured credentials", types...)
-}
 
 func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[Config]) error {
 	r, err := x.begin(sc)
@@ -56,17 +49,10 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 		_, err := r.em.relationships(ctx, rs)
 		return err
 	})
-	switch {
-	case err == nil:
-	case statusOf(err) == http.StatusBadRequest:
-		sc.Warn(ctx, "group rules are not enabled for this org (400); continuing without rules", "error", err.Error())
-		sc.MarkPartial("group rules not enabled", typeRule, relAccountHasRule, relRuleManagesGroup)
-	case degradable(err, false):
-		r.degrade(ctx, "group rules", err, typeRule, relAccountHasRule, relRuleManagesGroup)
-	default:
-		return fmt.Errorf("okta: listing group rules: %w", err)
-	}
 	r.sk.warn(ctx, sc)
+	if err != nil {
+		return fmt.Errorf("okta: listing group rules: %w", err) // the policy may degrade it
+	}
 	return nil
 }
 
@@ -85,10 +71,9 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 	if err != nil {
 		return err
 	}
-	roleTypes := []string{typeRole, relUserAssignedRole, relUserGroupAssignedRole}
 	assignees, err := r.roleAssignees(ctx)
 	if err != nil {
-		if !degradable(err, false) {
+		if !isForbidden(err) {
 			return fmt.Errorf("okta: listing role assignees: %w", err)
 		}
 		sc.Warn(ctx, "the API token cannot list role assignees; asking every user for roles", "error", err.Error())
@@ -108,35 +93,33 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 		}
 		todo = append(todo, roleResult{principal: g.ID, group: true})
 	}
-	var forbidden error
-	err = fanOut(ctx, len(todo), x.opts.FanOut, func(ctx context.Context, i int) error {
+	// Roles are read on the run's fan-out; the first missing permission
+	// stops further reads (the policy marks the role types partial).
+	var denied atomic.Bool
+	err = integration.ForEach(ctx, sc, indexes(len(todo)), func(ctx context.Context, i int) error {
+		if denied.Load() {
+			return nil
+		}
 		t := &todo[i]
 		path := pathUsers + "/" + seg(t.principal) + "/roles"
 		if t.group {
 			path = pathGroups + "/" + seg(t.principal) + "/roles"
 		}
 		t.roles, t.err = getList(ctx, r.c, path)
-		switch {
-		case t.err == nil, isNotFound(t.err):
-		case degradable(t.err, false):
-			return t.err // stop asking: the token cannot read roles
-		default:
+		if isForbidden(t.err) {
+			denied.Store(true)
+		}
+		if t.err != nil {
 			return fmt.Errorf("okta: listing roles of %s: %w", t.principal, t.err)
 		}
 		return nil
 	})
 	if err != nil {
-		if !degradable(err, false) || ctx.Err() != nil {
-			return err
-		}
-		forbidden = err
+		return err
 	}
 	for _, t := range todo {
 		if t.err != nil {
-			if isNotFound(t.err) {
-				r.sk.add("role holders deleted since they were listed", 1)
-			}
-			continue
+			continue // skipped or degraded by the policy
 		}
 		var es []*graph.Entity
 		var rs []*graph.Relationship
@@ -163,9 +146,6 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 		if _, err := r.em.relationships(ctx, rs); err != nil {
 			return err
 		}
-	}
-	if forbidden != nil {
-		r.degrade(ctx, "admin roles", forbidden, roleTypes...)
 	}
 	r.sk.warn(ctx, sc)
 	return nil
@@ -245,14 +225,10 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 		_, err := r.em.relationships(ctx, rs)
 		return err
 	})
-	switch {
-	case err == nil:
-	case degradable(err, false):
-		r.degrade(ctx, "the System Log", err, relUserCreatedApp)
-	default:
-		return fmt.Errorf("okta: listing app creation events: %w", err)
-	}
 	r.sk.warn(ctx, sc)
+	if err != nil {
+		return fmt.Errorf("okta: listing app creation events in the System Log: %w", err) // the policy may degrade it
+	}
 	return nil
 }
 
@@ -298,13 +274,13 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 		_, err := r.em.relationships(ctx, rs)
 		return err
 	})
-	switch {
-	case err == nil:
-	case degradable(err, true) && !errors.Is(err, context.Canceled):
-		r.degrade(ctx, "devices", err, typeDevice, relAccountHasDevice, relUserHasDevice)
-	default:
-		return fmt.Errorf("okta: listing devices: %w", err)
-	}
 	r.sk.warn(ctx, sc)
+	if statusOf(err) == http.StatusUnauthorized && ctx.Err() == nil {
+		// Not the run's credentials failing: Classic orgs answer 401.
+		return &devicesUnavailable{msg: "okta: listing devices: " + err.Error()}
+	}
+	if err != nil {
+		return fmt.Errorf("okta: listing devices: %w", err) // the policy may degrade it
+	}
 	return nil
 }

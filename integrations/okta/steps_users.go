@@ -3,6 +3,7 @@ package okta
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,7 +17,6 @@ import (
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
-	"golang.org/x/sync/errgroup"
 )
 
 // accountData is what fetch-account hands to later steps.
@@ -308,24 +308,36 @@ type userPage struct {
 // Memory holds a few pages at most: the task queue bounds how far listing
 // runs ahead of the slowest page.
 func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*userPage) error) error {
-	type task struct {
-		p *userPage
-		i int
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	g, ctx := errgroup.WithContext(ctx)
-	tasks := make(chan task, 2*200)
+	g := r.sc.Group(ctx) // factor reads run on the run's fan-out budget
 	done := make(chan *userPage, 4)
 	finishOne := func(p *userPage) {
 		if p.pending.Add(-1) == 0 {
 			done <- p
 		}
 	}
-	g.Go(func() error { // lister
-		defer close(tasks)
-		// Each page is decoded straight into users, in one pass (users'
-		// raw data is not kept).
+	read := func(ctx context.Context, p *userPage, i int) error {
+		defer finishOne(p)
+		u := &p.users[i]
+		fs, active, err := getFactors(ctx, r.c, u.ID)
+		switch {
+		case err == nil:
+			p.factors[i], p.known[i], p.active[i] = fs, true, active
+		case isNotFound(err), integration.IsFatal(err), ctx.Err() != nil:
+			// A 404 is skipped by the policy (mfaEnabled left unset).
+			return fmt.Errorf("okta: listing factors of user %s: %w", u.ID, err)
+		default:
+			// One user's factors are lost, not the users: the user is
+			// written with mfaEnabled unset and named.
+			p.failed[i] = true
+			r.sc.Logger.Warn("factors of a user could not be read", "user", u.ID, "error", err.Error())
+		}
+		return nil
+	}
+	errStopped := errors.New("stopped")
+	var listErr error
+	go func() { // lister: pages feed the fan-out; Go blocks while it is full
 		seq := 0
 		page := func(items []oktaUser) error {
 			p := &userPage{seq: seq, users: items[:0]}
@@ -340,60 +352,36 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 			p.failed = make([]bool, len(p.users))
 			p.active = make([]bool, len(p.users))
 			// One extra count, released below, keeps the page open
-			// while its tasks are queued.
+			// while its reads are started.
 			p.pending.Store(int32(len(p.users)) + 1)
+			defer finishOne(p)
 			for i := range p.users {
 				if !withFactors || p.users[i].Status == "DEPROVISIONED" {
 					p.known[i] = withFactors // Okta removes a deprovisioned user's factors
 					finishOne(p)
 					continue
 				}
-				select {
-				case tasks <- task{p, i}:
-				case <-ctx.Done():
-					return ctx.Err()
+				if !g.Go(func(ctx context.Context) error { return read(ctx, p, i) }) {
+					for range len(p.users) - i { // never started
+						finishOne(p)
+					}
+					return errStopped
 				}
 			}
-			finishOne(p)
 			return nil
 		}
-		if err := listPagesOf(ctx, r.c, pathUsers+"?limit=200", page); err != nil {
-			return fmt.Errorf("okta: listing users: %w", err)
-		}
-		q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
-		if err := listPagesOf(ctx, r.c, pathUsers+"?"+q.Encode(), page); err != nil {
-			return fmt.Errorf("okta: listing deprovisioned users: %w", err)
-		}
-		return nil
-	})
-	var workers sync.WaitGroup
-	for range r.x.opts.FanOut {
-		workers.Add(1)
-		g.Go(func() error {
-			defer workers.Done()
-			for t := range tasks {
-				u := &t.p.users[t.i]
-				fs, active, err := getFactors(ctx, r.c, u.ID)
-				switch {
-				case err == nil:
-					t.p.factors[t.i], t.p.known[t.i], t.p.active[t.i] = fs, true, active
-				case isNotFound(err):
-					r.sk.add("factors of users deleted since they were listed (mfaEnabled left unset)", 1)
-				case integration.IsFatal(err) || ctx.Err() != nil:
-					return fmt.Errorf("okta: listing factors of user %s: %w", u.ID, err)
-				default:
-					// One user's factors are lost, not the users: the user
-					// is written with mfaEnabled unset and named.
-					t.p.failed[t.i] = true
-					r.sc.Logger.Warn("factors of a user could not be read", "user", u.ID, "error", err.Error())
-				}
-				finishOne(t.p)
+		listErr = listPagesOf(ctx, r.c, pathUsers+"?limit=200", page)
+		if listErr != nil {
+			listErr = fmt.Errorf("okta: listing users: %w", listErr)
+		} else {
+			q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
+			if listErr = listPagesOf(ctx, r.c, pathUsers+"?"+q.Encode(), page); listErr != nil {
+				listErr = fmt.Errorf("okta: listing deprovisioned users: %w", listErr)
 			}
-			return nil
-		})
-	}
-	go func() {
-		_ = g.Wait() // the error is returned below
+		}
+		if werr := g.Wait(); werr != nil {
+			listErr = werr
+		}
 		close(done)
 	}()
 	var emitErr error
@@ -416,7 +404,7 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 	if emitErr != nil {
 		return emitErr
 	}
-	return g.Wait()
+	return listErr
 }
 
 // getFactors reads a user's factors as raw JSON, and whether one is ACTIVE
@@ -448,7 +436,7 @@ func (r *run) readFactors(ctx context.Context, userIDs []string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	err = fanOut(ctx, len(userIDs), r.x.opts.FanOut, func(ctx context.Context, i int) error {
+	err = integration.ForEach(ctx, r.sc, indexes(len(userIDs)), func(ctx context.Context, i int) error {
 		fs, _, err := getFactors(ctx, r.c, userIDs[i])
 		if isNotFound(err) {
 			r.sk.add("factors of users deleted since they were listed", 1)

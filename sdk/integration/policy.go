@@ -35,9 +35,10 @@ func (a Action) String() string {
 
 // Classifier is an integration's error policy, declared once on
 // Integration.Classify: it says what to do with an error a step or one of
-// its items returns. Fatal errors (IsFatal) and cancellation always fail,
-// whatever it says.
-type Classifier func(err error) Action
+// its items returns, and why in a few words for the summary's warning
+// (e.g. "deleted since it was listed", "missing permission"). Fatal
+// errors (IsFatal) and cancellation always fail, whatever it says.
+type Classifier func(err error) (action Action, reason string)
 
 // PartialTypes wraps err to say which types it leaves incomplete when the
 // policy degrades it (by default: every type the step declares).

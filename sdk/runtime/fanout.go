@@ -98,6 +98,7 @@ func (g *group) Wait() error {
 // same action, code and types, for one summary warning each.
 type policyCount struct {
 	action integration.Action
+	reason string
 	code   integration.Code
 	types  []string
 	first  string
@@ -117,7 +118,7 @@ func (j *jobState[C]) Handle(ctx context.Context, err error) error {
 	if classify == nil {
 		return err
 	}
-	action := classify(err)
+	action, reason := classify(err)
 	if action != integration.Degrade && action != integration.Skip {
 		return err
 	}
@@ -128,7 +129,7 @@ func (j *jobState[C]) Handle(ctx context.Context, err error) error {
 		}
 	}
 	code := integration.ErrorCode(err)
-	k := fmt.Sprintf("%d|%s|%s", action, code, strings.Join(types, ","))
+	k := fmt.Sprintf("%d|%s|%s|%s", action, reason, code, strings.Join(types, ","))
 	j.step.mu.Lock()
 	defer j.step.mu.Unlock()
 	if j.step.policy == nil {
@@ -136,7 +137,7 @@ func (j *jobState[C]) Handle(ctx context.Context, err error) error {
 	}
 	pc := j.step.policy[k]
 	if pc == nil {
-		pc = &policyCount{action: action, code: code, types: types, first: err.Error()}
+		pc = &policyCount{action: action, reason: reason, code: code, types: types, first: err.Error()}
 		j.step.policy[k] = pc
 	}
 	pc.n++
@@ -172,12 +173,15 @@ func (j *jobState[C]) policyWarnings(ctx context.Context) {
 		return pcs[a].first < pcs[b].first
 	})
 	for _, pc := range pcs {
-		what := "skipped"
-		args := []any{"code", string(pc.code), "first", pc.first}
+		msg := "skipped"
+		args := []any{"count", pc.n, "code", string(pc.code), "first", pc.first}
 		if pc.action == integration.Degrade {
-			what = "types marked partial"
+			msg = "types marked partial"
 			args = append(args, "types", pc.types)
 		}
-		j.Warn(ctx, fmt.Sprintf("%s after %d error(s)", what, pc.n), args...)
+		if pc.reason != "" {
+			msg += ": " + pc.reason
+		}
+		j.Warn(ctx, msg, args...)
 	}
 }

@@ -219,17 +219,17 @@ func statusError(status int, what string) error {
 	return &integration.APIError{Request: integration.Request{Method: "GET", Endpoint: what}, Status: status}
 }
 
-func classify(err error) integration.Action {
+func classify(err error) (integration.Action, string) {
 	var api *integration.APIError
 	if errors.As(err, &api) {
 		switch api.Status {
 		case http.StatusNotFound:
-			return integration.Skip
+			return integration.Skip, "deleted since listed"
 		case http.StatusForbidden:
-			return integration.Degrade
+			return integration.Degrade, "missing permission"
 		}
 	}
-	return integration.Fail
+	return integration.Fail, ""
 }
 
 // TestErrorPolicyIsDeclaredOnce: one classifier decides for items of a
@@ -290,7 +290,7 @@ func TestErrorPolicyIsDeclaredOnce(t *testing.T) {
 		t.Errorf("users partial types = %v, want only t_factor (the 403 named it)", users.PartialTypes)
 	}
 	joined := strings.Join(users.Warnings, "\n")
-	if !strings.Contains(joined, "skipped after 2 error(s)") || !strings.Contains(joined, "types marked partial after 1 error(s)") {
+	if !strings.Contains(joined, "skipped: deleted since listed count=2") || !strings.Contains(joined, "types marked partial: missing permission count=1") {
 		t.Errorf("users warnings do not count the skipped and degraded items:\n%s", joined)
 	}
 	deg := byID["whole-step-degraded"]
