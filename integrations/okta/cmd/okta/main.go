@@ -129,6 +129,7 @@ func newApp(col *okta.Collector, lookup, lookupEnv func(string) (string, bool), 
 		// --log-level debug reaches the HTTP client too.
 		Logger:    col.SetLogger,
 		DocFile:   "docs/okta.md",
+		OpenGraph: openGraph,
 		LookupEnv: lookup,
 		Stdout:    stdout,
 		Stderr:    stderr,
