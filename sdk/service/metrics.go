@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"text/tabwriter"
+	"time"
 )
 
 // MetricsHandler serves a worker's counters and the queue's state in the
@@ -86,6 +87,28 @@ func WriteStatus(ctx context.Context, s *Service, out io.Writer) error {
 			fmt.Fprintf(out, "token expiry warning: %s has no successful run since %s\n", x.Name, fmtTime(x.LastSuccess))
 		}
 	}
+	rows, err := s.pool.Query(ctx, `SELECT worker, count(*), count(*) FILTER (WHERE status = 'failed'), max(started_at)
+		FROM service_run WHERE started_at > now() - interval '1 hour' GROUP BY worker ORDER BY worker`)
+	if err != nil {
+		return err
+	}
+	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKER (last hour)\tRUNS\tFAILED\tLAST STARTED")
+	for rows.Next() {
+		var worker string
+		var runs, failed int64
+		var last time.Time
+		if err := rows.Scan(&worker, &runs, &failed, &last); err != nil {
+			rows.Close()
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", worker, runs, failed, last.UTC().Format(time.RFC3339))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	_ = tw.Flush()
 	var pending int64
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM alert_event WHERE delivered_at IS NULL`).Scan(&pending); err != nil {
 		return err

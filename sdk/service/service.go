@@ -30,7 +30,7 @@ type Options struct {
 	Schema string
 	// Logger receives the service's records (nil discards).
 	Logger *slog.Logger
-	// MaxConns caps the connection pool (0: pgx's default, at least 4).
+	// MaxConns caps the connection pool (0: 10).
 	// A worker needs about two per concurrent collection (the instance
 	// lock's session and the run records) plus River's listener and
 	// fetches: servicecli's worker asks for 2 x collections + 6.
@@ -74,9 +74,10 @@ func Open(ctx context.Context, url string, reg *Registry, opts Options) (*Servic
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
-	if opts.MaxConns > cfg.MaxConns {
-		cfg.MaxConns = opts.MaxConns
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 10
 	}
+	cfg.MaxConns = max(cfg.MaxConns, opts.MaxConns)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("service: connect: %w", err)

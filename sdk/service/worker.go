@@ -123,6 +123,10 @@ type Stats struct {
 // NewWorker builds a worker over s. Run starts it.
 func (s *Service) NewWorker(opts WorkerOptions) (*Worker, error) {
 	opts.defaults(s)
+	if need := int32(2*opts.Collections + 4); s.pool.Config().MaxConns < need {
+		return nil, fmt.Errorf("service: worker: %d collections need a pool of at least %d connections, the service has %d (Options.MaxConns)",
+			opts.Collections, need, s.pool.Config().MaxConns)
+	}
 	w := &Worker{s: s, opts: opts, log: opts.Logger.With("worker", opts.ID)}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &collectWorker{w: w}); err != nil {

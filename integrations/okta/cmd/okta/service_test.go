@@ -363,6 +363,13 @@ func TestServiceWorkersCollectManyOrgs(t *testing.T) {
 		t.Errorf("only %d worker(s) ran collections", n)
 	}
 
+	status := e.cli(0, "status")
+	for _, w := range e.workers {
+		if !strings.Contains(status, ":"+strconv.Itoa(w.cmd.Process.Pid)+" ") {
+			t.Errorf("status does not list worker %d:\n%s", w.cmd.Process.Pid, status)
+		}
+	}
+
 	// The broken instance fails with a clear error; the workers live on.
 	e.eventually("broken instance failed", time.Minute, func() (bool, string) {
 		return e.queryInt(`SELECT count(*) FROM service_run r JOIN service_instance i ON i.id = r.instance_id WHERE i.name = 'broken' AND r.status = 'failed'`) > 0, ""
