@@ -1,13 +1,17 @@
 package okta
 
 import (
+	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/sdktest"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
@@ -87,5 +91,49 @@ func TestOneUsersFactorsFailingDegradesAtTheFinestGrain(t *testing.T) {
 	}
 	if got := len(c.EntitiesOf(typeMFADevice)); got != want {
 		t.Errorf("%d factors, want %d", got, want)
+	}
+}
+
+// spillSpy records, at the first factors request (fetch-users'
+// factor spill is open by then), the spill files inside the staging
+// folders under dir.
+type spillSpy struct {
+	dir  string
+	once sync.Once
+	seen []string
+}
+
+func (s *spillSpy) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/factors") {
+		s.once.Do(func() {
+			s.seen, _ = filepath.Glob(filepath.Join(s.dir, ".out.staging-*", ".scratch", "okta-spill-*.tsv"))
+		})
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestSpillsLiveInTheRunsStagingFolder is issue #10 item 9 for Okta: the
+// spill files are in the run's scratch folder inside its staging folder,
+// not in the system temp folder, and none is left after the run.
+func TestSpillsLiveInTheRunsStagingFolder(t *testing.T) {
+	dir := t.TempDir()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	spy := &spillSpy{dir: dir}
+	f := startFake(t, oktafake.OrgSpec{Users: 60, Seed: 8}, oktafake.ServerOptions{}, func(o *Options) { o.Transport = spy })
+	fs, err := store.NewFilesystem(filepath.Join(dir, "out"), store.FilesystemOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runtime.Run(context.Background(), f.col.Integration(), f.cfg, runtime.Options{Store: fs}); err != nil {
+		t.Fatal(err)
+	}
+	if len(spy.seen) == 0 {
+		t.Error("no spill file in the staging folder's scratch while fetch-users ran")
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".out.staging-*"))
+	inTmp, _ := filepath.Glob(filepath.Join(tmp, "*"))
+	if len(left) > 0 || len(inTmp) > 0 {
+		t.Errorf("left behind: %v in the output's folder, %v in the temp folder", left, inTmp)
 	}
 }

@@ -42,7 +42,6 @@ func startFake(t testing.TB, spec oktafake.OrgSpec, sopts oktafake.ServerOptions
 	opts := Options{
 		BaseURL: srv.URL,
 		Now:     org.Now,
-		TempDir: t.TempDir(),
 		HTTP: func(c *httpclient.Config) {
 			c.BackoffMin = 5 * time.Millisecond
 			c.BackoffMax = 50 * time.Millisecond

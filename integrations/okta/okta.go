@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -142,7 +141,10 @@ type Options struct {
 	// DefaultMaxInFlight, 16: well below Okta's usual org-wide
 	// concurrency limit of 75, which the org's other clients share).
 	MaxInFlight int
-	// TempDir holds the short-lived factor spill file (default os.TempDir()).
+	// TempDir is ignored.
+	//
+	// Deprecated: spill files live in the run's scratch folder
+	// (integration.JobState.ScratchDir), inside its staging folder.
 	TempDir string
 	// Source, when set, is recorded as metadata.details.source in
 	// summary.json instead of the org URL: the bundled demo org sets it so
@@ -557,10 +559,3 @@ func StepIDs() []string {
 
 // SourceSteps returns the steps an ingestion source owns directly.
 func SourceSteps(source string) []string { return slices.Clone(sourceSteps[source]) }
-
-func tempDir(o Options) string {
-	if o.TempDir != "" {
-		return o.TempDir
-	}
-	return os.TempDir()
-}

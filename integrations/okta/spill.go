@@ -7,11 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -33,10 +31,17 @@ type spill struct {
 	n    int64
 }
 
-// spillPattern names spill files; removeStaleSpills deletes old ones.
+// spillPattern names spill files.
 const spillPattern = "okta-spill-*.tsv"
 
-func newSpill(dir, what string) (*spill, error) {
+// newSpill creates a spill in the run's scratch folder (inside its staging
+// folder): it goes with the run, and a killed run's spills are removed
+// when the next run starts.
+func (r *run) newSpill(what string) (*spill, error) {
+	dir, err := r.sc.ScratchDir()
+	if err != nil {
+		return nil, fmt.Errorf("okta: the %s spill file: %w", what, err)
+	}
 	f, err := os.CreateTemp(dir, spillPattern)
 	if err != nil {
 		return nil, fmt.Errorf("okta: creating the %s spill file: %w", what, err)
@@ -216,15 +221,4 @@ func readSpillBatches(ctx context.Context, path string, workers, size int,
 		})
 	}
 	return g.Wait()
-}
-
-// removeStaleSpills deletes spill files older than a day, left by runs whose
-// consuming step never ran (e.g. a run limited with --step, or a crash).
-func removeStaleSpills(dir string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, spillPattern))
-	for _, m := range matches {
-		if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
-			_ = os.Remove(m)
-		}
-	}
 }

@@ -115,7 +115,7 @@ func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, gr
 		if !want {
 			continue
 		}
-		sp, err := newSpill(tempDir(r.x.opts), "application assignment")
+		sp, err := r.newSpill("application assignment")
 		if err != nil {
 			return nil, err
 		}

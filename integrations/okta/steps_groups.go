@@ -148,7 +148,7 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroup
 			continue
 		}
 		if spills[key] == nil {
-			sp, err := newSpill(tempDir(r.x.opts), "group member")
+			sp, err := r.newSpill("group member")
 			if err != nil {
 				return nil, err
 			}

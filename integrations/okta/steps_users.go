@@ -128,8 +128,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	withFactors := sc.Config.SourceEnabled(SourceMFADevices) && sc.WillRun(StepMFADevices)
 	var sp *spill
 	if withFactors {
-		removeStaleSpills(tempDir(x.opts))
-		if sp, err = newSpill(tempDir(x.opts), "factor"); err != nil {
+		if sp, err = r.newSpill("factor"); err != nil {
 			return err
 		}
 		defer func() {
@@ -432,7 +431,7 @@ func getFactors(ctx context.Context, c *httpclient.Client, userID string) (fs []
 // readFactors reads the factors of the given users into a new spill and
 // returns its path.
 func (r *run) readFactors(ctx context.Context, userIDs []string) (string, error) {
-	sp, err := newSpill(tempDir(r.x.opts), "factor")
+	sp, err := r.newSpill("factor")
 	if err != nil {
 		return "", err
 	}

@@ -195,6 +195,13 @@ type JobState interface {
 	// GetData returns a value stored by SetData in this run, or restored
 	// from the output of a previous run that reused its producer.
 	GetData(key string) (any, bool)
+	// ScratchDir returns a folder for the run's temporary files (data one
+	// step spills to disk for a later step), shared by the run's steps.
+	// It lives inside the run's staging folder (or, for stores without
+	// one, a temporary folder): it is removed when the run ends, however
+	// it ends, never published with the output, and what a killed run left
+	// there is removed when the next run starts.
+	ScratchDir() (string, error)
 	// Warn records a warning for the step's summary and logs it.
 	Warn(ctx context.Context, msg string, args ...any)
 	// MarkPartial marks types as partial datasets for this run (a

@@ -266,6 +266,9 @@ func (j *jobState[C]) SetData(key string, v any) {
 // GetData implements integration.JobState.
 func (j *jobState[C]) GetData(key string) (any, bool) { return j.r.data.Load(key) }
 
+// ScratchDir implements integration.JobState.
+func (j *jobState[C]) ScratchDir() (string, error) { return j.r.scratchDir() }
+
 // Warn implements integration.JobState.
 func (j *jobState[C]) Warn(ctx context.Context, msg string, args ...any) {
 	j.log.Warn(msg, args...)

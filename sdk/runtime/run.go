@@ -191,7 +191,11 @@ type run[C any] struct {
 	data    sync.Map
 	redact  *integration.Redactor
 	workers chan struct{} // the run-wide fan-out budget
-	onEnd   []func()      // run state cleanups, in registration order
+
+	scratchMu sync.Mutex
+	scratch   store.Scratcher    // the run's scratch space, set on first use
+	tempDir   *store.TempScratch // when the store keeps none on disk
+	onEnd     []func()           // run state cleanups, in registration order
 }
 
 // Run validates the config, runs the integration's steps and commits the

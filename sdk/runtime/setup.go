@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
 // runState is the integration.RunState of a run: the values Setup shares
@@ -43,6 +44,31 @@ func (r *run[C]) end() {
 	}
 	r.onEnd = nil
 	r.data.Clear()
+	r.scratchMu.Lock()
+	if r.tempDir != nil {
+		if err := r.tempDir.Remove(); err != nil {
+			r.log.Warn("cannot remove the run's scratch folder", "error", err)
+		}
+	}
+	r.scratchMu.Unlock()
+}
+
+// scratchDir returns the run's scratch folder: the store's (inside its
+// staging folder) when it has one, else a temporary folder removed when
+// the run ends.
+func (r *run[C]) scratchDir() (string, error) {
+	r.scratchMu.Lock()
+	if r.scratch == nil {
+		if sc, ok := r.store.(store.Scratcher); ok {
+			r.scratch = sc
+		} else {
+			r.tempDir = store.NewTempScratch()
+			r.scratch = r.tempDir
+		}
+	}
+	sc := r.scratch
+	r.scratchMu.Unlock()
+	return sc.ScratchDir()
 }
 
 // SourceError reports an ingestion source that is not declared, named by

@@ -693,6 +693,10 @@ func (s *Filesystem) Commit(ctx context.Context, summary *Summary) error {
 			return err
 		}
 	}
+	// Scratch files are the run's, never part of its output.
+	if err := os.RemoveAll(filepath.Join(s.staging, scratchName)); err != nil {
+		return fmt.Errorf("store: remove scratch folder: %w", err)
+	}
 	return s.swap()
 }
 

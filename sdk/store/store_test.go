@@ -227,3 +227,75 @@ func TestMemoryStore(t *testing.T) {
 		t.Errorf("iteration order %v", keys)
 	}
 }
+
+// TestScratchGoesWithTheRun is issue #10 item 9: a run's scratch folder is
+// inside its staging folder, is never published, and goes when the run
+// commits or aborts; a killed run's scratch goes at the next start.
+func TestScratchGoesWithTheRun(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	root := filepath.Join(dir, "out")
+	// What a run killed with -9 left: its staging folder and scratch.
+	dead := filepath.Join(dir, ".out.staging-1073741824-xyz", ".scratch")
+	if err := os.MkdirAll(dead, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(dead, "okta-spill-1.tsv"), []byte("x\tfactor\t{}\n"), 0o600)
+	for _, end := range []string{"commit", "abort"} {
+		fs, err := store.NewFilesystem(root, store.FilesystemOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(dead); !os.IsNotExist(err) {
+			t.Fatalf("a dead run's scratch survived the next start")
+		}
+		sc, err := fs.ScratchDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(sc, filepath.Join(dir, ".out.staging-")) {
+			t.Errorf("scratch %s is not inside the staging folder", sc)
+		}
+		if err := os.WriteFile(filepath.Join(sc, "spill.tsv"), []byte("data"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if end == "commit" {
+			err = fs.Commit(ctx, &store.Summary{})
+		} else {
+			err = fs.Abort()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(sc); !os.IsNotExist(err) {
+			t.Errorf("%s: scratch folder kept", end)
+		}
+		if _, err := os.Stat(filepath.Join(root, ".scratch")); !os.IsNotExist(err) {
+			t.Errorf("%s: scratch published with the output", end)
+		}
+	}
+}
+
+// TestTempScratchRemovesDeadRunsLeftovers: the fallback scratch of stores
+// without a staging folder.
+func TestTempScratchRemovesDeadRunsLeftovers(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	dead := filepath.Join(os.TempDir(), "stepgraph-scratch-1073741824-abc")
+	if err := os.MkdirAll(dead, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ts := store.NewTempScratch()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Error("a dead run's temp scratch survived")
+	}
+	d, err := ts.ScratchDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d); !os.IsNotExist(err) {
+		t.Error("scratch kept after Remove")
+	}
+}
