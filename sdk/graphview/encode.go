@@ -2,8 +2,10 @@ package graphview
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"html"
 	"io"
 	"slices"
@@ -126,7 +128,8 @@ func (p *Page) writeProps(w *bufio.Writer) error {
 		if len(t.props) == 0 {
 			continue
 		}
-		if err := writeTable(w, "props-e"+strconv.Itoa(i), t.props); err != nil {
+		refs := map[string][]string{"self": p.keys[t.Start : t.Start+t.Count], "name": p.names[t.Start : t.Start+t.Count]}
+		if err := writeTable(w, "props-e"+strconv.Itoa(i), t.props, refs); err != nil {
 			return fmt.Errorf("graphview: properties of %s: %w", t.Name, err)
 		}
 	}
@@ -134,16 +137,31 @@ func (p *Page) writeProps(w *bufio.Writer) error {
 		if len(rt.props) == 0 {
 			continue
 		}
-		if err := writeTable(w, "props-r"+strconv.Itoa(i), rt.props); err != nil {
+		from, to := make([]string, len(rt.pairs)), make([]string, len(rt.pairs))
+		for j, pr := range rt.pairs {
+			from[j], to[j] = p.keys[pr.from], p.keys[pr.to]
+		}
+		if err := writeTable(w, "props-r"+strconv.Itoa(i), rt.props, map[string][]string{"from": from, "to": to}); err != nil {
 			return fmt.Errorf("graphview: properties of %s: %w", rt.Name, err)
 		}
 	}
 	return nil
 }
 
-// writeTable writes rows as columns: {"n":rows,"cols":[{"name":..,"v":[..]}
-// or {"name":..,"d":[dictionary],"i":[indexes]}]}; a missing value is null.
-func writeTable(w *bufio.Writer, id string, rows []map[string]any) error {
+// writeTable writes rows as columns, {"n":rows,"cols":[...]}, each column
+// one of
+//
+//	{"name":..,"v":[values]}             one value per row (null: absent)
+//	{"name":..,"d":[dictionary],"i":[..]} repeating values, stored once
+//	{"name":..,"same":"other column"}    every row equals another column
+//	{"name":..,"key":"self|name|from|to"} every row is the _key (or the
+//	                                     displayName) of the object, or
+//	                                     the _key of the relationship's
+//	                                     from or to entity (refs)
+//
+// so that properties that repeat the key (id, userId), the display name
+// (email) or each other (created and createdOn) cost nothing.
+func writeTable(w *bufio.Writer, id string, rows []map[string]any, refs map[string][]string) error {
 	var names []string
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -155,11 +173,16 @@ func writeTable(w *bufio.Writer, id string, rows []map[string]any) error {
 		}
 	}
 	slices.Sort(names)
+	refNames := make([]string, 0, len(refs))
+	for k := range refs {
+		refNames = append(refNames, k)
+	}
+	slices.Sort(refNames)
 	fmt.Fprintf(w, `<script type="application/json" id="%s">{"n":%d,"cols":[`, id, len(rows))
-	vals := make([][]byte, len(rows))
+	var done []column
 	for ci, name := range names {
-		dict := map[string]int{}
-		var order [][]byte
+		vals := make([][]byte, len(rows))
+		h := fnv.New64a()
 		for ri, r := range rows {
 			v, ok := r[name]
 			if !ok {
@@ -170,12 +193,8 @@ func writeTable(w *bufio.Writer, id string, rows []map[string]any) error {
 				return fmt.Errorf("column %s: %w", name, err)
 			}
 			vals[ri] = b
-			if len(order) <= len(rows)/3 {
-				if _, ok := dict[string(b)]; !ok {
-					dict[string(b)] = len(order)
-					order = append(order, b)
-				}
-			}
+			h.Write(b)
+			h.Write([]byte{0})
 		}
 		if ci > 0 {
 			w.WriteByte(',')
@@ -183,34 +202,107 @@ func writeTable(w *bufio.Writer, id string, rows []map[string]any) error {
 		nb, _ := json.Marshal(name)
 		w.WriteString(`{"name":`)
 		w.Write(nb)
-		if len(rows) >= 4 && len(order) <= len(rows)/3 {
-			w.WriteString(`,"d":[`)
-			for i, b := range order {
-				if i > 0 {
-					w.WriteByte(',')
-				}
-				w.Write(b)
-			}
-			w.WriteString(`],"i":[`)
-			for ri, b := range vals {
-				if ri > 0 {
-					w.WriteByte(',')
-				}
-				w.WriteString(strconv.Itoa(dict[string(b)]))
-			}
-		} else {
-			w.WriteString(`,"v":[`)
-			for ri, b := range vals {
-				if ri > 0 {
-					w.WriteByte(',')
-				}
-				w.Write(b)
-			}
+		sum := h.Sum64()
+		if ref := refColumn(rows, name, refs, refNames); ref != "" {
+			w.WriteString(`,"key":"` + ref + `"}`)
+			continue
 		}
-		w.WriteString("]}")
+		if same := sameColumn(done, sum, vals); same != "" {
+			sb, _ := json.Marshal(same)
+			w.WriteString(`,"same":`)
+			w.Write(sb)
+			w.WriteString("}")
+			continue
+		}
+		done = append(done, column{name, sum, vals})
+		writeValues(w, vals)
+		w.WriteString("}")
 	}
 	_, err := w.WriteString("]}</script>\n")
 	return err
+}
+
+// refColumn names the reference every row of column name equals, if any.
+func refColumn(rows []map[string]any, name string, refs map[string][]string, order []string) string {
+next:
+	for _, ref := range order {
+		keys := refs[ref]
+		for ri, r := range rows {
+			if s, ok := r[name].(string); !ok || s != keys[ri] {
+				continue next
+			}
+		}
+		return ref
+	}
+	return ""
+}
+
+// column is a written column: its values and their hash.
+type column struct {
+	name string
+	hash uint64
+	vals [][]byte
+}
+
+// sameColumn names an earlier column with the same values, if any.
+func sameColumn(done []column, hash uint64, vals [][]byte) string {
+	for _, c := range done {
+		if c.hash != hash {
+			continue
+		}
+		equal := true
+		for i := range vals {
+			if !bytes.Equal(vals[i], c.vals[i]) {
+				equal = false
+				break
+			}
+		}
+		if equal {
+			return c.name
+		}
+	}
+	return ""
+}
+
+// writeValues writes a column's values, as a dictionary when few repeat.
+func writeValues(w *bufio.Writer, vals [][]byte) {
+	dict := map[string]int{}
+	var order [][]byte
+	for _, b := range vals {
+		if len(order) > len(vals)/3 {
+			break
+		}
+		if _, ok := dict[string(b)]; !ok {
+			dict[string(b)] = len(order)
+			order = append(order, b)
+		}
+	}
+	if len(vals) >= 4 && len(order) <= len(vals)/3 {
+		w.WriteString(`,"d":[`)
+		for i, b := range order {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			w.Write(b)
+		}
+		w.WriteString(`],"i":[`)
+		for ri, b := range vals {
+			if ri > 0 {
+				w.WriteByte(',')
+			}
+			w.WriteString(strconv.Itoa(dict[string(b)]))
+		}
+		w.WriteString("]")
+		return
+	}
+	w.WriteString(`,"v":[`)
+	for ri, b := range vals {
+		if ri > 0 {
+			w.WriteByte(',')
+		}
+		w.Write(b)
+	}
+	w.WriteString("]")
 }
 
 // WriteDOT writes the type-level graph in Graphviz DOT: one node per

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func sample() *memSource {
 		k := fmt.Sprintf("user-%06d", i)
 		m.add("x_user", k, fmt.Sprintf("u%d@example.com", i), []string{"User"}, map[string]any{
 			"email": fmt.Sprintf("u%d@example.com", i), "name": fmt.Sprintf("User %d", i), "department": "IT", "active": true,
-			"created": float64(1770958855000 + i), "bio": "</script><script>alert(1)</script>",
+			"created": float64(1770958855000 + i), "createdOn": float64(1770958855000 + i), "id": k, "bio": "</script><script>alert(1)</script>",
 		})
 		m.rel("x_account_has_user", "HAS", "acct-000001", k, nil)
 	}
@@ -90,9 +91,9 @@ func sample() *memSource {
 	m.add("x_group", "group-ops01", "ops", []string{"UserGroup"}, nil)
 	m.add("x_application", "app-0000001", "app", []string{"Application"}, map[string]any{"tags": []any{"a", "b"}})
 	m.add("x_role", "role-000001", "admin", []string{"AccessRole"}, nil)
-	m.rel("x_group_has_user", "HAS", "group-eng01", "user-000000", map[string]any{"since": "2020"})
-	m.rel("x_group_has_user", "HAS", "group-eng01", "user-000001", map[string]any{"since": "2021"})
-	m.rel("x_group_has_user", "HAS", "group-ops01", "user-000002", nil)
+	m.rel("x_group_has_user", "HAS", "group-eng01", "user-000000", map[string]any{"since": "2020", "userId": "user-000000"})
+	m.rel("x_group_has_user", "HAS", "group-eng01", "user-000001", map[string]any{"since": "2021", "userId": "user-000001"})
+	m.rel("x_group_has_user", "HAS", "group-ops01", "user-000002", map[string]any{"userId": "user-000002"})
 	m.rel("x_group_has_group", "HAS", "group-eng01", "group-ops01", nil)
 	m.rel("x_user_assigned_application", "ASSIGNED", "user-000000", "app-0000001", nil)
 	m.rel("x_group_assigned_application", "ASSIGNED", "group-eng01", "app-0000001", nil)
@@ -234,6 +235,8 @@ func TestBuildEncodesGraph(t *testing.T) {
 		N    int `json:"n"`
 		Cols []struct {
 			Name string            `json:"name"`
+			Same string            `json:"same"`
+			Key  string            `json:"key"`
 			V    []json.RawMessage `json:"v"`
 			D    []json.RawMessage `json:"d"`
 			I    []int             `json:"i"`
@@ -254,11 +257,36 @@ func TestBuildEncodesGraph(t *testing.T) {
 	if len(created.V) != 6 || string(created.V[5]) != "1770958855005" {
 		t.Errorf("created column %+v", created)
 	}
+	// Columns that repeat another column or the key are references.
+	if c := tab.Cols[cols["createdOn"]]; c.Same != "created" || c.V != nil {
+		t.Errorf("createdOn column %+v", c)
+	}
+	if c := tab.Cols[cols["id"]]; c.Key != "self" || c.V != nil {
+		t.Errorf("id column %+v", c)
+	}
+	if c := tab.Cols[cols["email"]]; c.Key != "name" || c.V != nil {
+		t.Errorf("email column %+v", c)
+	}
+	if c := tab.Cols[cols["name"]]; c.Same != "" || c.Key != "" || len(c.V) != 6 {
+		t.Errorf("name column %+v", c)
+	}
 	if _, ok := cols["_class"]; !ok {
 		t.Error("no _class column")
 	}
 	if _, err := json.Marshal(tab); err != nil {
 		t.Fatal(err)
+	}
+	var rtab struct {
+		Cols []struct {
+			Name string `json:"name"`
+			Key  string `json:"key"`
+		} `json:"cols"`
+	}
+	if err := json.Unmarshal([]byte(scriptBlock(t, page, fmt.Sprintf("props-r%d", relIndex(d, "x_group_has_user")))), &rtab); err != nil {
+		t.Fatal(err)
+	}
+	if len(rtab.Cols) != 2 || rtab.Cols[1].Name != "userId" || rtab.Cols[1].Key != "to" || rtab.Cols[0].Key != "" {
+		t.Errorf("x_group_has_user columns %+v", rtab.Cols)
 	}
 	// Relationship properties, only for the types that have any.
 	if !strings.Contains(page, fmt.Sprintf(`id="props-r%d"`, relIndex(d, "x_group_has_user"))) || strings.Contains(page, fmt.Sprintf(`id="props-r%d"`, relIndex(d, "x_account_has_user"))) {
@@ -338,21 +366,23 @@ func TestPageViewsInChromium(t *testing.T) {
 	cases := []struct {
 		fragment string
 		want     map[string]string
+		props    []string // rows of the properties table, "name value"
 	}{
-		{"", map[string]string{"data-view": "types", "data-graph-nodes": "6", "data-list-rows": "6"}},
-		{"#type=x_user", map[string]string{"data-view": "types", "data-list-rows": "6"}},
+		{"", map[string]string{"data-view": "types", "data-graph-nodes": "6", "data-list-rows": "6"}, nil},
+		{"#type=x_user", map[string]string{"data-view": "types", "data-list-rows": "6"}, nil},
 		// u0: account, person, eng, app.
-		{"#focus=user-000000", map[string]string{"data-view": "focus", "data-selected": "user-000000", "data-list-rows": "4", "data-graph-nodes": "5"}},
+		{"#focus=user-000000", map[string]string{"data-view": "focus", "data-selected": "user-000000", "data-list-rows": "4", "data-graph-nodes": "5"},
+			[]string{"id user-000000", "createdOn 1770958855000  (2026-02-13T05:00:55Z)", "email u0@example.com", "department IT", "active true"}},
 		// The account's 6 users are drawn (groups of more than 8 collapse).
-		{"#focus=acct-000001", map[string]string{"data-view": "focus", "data-graph-nodes": "7"}},
+		{"#focus=acct-000001", map[string]string{"data-view": "focus", "data-graph-nodes": "7"}, nil},
 		// u0 reaches app directly and via eng; u2 via ops and via eng → ops.
-		{"#path=user-000000&to=app-0000001", map[string]string{"data-view": "path", "data-paths": "2"}},
-		{"#path=user-000002&to=app-0000001", map[string]string{"data-view": "path", "data-paths": "2"}},
-		{"#path=user-000005&to=app-0000001", map[string]string{"data-view": "path", "data-paths": "0"}},
+		{"#path=user-000000&to=app-0000001", map[string]string{"data-view": "path", "data-paths": "2"}, nil},
+		{"#path=user-000002&to=app-0000001", map[string]string{"data-view": "path", "data-paths": "2"}, nil},
+		{"#path=user-000005&to=app-0000001", map[string]string{"data-view": "path", "data-paths": "0"}, nil},
 		// The role: u3 directly, u2 via ops.
-		{"#who=role-000001", map[string]string{"data-view": "who", "data-holders": "2", "data-list-rows": "2"}},
+		{"#who=role-000001", map[string]string{"data-view": "who", "data-holders": "2", "data-list-rows": "2"}, nil},
 		// The app: u0 directly and via eng, u1 via eng, u2 via ops and eng → ops.
-		{"#who=app-0000001", map[string]string{"data-view": "who", "data-holders": "3"}},
+		{"#who=app-0000001", map[string]string{"data-view": "who", "data-holders": "3"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(strings.TrimPrefix(c.fragment, "#"), func(t *testing.T) {
@@ -372,6 +402,17 @@ func TestPageViewsInChromium(t *testing.T) {
 			for k, v := range c.want {
 				if !strings.Contains(bodyTag, k+`="`+v+`"`) {
 					t.Errorf("want %s=%q in %s", k, v, bodyTag)
+				}
+			}
+			if len(c.props) > 0 {
+				rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.prototype.map.call(document.querySelectorAll("#props tr"), function (tr) { return tr.cells[0].textContent + " " + tr.cells[1].textContent; })`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, want := range c.props {
+					if !slices.Contains(rows, want) {
+						t.Errorf("properties lack %q: %q", want, rows)
+					}
 				}
 			}
 		})

@@ -333,7 +333,8 @@ func TestVisualizeInBrowser(t *testing.T) {
 			}
 			file := filepath.Join(t.TempDir(), "graph.html")
 			var stdout, stderr bytes.Buffer
-			if code := run(context.Background(), []string{"visualize", "--output", root, "--file", file}, noEnv, &stdout, &stderr); code != cli.ExitOK {
+			title := fmt.Sprintf("okta — oktafake org, %s users", fmtThousands(tc.users))
+			if code := run(context.Background(), []string{"visualize", "--output", root, "--file", file, "--title", title}, noEnv, &stdout, &stderr); code != cli.ExitOK {
 				t.Fatalf("visualize: exit %d: %s", code, stderr.String())
 			}
 			st, err := os.Stat(file)
@@ -341,15 +342,19 @@ func TestVisualizeInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%d users: page %d bytes (%.1f MiB); %s", tc.users, st.Size(), float64(st.Size())/(1<<20), strings.TrimSpace(stdout.String()))
-			checkPage(t, browser(t), "file://"+file, readTruth(t, root), tc.users, tc.users == 200)
+			checkPage(t, browser(t), "file://"+file, readTruth(t, root), tc.users)
 		})
 	}
 }
 
-func checkPage(t *testing.T, ctx context.Context, url string, tr *truth, users int, shots bool) {
+func checkPage(t *testing.T, ctx context.Context, url string, tr *truth, users int) {
+	// Every view of the demo, the first view and a neighbourhood at 10,000.
 	shot := func(name string) {
-		if shots {
+		switch {
+		case users == 200:
 			screenshot(t, ctx, name)
+		case name == "visualize-types" || name == "visualize-focus-2hops":
+			screenshot(t, ctx, strings.Replace(name, "visualize-", "visualize-10k-", 1))
 		}
 	}
 	// Load.
@@ -432,6 +437,7 @@ func checkPage(t *testing.T, ctx context.Context, url string, tr *truth, users i
 	if grp == "" {
 		t.Fatalf("no collapsed member group for %s (%d members)", g, len(tr.members[g]))
 	}
+	shot("visualize-focus-2hops")
 	clickNode(t, ctx, grp)
 	waitFor(t, ctx, "#act-expand")
 	// The collapsed node lists the group's members that are not drawn yet.
@@ -461,7 +467,6 @@ func checkPage(t *testing.T, ctx context.Context, url string, tr *truth, users i
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`+document.body.getAttribute("data-graph-nodes") > %d`, twoHops))); err != nil {
 		t.Fatalf("expanding %s: %v", grp, err)
 	}
-	shot("visualize-focus-2hops")
 	noErrors(t, ctx)
 
 	// Path: back to one hop, click the application, ask how the user reaches it.
