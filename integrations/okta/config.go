@@ -64,15 +64,18 @@ const (
 // Sources lists every ingestion source, in documentation order.
 var Sources = []string{SourceGroups, SourceApplications, SourceMFADevices, SourceRoles, SourceRules, SourceDevices}
 
-// sourceSteps are the steps each source owns directly; the runtime disables
-// their dependents.
-var sourceSteps = map[string][]string{
-	SourceGroups:       {StepGroups},
-	SourceApplications: {StepApplications},
-	SourceMFADevices:   {StepMFADevices},
-	SourceRoles:        {StepRoles},
-	SourceRules:        {StepRules},
-	SourceDevices:      {StepDevices},
+// sources declares the ingestion sources (steps name theirs in
+// Step.Source): --disable-source, disableSources and validate derive
+// from it.
+func sources() []integration.Source[Config] {
+	return []integration.Source[Config]{
+		{Name: SourceGroups, Description: "groups, their members and their application assignments"},
+		{Name: SourceApplications, Description: "applications and their user/group assignments, AWS role mappings, creators"},
+		{Name: SourceMFADevices, Description: "users' MFA factors (also sets okta_user.mfaEnabled)"},
+		{Name: SourceRoles, Description: "admin roles of users and groups"},
+		{Name: SourceRules, Description: "group rules"},
+		{Name: SourceDevices, Description: "Okta Identity Engine devices (off unless --enableDevices)"},
+	}
 }
 
 // okta-owned domains accepted without opt-in.
@@ -193,20 +196,17 @@ func validateFields(cfg *Config) (string, error) {
 	return org, nil
 }
 
-// stepStartStates disables the steps of switched-off sources, with a
-// reason; the runtime disables their dependents.
-func stepStartStates(cfg *Config) map[string]integration.StepStartState {
-	out := map[string]integration.StepStartState{}
+// disabledSources returns the sources cfg switches off, with the reason
+// their steps get; the runtime disables their dependents too.
+func disabledSources(cfg *Config) map[string]string {
+	out := map[string]string{}
 	for _, src := range Sources {
 		if cfg.SourceEnabled(src) {
 			continue
 		}
-		reason := fmt.Sprintf("source %q disabled by configuration (disableSources)", src)
+		out[src] = fmt.Sprintf("source %q disabled by configuration (disableSources)", src)
 		if src == SourceDevices && !cfg.EnableDevices {
-			reason = `source "devices" is off by default (needs Okta Identity Engine); set enableDevices (OKTA_ENABLE_DEVICES=true) to collect devices`
-		}
-		for _, id := range sourceSteps[src] {
-			out[id] = integration.StepStartState{Disabled: true, Reason: reason}
+			out[src] = `source "devices" is off by default (needs Okta Identity Engine); set enableDevices (OKTA_ENABLE_DEVICES=true) to collect devices`
 		}
 	}
 	return out

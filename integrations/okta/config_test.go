@@ -117,20 +117,29 @@ func TestLoadConfigFromEnv(t *testing.T) {
 	}
 }
 
-func TestStepStartStates(t *testing.T) {
+func TestDisabledSources(t *testing.T) {
 	cfg := &Config{DisableSources: []string{"groups"}}
-	st := stepStartStates(cfg)
-	if !st[StepGroups].Disabled || !strings.Contains(st[StepGroups].Reason, "groups") {
-		t.Errorf("groups: %+v", st[StepGroups])
+	st := disabledSources(cfg)
+	if !strings.Contains(st[SourceGroups], "groups") {
+		t.Errorf("groups: %q", st[SourceGroups])
 	}
-	if !st[StepDevices].Disabled || !strings.Contains(st[StepDevices].Reason, "enableDevices") {
-		t.Errorf("devices off by default: %+v", st[StepDevices])
+	if !strings.Contains(st[SourceDevices], "enableDevices") {
+		t.Errorf("devices off by default: %q", st[SourceDevices])
 	}
-	if st[StepUsers].Disabled || st[StepApplications].Disabled {
-		t.Error("users/applications disabled")
+	if len(st) != 2 {
+		t.Errorf("disabled sources %v, want groups and devices only", st)
 	}
-	if s := stepStartStates(&Config{EnableDevices: true}); s[StepDevices].Disabled {
-		t.Error("devices not enabled")
+	if s := disabledSources(&Config{EnableDevices: true}); len(s) != 0 {
+		t.Errorf("disabled sources %v with devices enabled", s)
+	}
+	// Every step that reads a source names it; the runtime disables it.
+	integ := New(Options{})
+	for id, src := range map[string]string{StepGroups: SourceGroups, StepApplications: SourceApplications,
+		StepMFADevices: SourceMFADevices, StepRoles: SourceRoles, StepRules: SourceRules, StepDevices: SourceDevices} {
+		i := slices.IndexFunc(integ.Steps, func(s integration.Step[Config]) bool { return s.ID == id })
+		if i < 0 || integ.Steps[i].Source != src {
+			t.Errorf("step %s does not declare source %s", id, src)
+		}
 	}
 }
 

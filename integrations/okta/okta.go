@@ -203,7 +203,8 @@ func NewCollector(opts Options) *Collector {
 	x.integ = &integration.Integration[Config]{
 		Name:            Name,
 		Validate:        x.validate,
-		StepStartStates: stepStartStates,
+		Sources:         sources(),
+		DisabledSources: disabledSources,
 		Describe:        x.describe,
 		Classify:        classify,
 		Steps:           x.steps(),
@@ -459,7 +460,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run: x.fetchUsers,
 		},
 		{
-			ID: StepGroups, Name: "Fetch Groups", DependsOn: []string{StepAccount},
+			ID: StepGroups, Name: "Fetch Groups", Source: SourceGroups, DependsOn: []string{StepAccount},
 			Entities: []integration.EntityType{entUserGroup, entAppUserGroup},
 			Relationships: []integration.RelationshipType{
 				rel(relAccountHasGroup, graph.HAS, typeAccount, typeUserGroup),
@@ -473,7 +474,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run: x.fetchGroups,
 		},
 		{
-			ID: StepApplications, Name: "Fetch Applications", DependsOn: []string{StepAccount},
+			ID: StepApplications, Name: "Fetch Applications", Source: SourceApplications, DependsOn: []string{StepAccount},
 			Entities:      []integration.EntityType{entApp},
 			Relationships: []integration.RelationshipType{rel(relAccountHasApp, graph.HAS, typeAccount, typeApp)},
 			Data: []integration.DataKey{
@@ -484,7 +485,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run: x.fetchApplications,
 		},
 		{
-			ID: StepMFADevices, Name: "Fetch MFA Devices", DependsOn: []string{StepUsers},
+			ID: StepMFADevices, Name: "Fetch MFA Devices", Source: SourceMFADevices, DependsOn: []string{StepUsers},
 			Entities:      []integration.EntityType{entMFADevice},
 			Relationships: []integration.RelationshipType{rel(relUserAssignedFactor, graph.ASSIGNED, typeUser, typeMFADevice)},
 			Run:           x.fetchMFADevices,
@@ -515,7 +516,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run:                 x.buildUserApps,
 		},
 		{
-			ID: StepRules, Name: "Fetch Rules", DependsOn: []string{StepUsers, StepGroups},
+			ID: StepRules, Name: "Fetch Rules", Source: SourceRules, DependsOn: []string{StepUsers, StepGroups},
 			Entities: []integration.EntityType{entRule},
 			Relationships: []integration.RelationshipType{
 				rel(relAccountHasRule, graph.HAS, typeAccount, typeRule),
@@ -524,7 +525,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run: x.fetchRules,
 		},
 		{
-			ID: StepRoles, Name: "Fetch Roles", DependsOn: []string{StepUsers, StepGroups},
+			ID: StepRoles, Name: "Fetch Roles", Source: SourceRoles, DependsOn: []string{StepUsers, StepGroups},
 			Entities: []integration.EntityType{entRole},
 			Relationships: []integration.RelationshipType{
 				rel(relUserAssignedRole, graph.ASSIGNED, typeUser, typeRole),
@@ -540,7 +541,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run: x.buildApplicationCreation,
 		},
 		{
-			ID: StepDevices, Name: "Fetch Devices", DependsOn: []string{StepUsers},
+			ID: StepDevices, Name: "Fetch Devices", Source: SourceDevices, DependsOn: []string{StepUsers},
 			Entities: []integration.EntityType{entDevice},
 			Relationships: []integration.RelationshipType{
 				rel(relAccountHasDevice, graph.HAS, typeAccount, typeDevice),
@@ -556,6 +557,3 @@ func StepIDs() []string {
 	return []string{StepAccount, StepUsers, StepGroups, StepApplications, StepMFADevices, StepUserGroupUsers,
 		StepAppUserGroupUsers, StepGroupApps, StepUserApps, StepRules, StepRoles, StepApplicationCreation, StepDevices}
 }
-
-// SourceSteps returns the steps an ingestion source owns directly.
-func SourceSteps(source string) []string { return slices.Clone(sourceSteps[source]) }

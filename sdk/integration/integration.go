@@ -40,9 +40,11 @@ type Integration[C any] struct {
 	// Sources declares the ingestion sources steps name in Step.Source.
 	Sources []Source[C]
 	// DisabledSources optionally returns the sources a config switches off
-	// (its disable list, a source that is off unless enabled). The runtime
-	// disables their steps, as it does for runtime.Options.DisableSources.
-	DisabledSources func(cfg *C) []string
+	// (its disable list, a source that is off unless enabled), each with
+	// the reason its steps are disabled ("" for a default one). The
+	// runtime disables their steps, as it does for
+	// runtime.Options.DisableSources.
+	DisabledSources func(cfg *C) map[string]string
 	// Classify is the integration's error policy (see Classifier); nil
 	// fails the step on every error.
 	Classify Classifier

@@ -342,7 +342,13 @@ func TestSourcesDeclaredOnce(t *testing.T) {
 			{Name: "roles", Probe: probe("roles", statusError(403, "/roles"))},
 			{Name: "rules", Probe: probe("rules", nil)},
 		},
-		DisabledSources: func(c *srcCfg) []string { return c.Disable },
+		DisabledSources: func(c *srcCfg) map[string]string {
+			out := map[string]string{}
+			for _, s := range c.Disable {
+				out[s] = ""
+			}
+			return out
+		},
 		Steps: []integration.Step[srcCfg]{
 			{ID: "users", Name: "Users", Run: noop},
 			{ID: "groups", Name: "Groups", Source: "groups", Run: noop},

@@ -116,12 +116,15 @@ func (r *run[C]) disabledSources() (map[string]string, error) {
 		off[name] = "source " + name + " disabled for this run"
 	}
 	if r.integ.DisabledSources != nil {
-		for _, name := range r.integ.DisabledSources(r.cfg) {
+		for name, why := range r.integ.DisabledSources(r.cfg) {
 			if err := check(name, "the configuration"); err != nil {
 				return nil, err
 			}
+			if why == "" {
+				why = "source " + name + " disabled by configuration"
+			}
 			if _, ok := off[name]; !ok {
-				off[name] = "source " + name + " disabled by configuration"
+				off[name] = why
 			}
 		}
 	}

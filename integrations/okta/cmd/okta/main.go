@@ -123,7 +123,6 @@ func newApp(col *okta.Collector, lookup, lookupEnv func(string) (string, bool), 
 	return &cli.App[okta.Config]{
 		Integration: col.Integration(),
 		Program:     "okta",
-		Sources:     sources(),
 		Probe:       probe(col),
 		HTTPStats:   httpStats(col),
 		// --log-level debug reaches the HTTP client too.
@@ -177,23 +176,6 @@ func orgConfigured(args []string, lookupEnv func(string) (string, bool)) bool {
 		}
 	}
 	return false
-}
-
-// sources describes the ingestion sources for --disable-source and validate.
-func sources() []cli.Source {
-	desc := map[string]string{
-		okta.SourceGroups:       "groups, their members and their application assignments",
-		okta.SourceApplications: "applications and their user/group assignments, AWS role mappings, creators",
-		okta.SourceMFADevices:   "users' MFA factors (also sets okta_user.mfaEnabled)",
-		okta.SourceRoles:        "admin roles of users and groups",
-		okta.SourceRules:        "group rules",
-		okta.SourceDevices:      "Okta Identity Engine devices (off unless --enableDevices)",
-	}
-	var out []cli.Source
-	for _, s := range okta.Sources {
-		out = append(out, cli.Source{Name: s, Description: desc[s], Steps: okta.SourceSteps(s)})
-	}
-	return out
 }
 
 func probe(col *okta.Collector) func(context.Context, *okta.Config) ([]cli.ProbeResult, error) {
