@@ -97,14 +97,25 @@ func (s *Service) Rules(ctx context.Context) ([]*Rule, error) {
 	})
 }
 
-// CheckDestination accepts "log" or an http(s) webhook URL.
+// CheckDestination accepts "log", an http(s) webhook URL, or a
+// reference (env:NAME or file:PATH) to a webhook URL that the workers
+// resolve, for URLs that carry a token and so must stay out of the
+// database.
 func CheckDestination(d string) error {
 	if d == "log" {
 		return nil
 	}
+	if strings.HasPrefix(d, "env:") || strings.HasPrefix(d, "file:") {
+		_, err := ParseSecretRef(d)
+		return err
+	}
+	return checkWebhookURL(d)
+}
+
+func checkWebhookURL(d string) error {
 	u, err := url.Parse(d)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("destination: want log or an http(s) webhook URL")
+		return errors.New("destination: want log, an http(s) webhook URL, or env:NAME / file:PATH naming one on the workers")
 	}
 	return nil
 }
@@ -438,6 +449,19 @@ func (aw *alertWorker) Work(ctx context.Context, job *river.Job[AlertArgs]) erro
 		return err
 	}
 	p.ID = fmt.Sprintf("stepgraph-alert-%d", job.Args.Event)
+	if strings.HasPrefix(dest, "env:") || strings.HasPrefix(dest, "file:") {
+		u, err := SecretRef(dest).Resolve(aw.w.opts.LookupEnv)
+		if err == nil {
+			err = checkWebhookURL(u)
+		}
+		if err != nil {
+			aw.w.stats.AlertFailures.Add(1)
+			msg := fmt.Sprintf("webhook %s: %v", dest, err)
+			_, _ = s.pool.Exec(context.WithoutCancel(ctx), `UPDATE alert_event SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, job.Args.Event, msg)
+			return errors.New(msg)
+		}
+		dest = u
+	}
 	if dest == "log" {
 		aw.w.log.Warn("alert", "rule", p.Rule, "instance", p.Instance, "key", p.ObjectKey, "type", p.ObjectType, "summary", p.Summary, "id", p.ID)
 	} else if err := aw.post(ctx, dest, &p); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/stepgraph/stepgraph/sdk/cli"
@@ -122,7 +123,7 @@ Deliveries go to the log or are POSTed as JSON to a webhook, retried until
 accepted (at least once; the Idempotency-Key header identifies duplicates).`)
 	db := c.addDBFlags(fs)
 	file := fs.String("file", "", "add: the rule's SQL")
-	webhook := fs.String("webhook", "", "deliver to this webhook URL")
+	webhook := fs.String("webhook", "", "deliver to this webhook URL, or to the URL in env:VAR / file:PATH on the workers (for URLs carrying a token)")
 	toLog := fs.Bool("log", false, "deliver to the workers' log")
 	enable := fs.Bool("enable", false, "turn the rule on")
 	disable := fs.Bool("disable", false, "turn the rule off")
@@ -178,6 +179,9 @@ accepted (at least once; the Idempotency-Key header identifies duplicates).`)
 // showDestination prints a webhook without credentials or query (either
 // may hold a token).
 func showDestination(d string) string {
+	if strings.HasPrefix(d, "env:") || strings.HasPrefix(d, "file:") {
+		return "webhook from " + d
+	}
 	u, err := url.Parse(d)
 	if err != nil || u.Host == "" {
 		return d

@@ -530,6 +530,9 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.requests++
+	if r.URL.Query().Get("token") != "hook-s3cret" {
+		h.bad = append(h.bad, "request without the hook's token: "+r.URL.String())
+	}
 	if h.requests <= h.failFirst {
 		http.Error(w, "try later", http.StatusServiceUnavailable)
 		return
@@ -552,7 +555,10 @@ func TestServiceAlertsDeliveredOnce(t *testing.T) {
 	recv := httptest.NewServer(hook)
 	defer recv.Close()
 	e.addOrg("alerting", oktafake.OrgSpec{Users: 60, Seed: 11, Name: "alerting"}, oktafake.ServerOptions{}, "DISABLED")
-	e.cli(0, "alerts", "set", "new-admin-role-assignment", "--webhook", recv.URL+"/hook")
+	// The hook's URL stays on the workers (it could carry a token).
+	e.env = append(e.env, "ALERT_HOOK_URL="+recv.URL+"/hook?token=hook-s3cret")
+	e.cli(0, "alerts", "set", "new-admin-role-assignment", "--webhook", "env:ALERT_HOOK_URL")
+	e.cli(cli.ExitFailure, "alerts", "set", "new-admin-role-assignment", "--webhook", "ftp://nope")
 
 	// expected: the admin role assignments of the org, as the rule reads them.
 	expected := func() []string {
@@ -603,6 +609,13 @@ func TestServiceAlertsDeliveredOnce(t *testing.T) {
 	if n := e.queryInt(`SELECT count(*) FROM alert_event WHERE rule = 'new-admin-role-assignment' AND attempts > 1`); n == 0 {
 		t.Errorf("no delivery was retried, though the receiver failed its first %d requests", hook.failFirst)
 	}
+	if n := e.queryInt(`SELECT count(*) FROM alert_event e WHERE row_to_json(e)::text LIKE '%hook-s3cret%'`) +
+		e.queryInt(`SELECT count(*) FROM alert_rule r WHERE row_to_json(r)::text LIKE '%hook-s3cret%'`); n != 0 {
+		t.Errorf("the hook's token reached the database (%d rows)", n)
+	}
+	if strings.Contains(w.output(), "hook-s3cret") {
+		t.Errorf("the hook's token reached the worker's log")
+	}
 	// The log destination got the other rules' matches.
 	if n := e.queryInt(`SELECT count(*) FROM alert_event WHERE destination = 'log' AND delivered_at IS NOT NULL`); n == 0 {
 		t.Errorf("no alert delivered to the log")
@@ -625,7 +638,7 @@ func TestServiceAlertsDeliveredOnce(t *testing.T) {
 		t.Errorf("alerts test after three identical runs (no new changes):\n%s", out)
 	}
 	out = e.cli(0, "alerts", "list")
-	if !strings.Contains(out, recv.URL+"/hook") || !strings.Contains(out, "user-without-mfa-added-to-app") {
+	if !strings.Contains(out, "webhook from env:ALERT_HOOK_URL") || !strings.Contains(out, "user-without-mfa-added-to-app") {
 		t.Errorf("alerts list:\n%s", out)
 	}
 }
