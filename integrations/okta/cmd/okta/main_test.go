@@ -18,6 +18,7 @@ import (
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/cli"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
+	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
 func noEnv(string) (string, bool) { return "", false }
@@ -237,5 +238,67 @@ func TestDebugReachesTheHTTPClient(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^HTTP users: \d+ requests, [1-9]\d* retries`).MatchString(stdout.String()) {
 		t.Errorf("HTTP totals do not count the retries:\n%s", stdout.String())
+	}
+}
+
+// TestUseCacheChainRaisesNoFalseRemoval is issue #10's --use-cache scenario
+// on the bundled demo org: collect; collect --step
+// build-user-app-relationships --use-cache; collect --step fetch-roles
+// --use-cache; then diff FIRST FINAL --fail-on '*:removed' raises no alert,
+// and every type that shrank is listed as partial in FINAL.
+func TestUseCacheChainRaisesNoFalseRemoval(t *testing.T) {
+	t.Chdir(t.TempDir())
+	out := filepath.Join(t.TempDir(), "out")
+	first := filepath.Join(t.TempDir(), "first")
+	collect := func(extra ...string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"collect", "--output", out, "--progress", "off", "--env-file", ""}, extra...)
+		if code := run(context.Background(), args, noEnv, &stdout, &stderr); code != cli.ExitOK && code != cli.ExitPartial {
+			t.Fatalf("collect %v: exit %d\n%s%s", extra, code, stdout.String(), stderr.String())
+		}
+	}
+	collect()
+	if err := os.CopyFS(first, os.DirFS(out)); err != nil {
+		t.Fatal(err)
+	}
+	collect("--step", "build-user-app-relationships", "--use-cache")
+	collect("--step", "fetch-roles", "--use-cache")
+
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"diff", first, out, "--fail-on", "*:removed", "--limit", "0"}, noEnv, &stdout, &stderr)
+	if code != cli.ExitOK {
+		t.Errorf("diff FIRST FINAL --fail-on '*:removed': exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	fd, err := store.OpenDir(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := store.OpenDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := nd.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shrunk := 0
+	for _, typ := range append(fd.EntityTypes(), fd.RelationshipTypes()...) {
+		if nd.Count(typ) < fd.Count(typ) {
+			shrunk++
+			if !slices.Contains(sum.Metadata.PartialDatasets.Types, typ) {
+				t.Errorf("%s shrank from %d to %d objects but is not listed as partial", typ, fd.Count(typ), nd.Count(typ))
+			}
+		}
+	}
+	if shrunk == 0 {
+		t.Error("no type shrank: the scenario did not exercise partial types")
+	}
+	// fetch-groups was only "not selected" in the second run: the third
+	// collected it rather than reuse nothing as complete.
+	for _, s := range sum.Steps {
+		if s.ID == "fetch-groups" && (s.Status != store.StatusSuccess || s.EncounteredTypeCounts["okta_user_group"] != int64(fd.Count("okta_user_group"))) {
+			t.Errorf("fetch-groups in the final run: %s %v", s.Status, s.EncounteredTypeCounts)
+		}
 	}
 }
