@@ -33,13 +33,13 @@
 // page's users, so the stored user carries mfaEnabled (graph-okta computed
 // it after storing and lost it). The factors are handed to
 // fetch-mfa-devices through a temporary JSON Lines file (its path passed
-// with SetData, the file removed after use), so neither step holds every
+// under a typed run-state key, the file removed after use), so neither step holds every
 // factor in memory and fetch-mfa-devices makes no request.
 //
 // Memory: list pages are streamed and decoded into json.RawMessage items;
 // the only per-object state kept across steps is compact (user id -> email
 // and the non-deprovisioned ids, group id/type/stats, app id/AWS account),
-// handed with SetData; no step calls FindEntity in a loop. Users keep no
+// handed under typed keys (integration.Key); no step calls FindEntity in a loop. Users keep no
 // _rawData (as in graph-okta); applications never keep `credentials`;
 // devices drop the embedded user objects from their _rawData.
 //

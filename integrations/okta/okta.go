@@ -51,18 +51,19 @@ const (
 	systemLogWindow = 90 * 24 * time.Hour
 )
 
-// Keys of values handed between steps with SetData.
-const (
-	dataAccount     = "okta.account"
-	dataUsers       = "okta.users"
-	dataGroups      = "okta.groups"
-	dataApps        = "okta.apps"
-	dataFactorSpill = "okta.factorSpill"
+// Typed run state handed between steps (integration.Key): persisted
+// indexes survive reuse; spill files are run-local.
+var (
+	keyAccount     = integration.NewKey[accountData]("okta.account")
+	keyUsers       = integration.NewKey[*userIndex]("okta.users")
+	keyGroups      = integration.NewKey[[]groupInfo]("okta.groups")
+	keyApps        = integration.NewKey[[]appInfo]("okta.apps")
+	keyFactorSpill = integration.NewLocalKey[factorSpill]("okta.factorSpill")
 	// Spills of prefetched child lists, consumed by the build steps.
-	dataAppUserSpill     = "okta.appUserSpill"
-	dataAppGroupSpill    = "okta.appGroupSpill"
-	dataUserGroupMembers = "okta.userGroupMemberSpill"
-	dataAppGroupMembers  = "okta.appGroupMemberSpill"
+	keyAppUserSpill     = integration.NewLocalKey[spillRef]("okta.appUserSpill")
+	keyAppGroupSpill    = integration.NewLocalKey[spillRef]("okta.appGroupSpill")
+	keyUserGroupMembers = integration.NewLocalKey[spillRef]("okta.userGroupMemberSpill")
+	keyAppGroupMembers  = integration.NewLocalKey[spillRef]("okta.appGroupMemberSpill")
 )
 
 // Entity types.
@@ -446,7 +447,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			ID: StepAccount, Name: "Fetch Account",
 			Entities:      []integration.EntityType{entAccount, entService},
 			Relationships: []integration.RelationshipType{rel(relAccountHasService, graph.HAS, typeAccount, typeService)},
-			Data:          []integration.DataKey{integration.PersistedData[accountData](dataAccount)},
+			Data:          []integration.DataKey{keyAccount.Data()},
 			Run:           x.fetchAccount,
 		},
 		{
@@ -454,8 +455,8 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Entities:      []integration.EntityType{entUser},
 			Relationships: []integration.RelationshipType{rel(relAccountHasUser, graph.HAS, typeAccount, typeUser)},
 			Data: []integration.DataKey{
-				integration.PersistedData[*userIndex](dataUsers),
-				integration.RunLocalData(dataFactorSpill),
+				keyUsers.Data(),
+				keyFactorSpill.Data(),
 			},
 			Run: x.fetchUsers,
 		},
@@ -467,9 +468,9 @@ func (x *Collector) steps() []integration.Step[Config] {
 				rel(relAccountHasGroup, graph.HAS, typeAccount, typeAppUserGroup),
 			},
 			Data: []integration.DataKey{
-				integration.PersistedData[[]groupInfo](dataGroups),
-				integration.RunLocalData(dataUserGroupMembers),
-				integration.RunLocalData(dataAppGroupMembers),
+				keyGroups.Data(),
+				keyUserGroupMembers.Data(),
+				keyAppGroupMembers.Data(),
 			},
 			Run: x.fetchGroups,
 		},
@@ -478,9 +479,9 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Entities:      []integration.EntityType{entApp},
 			Relationships: []integration.RelationshipType{rel(relAccountHasApp, graph.HAS, typeAccount, typeApp)},
 			Data: []integration.DataKey{
-				integration.PersistedData[[]appInfo](dataApps),
-				integration.RunLocalData(dataAppUserSpill),
-				integration.RunLocalData(dataAppGroupSpill),
+				keyApps.Data(),
+				keyAppUserSpill.Data(),
+				keyAppGroupSpill.Data(),
 			},
 			Run: x.fetchApplications,
 		},

@@ -18,8 +18,8 @@ type appInfo struct {
 }
 
 func (r *run) apps() []appInfo {
-	if v, ok := r.sc.GetData(dataApps); ok {
-		return v.([]appInfo)
+	if v, ok := integration.Get(r.sc, keyApps); ok {
+		return v
 	}
 	if r.appsIx != nil {
 		return r.appsIx
@@ -76,13 +76,13 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 	if err != nil {
 		return fmt.Errorf("okta: listing applications: %w", err)
 	}
-	sc.SetData(dataApps, infos)
+	integration.Put(sc, keyApps, infos)
 	paths, err := r.prefetchAssignments(ctx, infos, sc.WillRun(StepUserApps), sc.WillRun(StepGroupApps))
 	if err != nil {
 		return err
 	}
 	for key, path := range paths {
-		sc.SetData(key, spillRef{Path: path})
+		integration.Put(sc, key, spillRef{Path: path})
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ const (
 // the users and groups listings (the apps bucket is separate); a build step
 // calls it itself when fetch-applications was replayed from a previous run.
 // It returns the finished spills' paths by data key.
-func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, groups bool) (map[string]string, error) {
+func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, groups bool) (map[integration.Key[spillRef]]string, error) {
 	type job struct {
 		app    string
 		groups bool
@@ -158,8 +158,8 @@ func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, gr
 	if err != nil {
 		return nil, err
 	}
-	paths := map[string]string{}
-	for k, key := range []string{dataAppUserSpill, dataAppGroupSpill} {
+	paths := map[integration.Key[spillRef]]string{}
+	for k, key := range []integration.Key[spillRef]{keyAppUserSpill, keyAppGroupSpill} {
 		if spills[k] == nil {
 			continue
 		}
@@ -205,9 +205,9 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	} else {
 		users = r.users()
 	}
-	what, key := "user", dataAppUserSpill
+	what, key := "user", keyAppUserSpill
 	if groups {
-		what, key = "group", dataAppGroupSpill
+		what, key = "group", keyAppGroupSpill
 	}
 	// relationships builds the relationships of one assignment entry.
 	relationships := func(app appInfo, raw json.RawMessage) ([]*graph.Relationship, error) {
@@ -257,8 +257,8 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 		return rs, nil
 	}
 	var path string
-	if v, ok := sc.GetData(key); ok {
-		path = v.(spillRef).Path
+	if v, ok := integration.Get(sc, key); ok {
+		path = v.Path
 	} else {
 		// fetch-applications was replayed from a previous run's output:
 		// page the assignments now.

@@ -24,8 +24,8 @@ type groupInfo struct {
 }
 
 func (r *run) groups() []groupInfo {
-	if v, ok := r.sc.GetData(dataGroups); ok {
-		return v.([]groupInfo)
+	if v, ok := integration.Get(r.sc, keyGroups); ok {
+		return v
 	}
 	if r.groupsIx != nil {
 		return r.groupsIx
@@ -99,13 +99,13 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 	if err := r.listGroups(ctx, page); err != nil {
 		return fmt.Errorf("okta: listing groups: %w", err)
 	}
-	sc.SetData(dataGroups, infos)
+	integration.Put(sc, keyGroups, infos)
 	paths, err := r.prefetchMembers(ctx, infos, sc.WillRun(StepUserGroupUsers), sc.WillRun(StepAppUserGroupUsers))
 	if err != nil {
 		return err
 	}
 	for key, path := range paths {
-		sc.SetData(key, spillRef{Path: path})
+		integration.Put(sc, key, spillRef{Path: path})
 	}
 	return nil
 }
@@ -116,11 +116,11 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 
 // memberSpillKey returns the data key of the member spill for groups of
 // type t (APP_GROUP or not).
-func memberSpillKey(t string) string {
+func memberSpillKey(t string) integration.Key[spillRef] {
 	if t == "APP_GROUP" {
-		return dataAppGroupMembers
+		return keyAppGroupMembers
 	}
-	return dataUserGroupMembers
+	return keyUserGroupMembers
 }
 
 // prefetchMembers pages the members of every group that has some (by
@@ -130,8 +130,8 @@ func memberSpillKey(t string) string {
 // A build step calls it itself, for its own group type, when fetch-groups
 // was replayed from a previous run's output. It returns the finished
 // spills' paths by data key.
-func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroups, appGroups bool) (map[string]string, error) {
-	spills := map[string]*spill{}
+func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroups, appGroups bool) (map[integration.Key[spillRef]]string, error) {
+	spills := map[integration.Key[spillRef]]*spill{}
 	defer func() {
 		for _, sp := range spills {
 			sp.discard()
@@ -183,7 +183,7 @@ func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroup
 	if err != nil {
 		return nil, err
 	}
-	paths := map[string]string{}
+	paths := map[integration.Key[spillRef]]string{}
 	for key, sp := range spills {
 		path, err := sp.finish()
 		delete(spills, key)
@@ -282,8 +282,8 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 		key = memberSpillKey("APP_GROUP")
 	}
 	var path string
-	if v, ok := sc.GetData(key); ok {
-		path = v.(spillRef).Path
+	if v, ok := integration.Get(sc, key); ok {
+		path = v.Path
 	} else if sc.WillRun(StepGroups) {
 		r.sk.warn(ctx, sc) // no group of this type has members
 		return nil

@@ -25,8 +25,8 @@ type accountData struct {
 }
 
 func (r *run) account() (accountData, error) {
-	if v, ok := r.sc.GetData(dataAccount); ok {
-		return v.(accountData), nil
+	if v, ok := integration.Get(r.sc, keyAccount); ok {
+		return v, nil
 	}
 	// fetch-account was replayed from a previous run's output.
 	var a accountData
@@ -69,7 +69,7 @@ func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContex
 		graph.Direct(acct, graph.HAS, sso), graph.Direct(acct, graph.HAS, mfa)); err != nil {
 		return err
 	}
-	sc.SetData(dataAccount, accountData{Key: acct.Key, URL: r.org.URL})
+	integration.Put(sc, keyAccount, accountData{Key: acct.Key, URL: r.org.URL})
 	return nil
 }
 
@@ -85,8 +85,8 @@ type userIndex struct {
 }
 
 func (r *run) users() *userIndex {
-	if v, ok := r.sc.GetData(dataUsers); ok {
-		return v.(*userIndex)
+	if v, ok := integration.Get(r.sc, keyUsers); ok {
+		return v
 	}
 	if r.usersIdx != nil {
 		return r.usersIdx
@@ -188,14 +188,14 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	if err := r.pipelineUsers(ctx, withFactors, emit); err != nil {
 		return err
 	}
-	sc.SetData(dataUsers, idx)
+	integration.Put(sc, keyUsers, idx)
 	if withFactors {
 		path, err := sp.finish()
 		sp = nil
 		if err != nil {
 			return err
 		}
-		sc.SetData(dataFactorSpill, factorSpill{Path: path})
+		integration.Put(sc, keyFactorSpill, factorSpill{Path: path})
 	}
 	if len(unread.ids) > 0 {
 		slices.Sort(unread.ids)
@@ -213,8 +213,8 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 	if err != nil {
 		return err
 	}
-	v, ok := sc.GetData(dataFactorSpill)
-	if !ok || v.(factorSpill).Path == "" {
+	v, ok := integration.Get(sc, keyFactorSpill)
+	if !ok || v.Path == "" {
 		// fetch-users was replayed from a previous run's output, so the
 		// factors were not read with the users: read them now.
 		path, err := r.readFactors(ctx, r.users().Live)
@@ -223,7 +223,7 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 		}
 		v = factorSpill{Path: path}
 	}
-	path := v.(factorSpill).Path
+	path := v.Path
 	var unreadMu sync.Mutex
 	var unread []string // users whose factors could not be read
 	err = readSpillBatches(ctx, path, decodeWorkers, 500, func(recs []spillRecord) ([]*graph.Entity, []*graph.Relationship, error) {
