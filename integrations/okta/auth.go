@@ -21,10 +21,10 @@ type clientAuth struct {
 	method string
 	// key tells clients apart without holding a secret in the clear for
 	// the service app (client id, key fingerprint, scopes).
-	key    string
-	token  string       // API token (AuthAPIToken)
-	inline string       // inline private key, scrubbed from errors (AuthServiceApp)
-	ts     *tokenSource // AuthServiceApp
+	key     string
+	token   string       // API token (AuthAPIToken)
+	keyText string       // the private key's text, scrubbed from errors (AuthServiceApp)
+	ts      *tokenSource // AuthServiceApp
 }
 
 // newClientAuth builds the authentication of cfg (already validated by
@@ -47,10 +47,10 @@ func newClientAuth(cfg *Config, orgURL, base string, now func() time.Time) (*cli
 		return nil, err
 	}
 	return &clientAuth{
-		method: method,
-		key:    "oauth2:" + app.clientID + ":" + app.keyID + ":" + app.fingerprint + ":" + strings.Join(app.scopes, " "),
-		inline: strings.TrimSpace(cfg.PrivateKey),
-		ts:     ts,
+		method:  method,
+		key:     "oauth2:" + app.clientID + ":" + app.keyID + ":" + app.fingerprint + ":" + strings.Join(app.scopes, " "),
+		keyText: app.material,
+		ts:      ts,
 	}, nil
 }
 
@@ -62,8 +62,8 @@ func (a *clientAuth) configure(hc *httpclient.Config) {
 		return
 	}
 	hc.Authenticator = a.ts
-	if a.inline != "" {
-		hc.Secrets = append(hc.Secrets, a.inline)
+	if a.keyText != "" {
+		hc.Secrets = append(hc.Secrets, a.keyText)
 	}
 }
 

@@ -85,6 +85,9 @@ type serviceApp struct {
 	// fingerprint identifies the key (SHA-256 of its public part) without
 	// revealing it: clients are shared per (org, client, key, scopes).
 	fingerprint string
+	// material is the key's text as configured (inline or from the file),
+	// scrubbed from the HTTP client's errors and logs.
+	material string
 }
 
 // authMethod returns which method cfg configures, or a *ConfigError naming
@@ -139,7 +142,7 @@ func loadServiceApp(cfg *Config) (*serviceApp, error) {
 		}
 		raw = b
 	}
-	app := &serviceApp{clientID: id, keyID: strings.TrimSpace(cfg.KeyID)}
+	app := &serviceApp{clientID: id, keyID: strings.TrimSpace(cfg.KeyID), material: strings.TrimSpace(string(raw))}
 	key, kid, err := parsePrivateKey(raw)
 	if err != nil {
 		return nil, bad(field, err.Error())
