@@ -418,3 +418,19 @@ func TestPageViewsInChromium(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyGraph: a collection with nothing in it still makes a page, with
+// the declared types in the type view.
+func TestEmptyGraph(t *testing.T) {
+	p, page := build(t, &memSource{}, Options{Title: "empty", Declared: []DeclaredType{{Type: "x_user", Class: []string{"User"}}}})
+	if st := p.Stats(); st.Entities != 0 || st.Relationships != 0 || st.EntityTypes != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	var d decoded
+	if err := json.Unmarshal([]byte(scriptBlock(t, page, "graph-data")), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Types) != 1 || d.Types[0].Count != 0 || d.Keys == nil || d.Edges == nil || d.Rels == nil {
+		t.Fatalf("data %+v", d)
+	}
+}

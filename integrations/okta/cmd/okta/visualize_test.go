@@ -415,6 +415,7 @@ func checkPage(t *testing.T, ctx context.Context, url string, tr *truth, users i
 		t.Errorf("neighbour table of %s: %d rows, want %d", email, got, want)
 	}
 	oneHop := attrInt(t, ctx, "data-graph-nodes")
+	timings := []string{fmt.Sprintf("focus (1 hop, %d nodes) %s ms", oneHop, attr(t, ctx, "data-render-ms"))}
 	shot("visualize-focus")
 
 	// Two hops: more nodes, the big groups collapsed into counted nodes.
@@ -423,6 +424,7 @@ func checkPage(t *testing.T, ctx context.Context, url string, tr *truth, users i
 	}
 	waitFor(t, ctx, `#hops-2.active`)
 	twoHops := attrInt(t, ctx, "data-graph-nodes")
+	timings = append(timings, fmt.Sprintf("2 hops (%d nodes) %s ms", twoHops, attr(t, ctx, "data-render-ms")))
 	if twoHops <= oneHop {
 		t.Errorf("2 hops drew %d nodes, 1 hop %d", twoHops, oneHop)
 	}
@@ -510,6 +512,7 @@ func checkPage(t *testing.T, ctx context.Context, url string, tr *truth, users i
 	if direct != strings.Contains(rows, "direct") {
 		t.Errorf("path table direct=%v:\n%s", direct, rows)
 	}
+	timings = append(timings, fmt.Sprintf("path %s ms", attr(t, ctx, "data-render-ms")))
 	shot("visualize-path")
 
 	// Who has a role (held directly and through groups), via the path bar.
@@ -530,8 +533,10 @@ func checkPage(t *testing.T, ctx context.Context, url string, tr *truth, users i
 	if got, want := attrInt(t, ctx, "data-holders"), len(tr.holders(role)); got != want {
 		t.Errorf("who has %s: page says %d users, collection %d", tr.names[role], got, want)
 	}
+	timings = append(timings, fmt.Sprintf("who has (%d holders) %s ms", len(tr.holders(role)), attr(t, ctx, "data-render-ms")))
 	shot("visualize-who")
 	noErrors(t, ctx)
+	t.Logf("%d users: views drawn in (page's clock, view and lists): %s", users, strings.Join(timings, ", "))
 }
 
 func contains(s []string, x string) bool {
