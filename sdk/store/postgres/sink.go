@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -44,7 +45,11 @@ type Store struct {
 	ended  bool
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store          = (*Store)(nil)
+	_ store.StepDataWriter = (*Store)(nil)
+	_ store.Scratcher      = (*Store)(nil)
+)
 
 // NewStore starts a run of inst that collects into db. It fails with a
 // *BusyError when another run holds the instance.
@@ -141,6 +146,16 @@ func (s *Store) IterateRelationships(ctx context.Context, typ string, fn func(*g
 
 // Flush implements store.Store.
 func (s *Store) Flush(ctx context.Context) error { return s.fs.Flush(ctx) }
+
+// WriteStepData implements store.StepDataWriter: the values go with the
+// local output, so a later --use-cache run reuses them.
+func (s *Store) WriteStepData(ctx context.Context, stepID string, data map[string]json.RawMessage) error {
+	return s.fs.WriteStepData(ctx, stepID, data)
+}
+
+// ScratchDir implements store.Scratcher: the local output's staging folder
+// holds the run's scratch space.
+func (s *Store) ScratchDir() (string, error) { return s.fs.ScratchDir() }
 
 // Commit implements store.Store: the local output is published with the
 // summary, then loaded into the database (see Push), the mapped
