@@ -305,3 +305,28 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestLongWaitsAreLogged: a wait longer than 2 s is logged at Info with its
+// family and reason; shorter ones only at Debug.
+func TestLongWaitsAreLogged(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	c := newTestClient(t, "https://example.okta.com", func(cfg *Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
+	st := &reqState{family: c.pacer.family("users")}
+	st.req.Method, st.req.Endpoint = "GET", "/api/v1/users"
+	c.logWait(st, waitBudget.String(), 1500*time.Millisecond)
+	c.logWait(st, waitBudget.String(), 3*time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	out := buf.String()
+	if n := strings.Count(out, "level=INFO"); n != 1 {
+		t.Fatalf("%d Info lines, want 1 (only the 3 s wait):\n%s", n, out)
+	}
+	for _, want := range []string{"family=users", "reason=\"rate-limit budget used up, waiting for the window reset\"", "wait=3s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log line lacks %s:\n%s", want, out)
+		}
+	}
+}
