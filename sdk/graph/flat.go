@@ -12,12 +12,54 @@ type flatIndex struct {
 	// another set is only used with it while its ancestors are the same.
 	names []string
 	chain []*classIndex
-	// byName holds the rules of each (non-reserved) property name.
-	byName map[string][]flatRule
+	// byName holds the rules of each (non-reserved) property name, in
+	// buckets by a cheap hash of the name (see bucketOf): a lookup costs a
+	// string comparison or two instead of a map access.
+	byName [flatBuckets][]namedRules
 	// required are the required rules; reserved the optional ones on
 	// displayName, _key or _type (not in Properties).
 	required []flatRule
 	reserved []flatRule
+}
+
+// flatBuckets is the number of name buckets of a flat index.
+const flatBuckets = 256
+
+// namedRules are the rules of one property name.
+type namedRules struct {
+	name  string
+	rules []flatRule
+}
+
+// bucketOf hashes a property name from its length and first and last
+// bytes, which tell the names of one class's chain apart well enough.
+func bucketOf(name string) int {
+	if name == "" {
+		return 0
+	}
+	return (len(name)*31 + int(name[0])*7 + int(name[len(name)-1])) & (flatBuckets - 1)
+}
+
+// rulesOf returns the rules of property name (nil when none).
+func (f *flatIndex) rulesOf(name string) []flatRule {
+	for _, nr := range f.byName[bucketOf(name)] {
+		if nr.name == name {
+			return nr.rules
+		}
+	}
+	return nil
+}
+
+// add appends a rule of property name.
+func (f *flatIndex) add(name string, fr flatRule) {
+	b := &f.byName[bucketOf(name)]
+	for i := range *b {
+		if (*b)[i].name == name {
+			(*b)[i].rules = append((*b)[i].rules, fr)
+			return
+		}
+	}
+	*b = append(*b, namedRules{name: name, rules: []flatRule{fr}})
 }
 
 // flatRule is one rule of a flat index.
@@ -58,7 +100,7 @@ func link(s Schemas) {
 // not resolve (an unknown parent, a cycle) or has too many required rules:
 // validation then walks the chain and reports what is wrong.
 func buildFlat(s Schemas, cs ClassSchema) *flatIndex {
-	f := &flatIndex{byName: map[string][]flatRule{}}
+	f := &flatIndex{}
 	for c := cs; ; {
 		if slices.Contains(f.names, c.Name) || len(f.names) > maxExtends {
 			return nil
@@ -73,7 +115,7 @@ func buildFlat(s Schemas, cs ClassSchema) *flatIndex {
 			fr := flatRule{rule: &c.Required[i], ri: &c.idx.req[i], origin: origin, req: int8(len(f.required))}
 			f.required = append(f.required, fr)
 			if !isReservedName(fr.rule.Name) {
-				f.byName[fr.rule.Name] = append(f.byName[fr.rule.Name], fr)
+				f.add(fr.rule.Name, fr)
 			}
 		}
 		for i := range c.Properties {
@@ -81,7 +123,7 @@ func buildFlat(s Schemas, cs ClassSchema) *flatIndex {
 			if isReservedName(fr.rule.Name) {
 				f.reserved = append(f.reserved, fr)
 			} else {
-				f.byName[fr.rule.Name] = append(f.byName[fr.rule.Name], fr)
+				f.add(fr.rule.Name, fr)
 			}
 		}
 		if c.Extends == "" {
@@ -137,7 +179,7 @@ func useFlat(f *flatIndex, c string, seen []string) (flatUse, []string) {
 
 // property appends the violations of property k = v.
 func (u *flatUse) property(viol []*PropertyError, k string, v any) []*PropertyError {
-	for _, fr := range u.f.byName[k] {
+	for _, fr := range u.f.rulesOf(k) {
 		if u.skip&(1<<fr.origin) != 0 {
 			continue
 		}

@@ -235,25 +235,30 @@ var knownPatterns = map[string]func(string) bool{cidrPattern: matchCIDR}
 // digits, then optionally "/" and a prefix length 0-32 without a leading
 // zero ("0" itself allowed).
 func matchCIDR(s string) bool {
-	addr, bits, hasBits := strings.Cut(s, "/")
-	for i := 0; i < 4; i++ {
-		var group string
-		if i < 3 {
-			var ok bool
-			if group, addr, ok = strings.Cut(addr, "."); !ok {
+	i := 0
+	for group := 0; group < 4; group++ {
+		if group > 0 {
+			if i == len(s) || s[i] != '.' {
 				return false
 			}
-		} else {
-			group = addr
+			i++
 		}
-		if len(group) < 1 || len(group) > 3 || !digits(group) {
+		n := 0
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+			n++
+		}
+		if n < 1 || n > 3 {
 			return false
 		}
 	}
-	if !hasBits {
+	if i == len(s) {
 		return true
 	}
-	switch len(bits) {
+	if s[i] != '/' {
+		return false
+	}
+	switch bits := s[i+1:]; len(bits) {
 	case 1:
 		return digits(bits)
 	case 2:
