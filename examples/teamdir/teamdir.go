@@ -8,9 +8,11 @@ package teamdir
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
@@ -52,25 +54,49 @@ type Options struct {
 	Transport http.RoundTripper
 }
 
+// SourceTeams is the ingestion source of teams and memberships; users can
+// switch it off (--disable-source teams, or skipTeams).
+const SourceTeams = "teams"
+
+// Run state shared by the steps (integration.Key): the client is built
+// once per run by Setup and never outlives it; the account's _key is
+// handed from fetch-account to the steps that link to it.
+var (
+	clientKey  = integration.NewLocalKey[*httpclient.Client]("teamdir.client")
+	accountKey = integration.NewKey[string]("teamdir.account")
+)
+
 // New returns the integration.
 func New(opts Options) *integration.Integration[Config] {
 	c := &collector{opts: opts}
 	return &integration.Integration[Config]{
 		Name:     "teamdir",
 		Validate: validate,
-		StepStartStates: func(cfg *Config) map[string]integration.StepStartState {
-			// Disabling fetch-teams disables its dependents too.
-			return map[string]integration.StepStartState{
-				StepTeams: {Disabled: cfg.SkipTeams, Reason: "skipTeams is set"},
+		Setup:    c.setup,
+		Sources: []integration.Source[Config]{{
+			Name: SourceTeams, Description: "teams and their members",
+			Probe: func(ctx context.Context, rc *integration.RunContext[Config]) error {
+				cl, err := integration.Need(rc, clientKey)
+				if err != nil {
+					return err
+				}
+				_, err = cl.Do(ctx, http.MethodGet, "/api/v1/teams?limit=1", nil)
+				return err
+			},
+		}},
+		DisabledSources: func(cfg *Config) map[string]string {
+			if cfg.SkipTeams {
+				return map[string]string{SourceTeams: "skipTeams is set"}
 			}
+			return nil
 		},
+		Classify: classify,
 		Steps: []integration.Step[Config]{
 			{
 				ID: StepAccount, Name: "Fetch Account",
 				Entities: []integration.EntityType{{Resource: "Account", Type: AccountType, Class: []string{"Account"}}},
-				// The client lives as long as the run: it is never persisted.
-				Data: []integration.DataKey{integration.RunLocalData(clientKey)},
-				Run:  c.fetchAccount,
+				Data:     []integration.DataKey{accountKey.Data()},
+				Run:      c.fetchAccount,
 			},
 			{
 				ID: StepUsers, Name: "Fetch Users", DependsOn: []string{StepAccount},
@@ -78,15 +104,17 @@ func New(opts Options) *integration.Integration[Config] {
 				Relationships: []integration.RelationshipType{
 					{Type: AccountUserType, Class: graph.HAS, Source: AccountType, Target: UserType},
 				},
-				Run: c.fetchUsers,
+				NeedsData: []string{accountKey.Name()},
+				Run:       c.fetchUsers,
 			},
 			{
-				ID: StepTeams, Name: "Fetch Teams", DependsOn: []string{StepAccount},
+				ID: StepTeams, Name: "Fetch Teams", DependsOn: []string{StepAccount}, Source: SourceTeams,
 				Entities: []integration.EntityType{{Resource: "Team", Type: TeamType, Class: []string{"UserGroup"}}},
 				Relationships: []integration.RelationshipType{
 					{Type: AccountTeamType, Class: graph.HAS, Source: AccountType, Target: TeamType},
 				},
-				Run: c.fetchTeams,
+				NeedsData: []string{accountKey.Name()},
+				Run:       c.fetchTeams,
 			},
 			{
 				ID: StepMemberships, Name: "Build Team Memberships", DependsOn: []string{StepTeams, StepUsers},
@@ -97,6 +125,17 @@ func New(opts Options) *integration.Integration[Config] {
 			},
 		},
 	}
+}
+
+// classify is the error policy, declared once: a team deleted between its
+// listing and the read of its members is skipped (counted in a warning);
+// anything else fails the step.
+func classify(err error) (integration.Action, string) {
+	var api *integration.APIError
+	if errors.As(err, &api) && api.Status == http.StatusNotFound {
+		return integration.Skip, "deleted since it was listed"
+	}
+	return integration.Fail, ""
 }
 
 func validate(_ context.Context, cfg *Config) error {
@@ -110,38 +149,30 @@ func validate(_ context.Context, cfg *Config) error {
 	return nil
 }
 
-// collector holds what the steps share beyond the job state.
+// collector holds the integration's code-level options.
 type collector struct {
 	opts Options
 }
 
-const clientKey = "teamdir.client"
-
-// client returns the run's HTTP client. fetch-account, which every other
-// step depends on, creates it, so all steps share one rate-limit pacer;
-// when fetch-account was reused from a previous run, a step builds its own.
-func (c *collector) client(sc *integration.StepContext[Config]) (*httpclient.Client, error) {
-	if v, ok := sc.GetData(clientKey); ok {
-		return v.(*httpclient.Client), nil
-	}
+// setup builds the run's HTTP client once, before any step: every step
+// shares its rate-limit pacer, and it is gone when the run ends.
+func (c *collector) setup(_ context.Context, rc *integration.RunContext[Config]) error {
 	cl, err := httpclient.New(httpclient.Config{
-		BaseURL:   sc.Config.BaseURL,
-		AuthValue: "Bearer " + sc.Config.APIToken,
+		BaseURL:   rc.Config.BaseURL,
+		AuthValue: "Bearer " + rc.Config.APIToken,
 		Transport: c.opts.Transport,
-		Logger:    sc.Logger,
+		Logger:    rc.Logger,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if sc.StepID == StepAccount {
-		sc.SetData(clientKey, cl)
-	}
-	return cl, nil
+	integration.Put(rc, clientKey, cl)
+	return nil
 }
 
 // each pages through a listing and calls fn with every raw item.
 func (c *collector) each(ctx context.Context, sc *integration.StepContext[Config], path string, fn func(raw json.RawMessage) error) error {
-	cl, err := c.client(sc)
+	cl, err := integration.Need(sc, clientKey)
 	if err != nil {
 		return err
 	}
@@ -164,7 +195,7 @@ func (c *collector) each(ctx context.Context, sc *integration.StepContext[Config
 }
 
 func (c *collector) fetchAccount(ctx context.Context, sc *integration.StepContext[Config]) error {
-	cl, err := c.client(sc)
+	cl, err := integration.Need(sc, clientKey)
 	if err != nil {
 		return err
 	}
@@ -184,24 +215,12 @@ func (c *collector) fetchAccount(ctx context.Context, sc *integration.StepContex
 	if err := e.SetTime("createdOn", a.CreatedAt); err != nil {
 		return err
 	}
+	integration.Put(sc, accountKey, e.Key)
 	return sc.AddEntities(ctx, e)
 }
 
-// accountOf returns the _key of the account fetch-account collected.
-func accountOf(ctx context.Context, sc *integration.StepContext[Config]) (string, error) {
-	var key string
-	err := sc.IterateEntities(ctx, AccountType, func(e *graph.Entity) error {
-		key = e.Key
-		return nil
-	})
-	if err == nil && key == "" {
-		err = fmt.Errorf("no %s was collected", AccountType)
-	}
-	return key, err
-}
-
 func (c *collector) fetchUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
-	account, err := accountOf(ctx, sc)
+	account, err := integration.Need(sc, accountKey)
 	if err != nil {
 		return err
 	}
@@ -232,7 +251,7 @@ func (c *collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 func userKey(id string) string { return "teamdir_user:" + id }
 
 func (c *collector) fetchTeams(ctx context.Context, sc *integration.StepContext[Config]) error {
-	account, err := accountOf(ctx, sc)
+	account, err := integration.Need(sc, accountKey)
 	if err != nil {
 		return err
 	}
@@ -253,8 +272,18 @@ func (c *collector) fetchTeams(ctx context.Context, sc *integration.StepContext[
 	})
 }
 
+// buildMemberships reads every team's members on the run's fan-out
+// (integration.ForEach): one request stream per team, under the run-wide
+// worker budget.
 func (c *collector) buildMemberships(ctx context.Context, sc *integration.StepContext[Config]) error {
-	return sc.IterateEntities(ctx, TeamType, func(team *graph.Entity) error {
+	var teams []*graph.Entity
+	if err := sc.IterateEntities(ctx, TeamType, func(team *graph.Entity) error {
+		teams = append(teams, team)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return integration.ForEach(ctx, sc, slices.Values(teams), func(ctx context.Context, team *graph.Entity) error {
 		id, _ := team.Prop("id").(string)
 		return c.each(ctx, sc, "/api/v1/teams/"+url.PathEscape(id)+"/members", func(raw json.RawMessage) error {
 			var m struct{ UserID, Role string }

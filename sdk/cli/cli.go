@@ -153,6 +153,10 @@ type App[C any] struct {
 	NoSignals bool
 	// Commands are extra commands of the binary (see Command).
 	Commands []Command
+	// Prepare optionally runs in collect and validate before the
+	// configuration is loaded (see Preparation): it can supply values
+	// and register cleanups, e.g. serve a demo org when none is set.
+	Prepare func(ctx context.Context, p *Preparation) error
 
 	noticeMu sync.Mutex
 	notice   io.Writer // where signal notices go while a command runs

@@ -156,6 +156,11 @@ func (c *collector[C]) run(ctx context.Context, args []string) int {
 	if err != nil {
 		return a.reportError(ctx, "collect", err, nil)
 	}
+	done, err := c.cfgFlags.prepare(ctx, a, "collect")
+	defer done()
+	if err != nil {
+		return a.reportError(ctx, "collect", err, nil)
+	}
 	cfg, err := c.cfgFlags.load(a)
 	if err != nil {
 		return a.reportError(ctx, "collect", err, nil)

@@ -155,6 +155,7 @@ func (v *configValue) IsBoolFlag() bool { return v.field.Kind == "bool" }
 // configFlags are the generated config flags and --env-file.
 type configFlags[C any] struct {
 	set     map[string]string
+	extra   map[string]string // values App.Prepare supplied
 	envFile *string
 	err     error
 }
@@ -205,8 +206,18 @@ func (cf *configFlags[C]) load(a *App[C]) (*C, error) {
 		return nil, cf.err
 	}
 	cfg := new(C)
+	flags := cf.set
+	if len(cf.extra) > 0 { // values App.Prepare supplied win
+		flags = map[string]string{}
+		for k, v := range cf.set {
+			flags[k] = v
+		}
+		for k, v := range cf.extra {
+			flags[k] = v
+		}
+	}
 	err := integration.LoadConfig(cfg, integration.Sources{
-		Flags:     cf.set,
+		Flags:     flags,
 		LookupEnv: a.LookupEnv,
 		DotEnv:    *cf.envFile,
 	})

@@ -45,6 +45,11 @@ credentials are rejected and 4 when some sources are not reachable.`,
 }
 
 func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags) int {
+	done, err := cf.prepare(ctx, a, "validate")
+	defer done()
+	if err != nil {
+		return a.reportError(ctx, "validate", err, nil)
+	}
 	cfg, err := cf.load(a)
 	if err != nil {
 		return a.reportError(ctx, "validate", err, nil)
