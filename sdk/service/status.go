@@ -38,8 +38,9 @@ type RunRecord struct {
 	Added, Changed, Removed int64
 }
 
-// Statuses lists every instance with its operational state. expiry is
-// the token expiry guard (0: DefaultExpiryWarning).
+// Statuses lists every instance with its operational state, in one
+// query however many instances there are. expiry is the token expiry
+// guard (0: DefaultExpiryWarning).
 func (s *Service) Statuses(ctx context.Context, expiry time.Duration) ([]*InstanceStatus, error) {
 	if expiry <= 0 {
 		expiry = DefaultExpiryWarning
@@ -48,49 +49,77 @@ func (s *Service) Statuses(ctx context.Context, expiry time.Duration) ([]*Instan
 	if err != nil {
 		return nil, err
 	}
+	byID := make(map[int64]*InstanceStatus, len(insts))
 	out := make([]*InstanceStatus, 0, len(insts))
 	for _, inst := range insts {
 		st := &InstanceStatus{Instance: inst}
-		var r RunRecord
-		var syncRun *int64
-		var errMsg *string
-		err := s.pool.QueryRow(ctx, `SELECT id, job_id, coalesce(sync_run_id, 0), attempt, worker, status, error, started_at, ended_at,
-			entities, relationships, added, changed, removed FROM service_run WHERE instance_id = $1 AND status <> 'busy' ORDER BY id DESC LIMIT 1`, inst.ID).
-			Scan(&r.ID, &r.JobID, &syncRun, &r.Attempt, &r.Worker, &r.Status, &errMsg, &r.StartedAt, &r.EndedAt,
-				&r.Entities, &r.Relationships, &r.Added, &r.Changed, &r.Removed)
-		switch {
-		case err == nil:
-			if syncRun != nil {
-				r.SyncRunID = *syncRun
-			}
-			if errMsg != nil {
-				r.Error = *errMsg
-			}
-			st.LastRun = &r
-		case err != pgx.ErrNoRows:
-			return nil, fmt.Errorf("instance %s: last run: %w", inst.Name, err)
-		}
-		if err := s.pool.QueryRow(ctx, `SELECT max(ended_at) FROM service_run WHERE instance_id = $1 AND status IN ('success', 'partial')`, inst.ID).Scan(&st.LastSuccess); err != nil {
-			return nil, err
-		}
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM service_run WHERE instance_id = $1 AND status = 'failed'
-			AND id > coalesce((SELECT max(id) FROM service_run WHERE instance_id = $1 AND status IN ('success', 'partial')), 0)`, inst.ID).Scan(&st.Failures); err != nil {
-			return nil, err
-		}
-		var next *time.Time
+		byID[inst.ID] = st
+		out = append(out, st)
+	}
+	rows, err := s.pool.Query(ctx, `
+		WITH live AS (
+		    SELECT args->>'instance' AS name,
+		           min(scheduled_at) FILTER (WHERE state <> 'running') AS next,
+		           bool_or(state = 'running') AS running
+		    FROM river_job
+		    WHERE kind = $1 AND state IN ('available', 'pending', 'running', 'retryable', 'scheduled')
+		    GROUP BY 1
+		), last AS (
+		    SELECT DISTINCT ON (instance_id) instance_id, id, job_id, coalesce(sync_run_id, 0) AS sync_run_id, attempt, worker, status,
+		           coalesce(error, '') AS error, started_at, ended_at, entities, relationships, added, changed, removed
+		    FROM service_run WHERE status <> 'busy'
+		    ORDER BY instance_id, id DESC
+		), ok AS (
+		    SELECT instance_id, max(ended_at) AS last_ok, max(id) AS last_ok_id
+		    FROM service_run WHERE status IN ('success', 'partial') GROUP BY 1
+		), fails AS (
+		    SELECT r.instance_id, count(*) AS n
+		    FROM service_run r LEFT JOIN ok ON ok.instance_id = r.instance_id
+		    WHERE r.status = 'failed' AND r.id > coalesce(ok.last_ok_id, 0) GROUP BY 1
+		)
+		SELECT i.id, last.id, last.job_id, last.sync_run_id, last.attempt, last.worker, last.status, last.error, last.started_at, last.ended_at,
+		       last.entities, last.relationships, last.added, last.changed, last.removed,
+		       ok.last_ok, coalesce(fails.n, 0), live.next, coalesce(live.running, false)
+		FROM service_instance i
+		LEFT JOIN last ON last.instance_id = i.id
+		LEFT JOIN ok ON ok.instance_id = i.id
+		LEFT JOIN fails ON fails.instance_id = i.id
+		LEFT JOIN live ON live.name = i.name`, kindCollect)
+	if err != nil {
+		return nil, fmt.Errorf("instance statuses: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var runID, jobID, syncRun, ents, rels, add, chg, rem *int64
+		var attempt *int
+		var worker, status, errMsg *string
+		var started, ended, lastOK, next *time.Time
+		var failures int
 		var running bool
-		if err := s.pool.QueryRow(ctx, `SELECT min(scheduled_at) FILTER (WHERE state <> 'running'), coalesce(bool_or(state = 'running'), false)
-			FROM river_job WHERE kind = $1 AND args->>'instance' = $2 AND state IN ('available', 'pending', 'running', 'retryable', 'scheduled')`,
-			kindCollect, inst.Name).Scan(&next, &running); err != nil {
-			return nil, err
+		if err := rows.Scan(&id, &runID, &jobID, &syncRun, &attempt, &worker, &status, &errMsg, &started, &ended,
+			&ents, &rels, &add, &chg, &rem, &lastOK, &failures, &next, &running); err != nil {
+			return nil, fmt.Errorf("instance statuses: %w", err)
 		}
-		st.NextRun, st.Running = next, running
-		since := inst.CreatedAt
+		st := byID[id]
+		if st == nil {
+			continue // added since Instances ran
+		}
+		if runID != nil {
+			st.LastRun = &RunRecord{ID: *runID, JobID: *jobID, SyncRunID: *syncRun, Attempt: *attempt, Worker: *worker, Status: *status,
+				Error: *errMsg, StartedAt: *started, EndedAt: ended, Entities: *ents, Relationships: *rels, Added: *add, Changed: *chg, Removed: *rem}
+		}
+		st.LastSuccess, st.Failures, st.NextRun, st.Running = lastOK, failures, next, running
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("instance statuses: %w", err)
+	}
+	for _, st := range out {
+		since := st.CreatedAt
 		if st.LastSuccess != nil {
 			since = *st.LastSuccess
 		}
 		st.ExpiryWarning = time.Since(since) > expiry
-		out = append(out, st)
 	}
 	return out, nil
 }
