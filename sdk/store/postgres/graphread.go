@@ -35,6 +35,9 @@ type GraphReader struct {
 	id                int64
 	entityTypes       []string
 	relationshipTypes []string
+	// foreign are the ids of other instances' entities the graph's
+	// relationships point to, found once.
+	foreign []int64
 }
 
 // ReadGraph opens the graph of inst for reading. It fails when the
@@ -60,6 +63,16 @@ func (db *DB) ReadGraph(ctx context.Context, inst Instance) (*GraphReader, error
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read instance %s: %w", inst, err)
 	}
+	ent := db.graphTable("entity")
+	rows, err := db.pool.Query(ctx, `SELECT x.id FROM `+ent+` x WHERE x.instance_id <> $1 AND x.id IN (
+			SELECT s.from_id FROM (`+g.relationshipScope()+`) s WHERE s.from_id IS NOT NULL
+			UNION SELECT s.to_id FROM (`+g.relationshipScope()+`) s WHERE s.to_id IS NOT NULL)`, g.id)
+	if err == nil {
+		g.foreign, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read %s: entities of other instances: %w", inst, err)
+	}
 	if g.entityTypes, err = g.types(ctx, `SELECT DISTINCT e.type FROM `+g.entityScope()+` ORDER BY 1`); err != nil {
 		return nil, err
 	}
@@ -84,20 +97,21 @@ func (g *GraphReader) relationshipScope() string {
 		    OR r.to_id IN (SELECT id FROM ` + ent + ` WHERE instance_id = $1))`
 }
 
-// entityScope is a FROM item "e" of the instance's entities and those of
-// other instances its relationships point to.
+// entityScope is a FROM item "e" of the instance's entities ($1) and those
+// of other instances its relationships point to ($2, g.foreign).
 func (g *GraphReader) entityScope() string {
 	ent := g.db.graphTable("entity")
 	return `(SELECT * FROM ` + ent + ` WHERE instance_id = $1
 		UNION ALL
-		SELECT x.* FROM ` + ent + ` x
-		WHERE x.instance_id <> $1 AND x.id IN (
-			SELECT s.from_id FROM (` + g.relationshipScope() + `) s WHERE s.from_id IS NOT NULL
-			UNION SELECT s.to_id FROM (` + g.relationshipScope() + `) s WHERE s.to_id IS NOT NULL)) e`
+		SELECT * FROM ` + ent + ` WHERE id = ANY($2::bigint[])) e`
 }
 
 func (g *GraphReader) types(ctx context.Context, sql string) ([]string, error) {
-	rows, err := g.db.pool.Query(ctx, sql, g.id)
+	args := []any{g.id}
+	if strings.Contains(sql, "$2") {
+		args = append(args, g.foreign)
+	}
+	rows, err := g.db.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list types of %s: %w", g.inst, err)
 	}
@@ -121,7 +135,7 @@ func (g *GraphReader) RelationshipTypes() []string { return g.relationshipTypes 
 // read.
 func (g *GraphReader) IterateEntities(ctx context.Context, typ string, fn func(*graph.Entity) error) error {
 	rows, err := g.db.pool.Query(ctx, `SELECT e.key, e.classes, coalesce(e.display_name, ''), e.properties FROM `+g.entityScope()+
-		` WHERE e.type = $2 ORDER BY e.key`, g.id, typ)
+		` WHERE e.type = $3 ORDER BY e.key`, g.id, g.foreign, typ)
 	if err != nil {
 		return fmt.Errorf("postgres: read %s of %s: %w", typ, g.inst, err)
 	}
@@ -183,7 +197,11 @@ func (g *GraphReader) Counts(ctx context.Context) (map[string]int, error) {
 		`SELECT e.type, count(*) FROM ` + g.entityScope() + ` GROUP BY 1`,
 		`SELECT r.type, count(*) FROM (` + g.relationshipScope() + `) r GROUP BY 1`,
 	} {
-		rows, err := g.db.pool.Query(ctx, q, g.id)
+		args := []any{g.id}
+		if strings.Contains(q, "$2") {
+			args = append(args, g.foreign)
+		}
+		rows, err := g.db.pool.Query(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: count %s: %w", g.inst, err)
 		}
