@@ -22,7 +22,7 @@ const testToken = "tok-SECRET-00c0ffee11"
 
 // newTestClient returns a client for srvURL with fast backoff and the test
 // token; mod adjusts the config.
-func newTestClient(t *testing.T, srvURL string, mod func(*Config)) *Client {
+func newTestClient(t testing.TB, srvURL string, mod func(*Config)) *Client {
 	t.Helper()
 	cfg := Config{
 		BaseURL:     srvURL,
