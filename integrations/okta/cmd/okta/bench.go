@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/stepgraph/stepgraph/integrations/okta/oktabench"
 	"github.com/stepgraph/stepgraph/sdk/cli"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
+	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
 const benchUsage = `okta bench: measure a complete collection against the fake Okta with
@@ -37,6 +39,7 @@ Examples:
   okta bench --users 10000 --error-rate 0.02      # 2% server errors: nothing lost, time?
   okta bench --graph-okta-baseline                # 200, 2k, 10k users at graph-okta's settings, share 1 and default
   okta bench --graph-okta-baseline --users 10000 --latency 50ms --concurrency-limit 4
+  okta bench --users 100000 --no-rate-limits --keep /tmp/big   # keep the collection (load tests)
 
 Flags:
 `
@@ -65,6 +68,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	errorRate := fs.Float64("error-rate", 0, "fraction of requests the fake answers with 500")
 	dropRate := fs.Float64("drop-rate", 0, "fraction of requests whose connection the fake drops mid-body")
 	graphOkta := fs.Bool("graph-okta-baseline", false, "graph-okta's baseline settings: 60 s windows, 20 ms latency, limits sized so graph-okta's plan needs --target-windows (default 1.75: two windows) windows")
+	keep := fs.String("keep", "", "keep the last collection of each size in DIR/<users>/.j1-integration (e.g. for push load tests)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return cli.ExitOK
@@ -147,15 +151,22 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			var rs []*oktabench.Result
 			for i := range *runs {
 				fmt.Fprintf(stderr, "bench: %d users, share %g, run %d of %d ...\n", n, share, i+1, *runs)
+				var out string
+				if *keep != "" {
+					out = filepath.Join(*keep, strconv.Itoa(n), store.DefaultRoot)
+				}
 				r, err := oktabench.Run(ctx, oktabench.Options{Users: n, Window: *window, TargetWindows: *target,
 					Latency: *latency, NoRateLimits: *noLimits, Share: share, Host: host, MaxInFlight: *maxInFlight,
 					ConcurrencyLimit: *concLimit, ConcurrencyLimitZero: *concZero,
-					ErrorRate: *errorRate, DropRate: *dropRate, ScaleToGraphOkta: *graphOkta})
+					ErrorRate: *errorRate, DropRate: *dropRate, ScaleToGraphOkta: *graphOkta, OutDir: out})
 				if err != nil {
 					fmt.Fprintf(stderr, "error: %v\n", err)
 					return cli.ExitFailure
 				}
 				rs = append(rs, r)
+				if out != "" {
+					fmt.Fprintf(stderr, "bench: collection kept in %s\n", out)
+				}
 			}
 			sort.Slice(rs, func(a, b int) bool { return rs[a].WallSeconds < rs[b].WallSeconds })
 			results = append(results, rs[len(rs)/2])
