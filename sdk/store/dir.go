@@ -240,6 +240,25 @@ func ofStep(path, stepID string) bool {
 	return stepID == "" || strings.HasPrefix(path, "graph/"+stepID+"/")
 }
 
+// EntityFiles returns the graph files (paths relative to Root, with
+// slashes) that hold entities of typ, in the order IterateEntities reads
+// them. A file written by another tool may hold several types.
+func (d *Dir) EntityFiles(typ string) []string { return filePaths(d.index.Entities[typ]) }
+
+// RelationshipFiles returns the graph files (relative to Root) that hold
+// relationships of typ, in the order IterateRelationships reads them.
+func (d *Dir) RelationshipFiles(typ string) []string {
+	return filePaths(d.index.Relationships[typ])
+}
+
+func filePaths(fs []IndexedFile) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Path
+	}
+	return out
+}
+
 // FilesOf returns the graph files (relative paths) holding a step's output,
 // for reuse of a previous run's results.
 func (d *Dir) FilesOf(stepID string) []string {

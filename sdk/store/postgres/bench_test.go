@@ -5,24 +5,131 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
-// BenchmarkPush loads a synthetic Okta-like collection of 50k users, 500
-// groups and 100k relationships (plus, per user, a 300-byte raw document):
-// the first load inserts everything, the second is identical (no change),
-// the third changes 10% of the users and drops 10%.
+// BenchmarkPush measures, in one run against the same server, three loads
+// of one collection and prints their objects/s:
+//
+//   - raw COPY: every object's JSON, as read from the collection, copied
+//     into a one-column jsonb table (no keys, no indexes): the floor a
+//     loader is compared with;
+//   - first load: Push into an empty instance (everything added, change
+//     log written, user -> person rule applied);
+//   - re-push: the same collection again (nothing changes, nothing is
+//     rewritten).
+//
+// The collection is $STEPGRAPH_BENCH_COLLECTION (a .j1-integration folder,
+// e.g. one kept by `okta bench --users 100000 --no-rate-limits --keep DIR`)
+// or, without it, a synthetic Okta-like one of 50k users:
 //
 //	source .ci/postgres.sh
-//	go test ./sdk/store/postgres -run '^$' -bench Push -benchtime 1x
+//	STEPGRAPH_BENCH_COLLECTION=/tmp/big/100000/.j1-integration \
+//	  go test ./sdk/store/postgres -run '^$' -bench Push -benchtime 1x
 func BenchmarkPush(b *testing.B) {
-	const n = 50000
 	var log *slog.Logger
 	if os.Getenv("STEPGRAPH_BENCH_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	db := testDB(b, Options{Logger: log})
+	ctx := context.Background()
+	var d *store.Dir
+	if root := os.Getenv("STEPGRAPH_BENCH_COLLECTION"); root != "" {
+		var err error
+		if d, err = store.OpenDir(root); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		d = synthCollection(b, 50000)
+	}
+	sum, err := d.Summary()
+	if err != nil || sum == nil {
+		b.Fatalf("summary: %v", err)
+	}
+	inst := Instance{Integration: sum.Integration, Name: "bench"}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := db.ForgetInstance(ctx, inst); err != nil {
+			b.Fatal(err)
+		}
+		rawN, rawTook := rawCopy(b, db, d)
+		start := time.Now()
+		r1, err := Push(ctx, db, d, inst)
+		if err != nil {
+			b.Fatal(err)
+		}
+		first := time.Since(start)
+		start = time.Now()
+		r2, err := Push(ctx, db, d, inst)
+		if err != nil {
+			b.Fatal(err)
+		}
+		second := time.Since(start)
+		objects := float64(r1.Entities + r1.Relationships)
+		rawRate := float64(rawN) / rawTook.Seconds()
+		firstRate := objects / first.Seconds()
+		b.ReportMetric(rawRate, "obj/s-rawcopy")
+		b.ReportMetric(firstRate, "obj/s-first")
+		b.ReportMetric(objects/second.Seconds(), "obj/s-repush")
+		b.ReportMetric(firstRate/rawRate, "first/rawcopy")
+		fmt.Fprintf(os.Stderr, "%d objects (%d entities, %d relationships) from %s\n"+
+			"raw jsonb COPY: %v (%.0f objects/s)\n"+
+			"first load:     %v (%.0f objects/s, %.2f of raw COPY)\n  %s\n  after sync: %+v\n"+
+			"re-push:        %v (%.0f objects/s)\n  %s\n",
+			r1.Entities+r1.Relationships, r1.Entities, r1.Relationships, d.Root(),
+			rawTook.Round(time.Millisecond), rawRate,
+			first.Round(time.Millisecond), firstRate, firstRate/rawRate, r1, r1.AfterSync,
+			second.Round(time.Millisecond), objects/second.Seconds(), r2)
+	}
+}
+
+// rawCopy copies every object of d, as its JSON bytes, into a fresh
+// one-column jsonb table with COPY, reading the files the way the loader
+// does (several readers, one COPY stream).
+func rawCopy(b *testing.B, db *DB, d *store.Dir) (int64, time.Duration) {
+	ctx := context.Background()
+	var n int64
+	start := time.Now()
+	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS raw_copy; CREATE TABLE raw_copy (ord bigint, doc jsonb)`); err != nil {
+			return err
+		}
+		for _, k := range []kind{entityKind, relationshipKind} {
+			files := graphFiles(d, k)
+			err := copyRows(ctx, tx, "raw_copy", []string{"ord", "doc"}, true, len(files), func(ctx context.Context, part int, emit func([]any) error) error {
+				raw, err := os.ReadFile(filepath.Join(d.Root(), filepath.FromSlash(files[part])))
+				if err != nil {
+					return err
+				}
+				return eachObject(raw, k.list, func(obj []byte) error {
+					return emit([]any{nil, obj})
+				})
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return tx.QueryRow(ctx, `SELECT count(*) FROM raw_copy`).Scan(&n)
+	})
+	took := time.Since(start)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.pool.Exec(ctx, `DROP TABLE `+db.SearchPath()+`.raw_copy`); err != nil {
+		b.Fatal(err)
+	}
+	return n, took
+}
+
+// synthCollection writes a synthetic Okta-like collection of n users, 500
+// groups, 2n relationships and a raw document per user.
+func synthCollection(b *testing.B, n int) *store.Dir {
 	ents, rels := synthOrg(users(n), 500)
 	raw := []byte(`{"id":"x","status":"ACTIVE","created":"2020-01-01T00:00:00.000Z","profile":{"firstName":"A","lastName":"B","login":"a@example.com","email":"a@example.com","title":"Engineer","department":"R&D"},"credentials":{"provider":{"type":"OKTA","name":"OKTA"}},"_links":{"self":{"href":"https://acme.okta.com/api/v1/users/x"}}}`)
 	for _, e := range ents {
@@ -30,46 +137,5 @@ func BenchmarkPush(b *testing.B) {
 			e.RawData = append(e.RawData, rawDefault(raw))
 		}
 	}
-	t0 := time.Now().Add(-time.Hour)
-	d1 := (&collection{integration: "okta", steps: fullSteps(), entities: ents, rels: rels, started: t0}).write(b, b.TempDir())
-	us := users(n)
-	for i := range us {
-		if i%10 == 1 {
-			us[i].email = fmt.Sprintf("changed%d@example.com", i)
-		}
-	}
-	ents3, rels3 := synthOrg(us[:n*9/10], 500)
-	d3 := (&collection{integration: "okta", steps: fullSteps(), entities: ents3, rels: rels3, started: t0.Add(2 * time.Minute)}).write(b, b.TempDir())
-	objects := len(ents) + len(rels)
-	inst := Instance{Integration: "okta", Name: "bench"}
-	b.ResetTimer()
-	for range b.N {
-		// Start empty.
-		if _, err := db.pool.Exec(context.Background(), `DELETE FROM `+db.SearchPath()+`.instance WHERE id <> 0`); err != nil {
-			b.Fatal(err)
-		}
-		start := time.Now()
-		r1, err := Push(context.Background(), db, d1, inst)
-		if err != nil {
-			b.Fatal(err)
-		}
-		first := time.Since(start)
-		start = time.Now()
-		r2, err := Push(context.Background(), db, d1, inst)
-		if err != nil {
-			b.Fatal(err)
-		}
-		second := time.Since(start)
-		start = time.Now()
-		r3, err := Push(context.Background(), db, d3, inst)
-		if err != nil {
-			b.Fatal(err)
-		}
-		third := time.Since(start)
-		b.ReportMetric(float64(objects)/first.Seconds(), "obj/s-first")
-		b.ReportMetric(float64(objects)/second.Seconds(), "obj/s-same")
-		b.ReportMetric(float64(len(ents3)+len(rels3))/third.Seconds(), "obj/s-changed")
-		b.Logf("%d objects: first load %v (%s)\n identical %v (%s)\n changed %v (%s)", objects,
-			first.Round(time.Millisecond), r1, second.Round(time.Millisecond), r2, third.Round(time.Millisecond), r3)
-	}
+	return (&collection{integration: "okta", steps: fullSteps(), entities: ents, rels: rels, started: time.Now().Add(-time.Hour)}).write(b, b.TempDir())
 }

@@ -49,6 +49,9 @@ type DB struct {
 	schema  string
 	opts    Options
 	log     *slog.Logger
+	// hook, when set (tests), is called at the end of each load phase
+	// with the load's transaction; an error aborts the load.
+	hook func(ctx context.Context, phase string, tx pgx.Tx) error
 }
 
 var schemaRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)

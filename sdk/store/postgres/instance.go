@@ -131,7 +131,7 @@ func (db *DB) begin(ctx context.Context, inst Instance, source string) (*session
 		if _, err := tx.Exec(ctx, `INSERT INTO instance (integration, name) VALUES ($1, $2) ON CONFLICT (integration, name) DO NOTHING`, inst.Integration, inst.Name); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `SELECT id, hashtextextended('stepgraph/' || current_schema() || '/sync/' || id::text, 0) FROM instance WHERE integration = $1 AND name = $2`,
+		return tx.QueryRow(ctx, `SELECT id, instance_lock_key(id) FROM instance WHERE integration = $1 AND name = $2`,
 			inst.Integration, inst.Name).Scan(&s.instanceID, &s.lockKey)
 	})
 	if err != nil {

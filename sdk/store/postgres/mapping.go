@@ -3,9 +3,11 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -43,13 +45,88 @@ type AfterSyncResult struct {
 	PlaceholdersRemoved int64 `json:"placeholdersRemoved"`
 }
 
-// AfterSync runs what follows every load: resolve_mapped_relationships(),
-// map_users_to_people() and gc_placeholders(), in one transaction under the
-// schema's resolve lock. Call it yourself after changing data by other
-// means or when Options.NoAfterSync is set. runID, when not zero, is
-// recorded on the change-log rows it writes.
+// AfterSync runs what follows every load for every instance that no run
+// holds at the moment: resolve_mapped_relationships(),
+// map_users_to_people() and gc_placeholders() of that instance, one
+// transaction per instance, under the instance's lock (busy instances are
+// skipped: their run does it). Call it after changing data by other means,
+// when Options.NoAfterSync is set, or to resolve mapped relationships
+// against entities another instance loaded since. runID, when not zero, is
+// recorded on the change-log rows it writes. The result is the sum.
 func (db *DB) AfterSync(ctx context.Context, runID int64) (*AfterSyncResult, error) {
-	return db.afterSync(ctx, nil, runID)
+	total := &AfterSyncResult{}
+	err := db.eachInstance(ctx, func(conn *pgxpool.Conn, id int64) error {
+		r, err := db.afterSync(ctx, conn, runID, id)
+		if err != nil {
+			return err
+		}
+		total.add(r)
+		return nil
+	})
+	return total, err
+}
+
+func (r *AfterSyncResult) add(o *AfterSyncResult) {
+	r.Mapped.Resolved += o.Mapped.Resolved
+	r.Mapped.PlaceholdersCreated += o.Mapped.PlaceholdersCreated
+	r.Mapped.PointedAtPlaceholders += o.Mapped.PointedAtPlaceholders
+	r.Mapped.Pending += o.Mapped.Pending
+	r.UserIsPerson.UsersMapped += o.UserIsPerson.UsersMapped
+	r.UserIsPerson.PeopleCreated += o.UserIsPerson.PeopleCreated
+	r.UserIsPerson.Added += o.UserIsPerson.Added
+	r.UserIsPerson.Changed += o.UserIsPerson.Changed
+	r.UserIsPerson.Removed += o.UserIsPerson.Removed
+	r.PlaceholdersRemoved += o.PlaceholdersRemoved
+}
+
+// eachInstance calls fn for each instance (but the mapped pseudo-instance)
+// on a connection holding that instance's lock; instances another run
+// holds are skipped.
+func (db *DB) eachInstance(ctx context.Context, fn func(conn *pgxpool.Conn, id int64) error) error {
+	var ids []int64
+	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM instance WHERE id <> 0 ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: list instances: %w", err)
+	}
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Release()
+	for _, id := range ids {
+		var key int64
+		var locked bool
+		err := db.inTx(ctx, conn, func(tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `SELECT instance_lock_key($1)`, id).Scan(&key)
+		})
+		if err == nil {
+			err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&locked)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: lock instance %d: %w", id, err)
+		}
+		if !locked {
+			continue
+		}
+		err = fn(conn, id)
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key); uerr != nil {
+			_ = conn.Conn().Close(ctx)
+			if err == nil {
+				err = uerr
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func runArg(runID int64) *int64 {
@@ -59,11 +136,34 @@ func runArg(runID int64) *int64 {
 	return &runID
 }
 
-func (db *DB) afterSync(ctx context.Context, conn *pgxpool.Conn, runID int64) (*AfterSyncResult, error) {
+// afterSync runs after_sync(run, instance) on conn, which must hold the
+// instance's lock. A deadlock with another instance's after_sync (both
+// touching the same placeholders) is retried.
+func (db *DB) afterSync(ctx context.Context, conn *pgxpool.Conn, runID, instanceID int64) (*AfterSyncResult, error) {
 	var raw []byte
-	err := db.inTx(ctx, conn, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT after_sync($1)`, runArg(runID)).Scan(&raw)
-	})
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = db.inTx(ctx, conn, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT after_sync($1, $2)`, runArg(runID), instanceID).Scan(&raw); err != nil {
+				return err
+			}
+			if db.hook != nil {
+				if err := db.hook(ctx, "after sync", tx); err != nil {
+					return err
+				}
+			}
+			if runID != 0 {
+				// The run ends here.
+				_, err := tx.Exec(ctx, `UPDATE sync_run SET ended_at = clock_timestamp() WHERE id = $1`, runID)
+				return err
+			}
+			return nil
+		})
+		var pe *pgconn.PgError
+		if err == nil || !errors.As(err, &pe) || (pe.Code != "40P01" && pe.Code != "40001") {
+			break
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: after_sync: %w", err)
 	}
@@ -74,16 +174,29 @@ func (db *DB) afterSync(ctx context.Context, conn *pgxpool.Conn, runID int64) (*
 	return res, nil
 }
 
-// ResolveMappings runs resolve_mapped_relationships(): mapped relationships
-// whose target matches an entity by its targetFilterKeys point to it;
-// missing targets are created as placeholders of the "mapped"
-// pseudo-instance (0) unless skipTargetCreation, which leaves them pending
-// for later runs.
+// ResolveMappings runs resolve_mapped_relationships() for every instance
+// no run holds: mapped relationships whose target matches an entity by
+// its targetFilterKeys point to it; missing targets are created as
+// placeholders of the "mapped" pseudo-instance (0) unless
+// skipTargetCreation, which leaves them pending for later runs.
 func (db *DB) ResolveMappings(ctx context.Context) (*MappingResult, error) {
 	res := &MappingResult{}
-	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT resolved, placeholders_created, pointed_at_placeholders, pending FROM resolve_mapped_relationships(NULL)`).
-			Scan(&res.Resolved, &res.PlaceholdersCreated, &res.PointedAtPlaceholders, &res.Pending)
+	err := db.eachInstance(ctx, func(conn *pgxpool.Conn, id int64) error {
+		return db.inTx(ctx, conn, func(tx pgx.Tx) error {
+			var r MappingResult
+			if err := tx.QueryRow(ctx, `SELECT resolved, placeholders_created, pointed_at_placeholders, pending FROM resolve_mapped_relationships(NULL, $1)`, id).
+				Scan(&r.Resolved, &r.PlaceholdersCreated, &r.PointedAtPlaceholders, &r.Pending); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `SELECT gc_placeholders(NULL)`); err != nil {
+				return err
+			}
+			res.Resolved += r.Resolved
+			res.PlaceholdersCreated += r.PlaceholdersCreated
+			res.PointedAtPlaceholders += r.PointedAtPlaceholders
+			res.Pending += r.Pending
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: resolve_mapped_relationships: %w", err)
@@ -91,20 +204,30 @@ func (db *DB) ResolveMappings(ctx context.Context) (*MappingResult, error) {
 	return res, nil
 }
 
-// MapUsersToPeople runs map_users_to_people(), the rule "map users to
-// employees": every User-class entity with an email IS a Person (_type
-// employee) with that email, created when missing; users whose userType is
-// generic, service or bot (any case) are skipped. Placeholders no longer
-// referenced are removed afterwards (gc_placeholders()).
+// MapUsersToPeople runs map_users_to_people() for every instance no run
+// holds, the rule "map users to employees": every User-class entity with
+// an email IS a Person (_type employee) with that email, created when
+// missing; users whose userType is generic, service or bot (any case) are
+// skipped. Placeholders no longer referenced are removed afterwards.
 func (db *DB) MapUsersToPeople(ctx context.Context) (*PeopleResult, error) {
 	res := &PeopleResult{}
-	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT users_mapped, people_created, added, changed, removed FROM map_users_to_people(NULL)`).
-			Scan(&res.UsersMapped, &res.PeopleCreated, &res.Added, &res.Changed, &res.Removed); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `SELECT gc_placeholders(NULL)`)
-		return err
+	err := db.eachInstance(ctx, func(conn *pgxpool.Conn, id int64) error {
+		return db.inTx(ctx, conn, func(tx pgx.Tx) error {
+			var r PeopleResult
+			if err := tx.QueryRow(ctx, `SELECT users_mapped, people_created, added, changed, removed FROM map_users_to_people(NULL, $1)`, id).
+				Scan(&r.UsersMapped, &r.PeopleCreated, &r.Added, &r.Changed, &r.Removed); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `SELECT gc_placeholders(NULL)`); err != nil {
+				return err
+			}
+			res.UsersMapped += r.UsersMapped
+			res.PeopleCreated += r.PeopleCreated
+			res.Added += r.Added
+			res.Changed += r.Changed
+			res.Removed += r.Removed
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: map_users_to_people: %w", err)

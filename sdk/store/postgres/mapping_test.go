@@ -79,12 +79,17 @@ WHERE r.mapping IS NOT NULL ORDER BY r.key`)
 		t.Fatalf("placeholders: %v", ph)
 	}
 
-	// AWS now has every role: later syncs of another instance re-resolve
-	// pending relationships and move them off placeholders, which go.
+	// AWS now has every role. The aws load touches only aws rows; the
+	// next okta sync re-resolves its pending relationships and moves them
+	// off placeholders, which go.
 	roles := []*graph.Entity{awsRole("111111111111", "Admin"), awsRole("111111111111", "Audit"), awsRole("111111111111", "Dev"), awsRole("111111111111", "Ops")}
 	r2 := mustPush(t, db, (&collection{integration: "aws", steps: awsSteps, entities: roles, started: t0.Add(time.Minute)}).write(t, t.TempDir()), awsInst)
+	if r2.AfterSync.Mapped.Resolved != 0 {
+		t.Fatalf("the aws load resolved okta's relationships: %+v", r2.AfterSync)
+	}
+	r2 = mustPush(t, db, (&collection{integration: "okta", steps: oktaSteps, entities: []*graph.Entity{user}, rels: rels, started: t0.Add(90 * time.Second)}).write(t, t.TempDir()), oktaInst)
 	if r2.AfterSync.Mapped.Resolved != 3 || r2.AfterSync.Mapped.Pending != 0 || r2.AfterSync.PlaceholdersRemoved != 2 {
-		t.Fatalf("after the aws load: %+v", r2.AfterSync)
+		t.Fatalf("after the next okta load: %+v", r2.AfterSync)
 	}
 	for _, row := range state() {
 		if !strings.Contains(row, "|resolved|arn:aws:iam::111111111111:role/") || !strings.Contains(row, "|prod|") {
@@ -105,13 +110,17 @@ WHERE r.mapping IS NOT NULL ORDER BY r.key`)
 	}
 
 	// A removed AWS role turns its relationships pending again (skip) or
-	// into placeholders.
-	r4 := mustPush(t, db, (&collection{integration: "aws", steps: awsSteps, entities: roles[:1], started: t0.Add(3 * time.Minute)}).write(t, t.TempDir()), awsInst)
-	if r4.AfterSync.Mapped.Pending != 1 || r4.AfterSync.Mapped.PlaceholdersCreated != 2 {
-		t.Fatalf("after roles were removed: %+v", r4.AfterSync)
-	}
-	if _, err := db.ResolveMappings(ctx); err != nil {
+	// into placeholders, at okta's next sync (or AfterSync).
+	mustPush(t, db, (&collection{integration: "aws", steps: awsSteps, entities: roles[:1], started: t0.Add(3 * time.Minute)}).write(t, t.TempDir()), awsInst)
+	r4, err := db.AfterSync(ctx, 0)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if r4.Mapped.Pending != 1 || r4.Mapped.PlaceholdersCreated != 2 {
+		t.Fatalf("after roles were removed: %+v", r4)
+	}
+	if r, err := db.ResolveMappings(ctx); err != nil || r.PlaceholdersCreated != 0 {
+		t.Fatal(r, err)
 	}
 }
 
@@ -189,10 +198,11 @@ WHERE r.rule = 'user_is_person' ORDER BY u.key`)
 	if p.UsersMapped != 3 || p.PeopleCreated != 2 || p.Added != 1 || p.Changed != 1 || p.Removed != 1 {
 		t.Fatalf("rule counts: %+v", p)
 	}
-	// HR learns about Alice's new address: the rule moves her to the real
-	// person and the placeholder goes.
+	// HR learns about Alice's new address: okta's next sync moves her to
+	// the real person and the placeholder goes.
 	alice2 := entity("hr-employee-0001", "employee", []string{"Person"}, "Alice", map[string]any{"email": "alice.new@example.com"})
 	mustPush(t, db, (&collection{integration: "hr", steps: hrSteps, entities: []*graph.Entity{alice2}, started: t0.Add(2 * time.Minute)}).write(t, t.TempDir()), hr)
+	mustPush(t, db, (&collection{integration: "okta", steps: fullSteps(), entities: ents2, rels: rels2, started: t0.Add(3 * time.Minute)}).write(t, t.TempDir()), okta)
 	if got := mapping(); got[0] != "00u-alice-0001|okta_user_is_employee|IS|hr-employee-0001|false" {
 		t.Fatalf("alice: %v", got[0])
 	}
