@@ -36,7 +36,9 @@ dependencies are not run but read from the previous output in --output.
 --disable-source skips the steps of an ingestion source (and their dependents).
 --every keeps collecting on a schedule (±10% jitter), one run at a time.
 --sink postgres://... also loads each run into that PostgreSQL database (see
-docs/postgres.md) as instance --instance, after the output is written.
+docs/postgres.md) as instance --instance, after the output is written; when
+the load fails the output stays for push (exit 5; exit 6 when another run
+is syncing the instance).
 
 Ctrl-C (SIGINT) or SIGTERM stops cleanly: running steps are cancelled and
 marked so in summary.json, what was collected is written, and the exit code is
@@ -305,22 +307,14 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 		}
 		reuse = d
 	}
-	var st store.Store
-	var pg *postgres.Store
-	if url := c.sink.url(); url != "" {
-		var err error
-		pg, err = postgres.OpenStore(ctx, url, c.sink.instance(a.Integration.Name), postgres.Options{Logger: c.log}, postgres.StoreOptions{Root: root})
-		if err != nil {
-			return a.reportError(ctx, "collect: --sink", err, append(urlSecrets(url), c.secrets...))
-		}
-		st = pg
-	} else {
-		fs, err := store.NewFilesystem(root, store.FilesystemOptions{})
-		if err != nil {
-			return a.reportError(ctx, "collect", err, c.secrets)
-		}
-		st = fs
+	// With --sink the run still collects to disk first and loads the
+	// committed output afterwards (sinkLoad), so an unreachable database
+	// loses nothing.
+	fs, err := store.NewFilesystem(root, store.FilesystemOptions{})
+	if err != nil {
+		return a.reportError(ctx, "collect", err, c.secrets)
 	}
+	var st store.Store = fs
 	c.display.begin(len(c.integ.Steps), c.log)
 	var httpBefore []FamilyStats
 	if a.HTTPStats != nil {
@@ -356,8 +350,8 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 		return code
 	}
 	fmt.Fprintf(a.stdout(), "Output: %s\n", root)
-	if pg != nil && pg.Result() != nil {
-		fmt.Fprintf(a.stdout(), "Database: %s\n", pg.Result())
+	if code := c.sinkLoad(ctx, root, interrupted); code != ExitOK {
+		return code
 	}
 	switch {
 	case interrupted:
@@ -369,6 +363,32 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 		return ExitFailure
 	}
 	return ExitPartial
+}
+
+// sinkLoad loads the committed output at root into the --sink database
+// (nothing without --sink). A failed load keeps the output and says how to
+// load it later: exit ExitBusy when another run holds the instance, else
+// ExitLoadFailed.
+func (c *collector[C]) sinkLoad(ctx context.Context, root string, interrupted bool) int {
+	a := c.app
+	url := c.sink.url()
+	if url == "" {
+		return ExitOK
+	}
+	inst := c.sink.instance(a.Integration.Name)
+	later := fmt.Sprintf("the collection is kept in %s: load it with `push --instance %s %s`", root, inst.Name, root)
+	if interrupted {
+		fmt.Fprintf(a.stdout(), "Database: not loaded (run interrupted); %s\n", later)
+		return ExitOK
+	}
+	res, err := postgres.PushURL(ctx, url, root, inst, c.sink.options(c.log))
+	if err != nil {
+		a.reportError(ctx, "collect: --sink", err, append(urlSecrets(url), c.secrets...))
+		fmt.Fprintf(a.stdout(), "Database: not loaded; %s\n", later)
+		return sinkExitCode(err, ExitLoadFailed)
+	}
+	fmt.Fprintf(a.stdout(), "Database: %s\n", res)
+	return ExitOK
 }
 
 func noneSucceeded(s *store.Summary) bool {

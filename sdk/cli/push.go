@@ -2,33 +2,67 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 
 	"github.com/stepgraph/stepgraph/sdk/store/postgres"
 )
 
+// Exit codes of the database sink (collect --sink, push).
+const (
+	// ExitLoadFailed: collect --sink collected and wrote its output, but
+	// loading it into the database failed (unreachable, refused, ...);
+	// the collection is kept in the output folder for push.
+	ExitLoadFailed = 5
+	// ExitBusy: another run is syncing the same instance; nothing was
+	// loaded (collect --sink keeps its collection for push).
+	ExitBusy = 6
+)
+
 // sinkFlags are the database flags of collect and push.
 type sinkFlags struct {
-	sink *string
-	inst *string
+	sink       *string
+	inst       *string
+	schema     *string
+	allowOlder *bool
 }
 
-// addSinkFlags registers --sink and --instance. For push (required) an
-// empty --sink falls back to $STEPGRAPH_POSTGRES_URL; for collect it is off.
+// addSinkFlags registers --sink, --instance and --schema (and, for push,
+// --allow-older). For push (required) an empty --sink falls back to
+// $STEPGRAPH_POSTGRES_URL; for collect it is off.
 func addSinkFlags(fs *flagSet, required bool) *sinkFlags {
 	usage := "PostgreSQL URL to load the collection into (postgres://user@host:5432/db)"
 	if required {
 		usage += "; default $" + postgres.URLEnv
 	}
-	return &sinkFlags{
-		sink: fs.String("sink", "", usage),
-		inst: fs.String("instance", "default", "name of this integration instance in the database (e.g. the org)"),
+	f := &sinkFlags{
+		sink:       fs.String("sink", "", usage),
+		inst:       fs.String("instance", "default", "name of this integration instance in the database (e.g. the org)"),
+		schema:     fs.String("schema", postgres.DefaultSchema, "database schema that holds the graph (created when missing)"),
+		allowOlder: new(bool),
 	}
+	if required {
+		f.allowOlder = fs.Bool("allow-older", false, "load a collection that started before the instance's last loaded one (brings back what a newer one removed)")
+	}
+	return f
 }
 
 func (f *sinkFlags) url() string { return *f.sink }
+
+func (f *sinkFlags) options(log *slog.Logger) postgres.Options {
+	return postgres.Options{Schema: *f.schema, Logger: log, AllowOlder: *f.allowOlder}
+}
+
+// sinkExitCode is the exit code of a failed load.
+func sinkExitCode(err error, otherwise int) int {
+	if errors.Is(err, postgres.ErrBusy) {
+		return ExitBusy
+	}
+	return otherwise
+}
 
 func (f *sinkFlags) instance(integration string) postgres.Instance {
 	return postgres.Instance{Integration: integration, Name: *f.inst}
@@ -45,7 +79,9 @@ PostgreSQL database given by --sink (or $` + postgres.URLEnv + `) as instance
 that this collection no longer has are removed (never for partial types), the
 change log records what was added, removed and changed, and mapped
 relationships are resolved. Pushing the same collection twice changes nothing.
-See docs/postgres.md for the schema and ready queries.`,
+A collection older than the instance's last loaded one is refused unless
+--allow-older. Exit 6 when another run is syncing the instance. See
+docs/postgres.md for the schema and ready queries.`,
 		examples: []string{
 			"$PROG push --sink postgres://user@localhost:5432/graph --instance acme",
 			"$PROG push /backups/2026-11-01/.j1-integration --instance acme",
@@ -86,9 +122,13 @@ See docs/postgres.md for the schema and ready queries.`,
 					a.errorf("push: %v", err)
 					return ExitUsage
 				}
-				res, err := postgres.PushURL(ctx, sink.url(), dir, sink.instance(a.Integration.Name), postgres.Options{Logger: log})
+				res, err := postgres.PushURL(ctx, sink.url(), dir, sink.instance(a.Integration.Name), sink.options(log))
 				if err != nil {
-					return a.reportError(ctx, "push", err, secrets)
+					code := a.reportError(ctx, "push", err, secrets)
+					if code == ExitFailure {
+						code = sinkExitCode(err, code)
+					}
+					return code
 				}
 				fmt.Fprintf(a.stdout(), "Loaded %s: %s\n", dir, res)
 				return ExitOK

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepgraph/stepgraph/sdk/store/postgres"
 )
 
 // TestCollectIntoPostgresAndPush collects the test integration straight
@@ -42,5 +44,94 @@ func TestCollectIntoPostgresAndPush(t *testing.T) {
 	r = runApp(t, ctx, a, stdout, stderr, "push", "--instance", inst, filepath.Join(t.TempDir(), "missing"))
 	if r.code != ExitUsage {
 		t.Errorf("push of a missing folder: exit %d, want %d", r.code, ExitUsage)
+	}
+}
+
+// TestCollectSinkDatabaseDownKeepsCollection collects with --sink pointing
+// at a database that does not answer: the run still collects and writes
+// its output, says the load failed and where the collection is, exits
+// ExitLoadFailed, and push loads that collection once the database is
+// there.
+func TestCollectSinkDatabaseDownKeepsCollection(t *testing.T) {
+	url := os.Getenv("STEPGRAPH_TEST_POSTGRES_URL")
+	if url == "" {
+		t.Skip("STEPGRAPH_TEST_POSTGRES_URL is not set (source .ci/postgres.sh to start a test server)")
+	}
+	ctx := context.Background()
+	out := filepath.Join(t.TempDir(), "out")
+	inst := fmt.Sprintf("cli-down-%d", time.Now().UnixNano())
+	a, stdout, stderr := testApp(&testHooks{}, baseEnv())
+	down := "postgres://postgres@127.0.0.1:1/nowhere?sslmode=disable&connect_timeout=5"
+	r := runApp(t, ctx, a, stdout, stderr, "collect", "--output", out, "--sink", down, "--instance", inst, "--progress", "off")
+	if r.code != ExitLoadFailed {
+		t.Fatalf("collect --sink with the database down: exit %d, want %d\n%s", r.code, ExitLoadFailed, r.combinedOut)
+	}
+	if !strings.Contains(r.stdout, "Database: not loaded; the collection is kept in "+out) || !strings.Contains(r.stdout, "push --instance "+inst) {
+		t.Errorf("collect did not say where the collection is kept:\n%s", r.combinedOut)
+	}
+	if _, err := os.Stat(filepath.Join(out, "summary.json")); err != nil {
+		t.Fatalf("no collection on disk: %v", err)
+	}
+	r = runApp(t, ctx, a, stdout, stderr, "push", "--sink", url, "--instance", inst, out)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "Loaded "+out) || strings.Contains(r.stdout, " 0 added") {
+		t.Fatalf("push of the kept collection: exit %d\n%s", r.code, r.combinedOut)
+	}
+}
+
+// TestSinkBusyInstanceExitCode holds an instance with a running sync and
+// checks that push and collect --sink exit ExitBusy (collect keeps its
+// collection), and that push --allow-older and --schema reach the sink.
+func TestSinkBusyInstanceExitCode(t *testing.T) {
+	url := os.Getenv("STEPGRAPH_TEST_POSTGRES_URL")
+	if url == "" {
+		t.Skip("STEPGRAPH_TEST_POSTGRES_URL is not set (source .ci/postgres.sh to start a test server)")
+	}
+	ctx := context.Background()
+	schema := fmt.Sprintf("cli_busy_%d", time.Now().UnixNano())
+	db, err := postgres.Open(ctx, url, postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.Pool().Exec(context.Background(), `DROP SCHEMA `+db.SearchPath()+` CASCADE`)
+		db.Close()
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	a, stdout, stderr := testApp(&testHooks{}, baseEnv())
+	r := runApp(t, ctx, a, stdout, stderr, "collect", "--output", out, "--progress", "off")
+	if r.code != ExitOK {
+		t.Fatalf("collect: exit %d\n%s", r.code, r.combinedOut)
+	}
+	holder, err := postgres.NewStore(ctx, db, postgres.Instance{Integration: a.Integration.Name, Name: "acme"}, postgres.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = runApp(t, ctx, a, stdout, stderr, "push", "--sink", url, "--schema", schema, "--instance", "acme", out)
+	if r.code != ExitBusy || !strings.Contains(r.stderr, "is being synced by another run") {
+		t.Fatalf("push to a busy instance: exit %d, want %d\n%s", r.code, ExitBusy, r.combinedOut)
+	}
+	out2 := filepath.Join(t.TempDir(), "out2")
+	r = runApp(t, ctx, a, stdout, stderr, "collect", "--output", out2, "--sink", url, "--schema", schema, "--instance", "acme", "--progress", "off")
+	if r.code != ExitBusy || !strings.Contains(r.stdout, "the collection is kept in "+out2) {
+		t.Fatalf("collect --sink to a busy instance: exit %d, want %d\n%s", r.code, ExitBusy, r.combinedOut)
+	}
+	if err := holder.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	// Load the newer collection, then the older one: refused without
+	// --allow-older, loaded with it.
+	if r = runApp(t, ctx, a, stdout, stderr, "push", "--sink", url, "--schema", schema, "--instance", "acme", out2); r.code != ExitOK {
+		t.Fatalf("push: exit %d\n%s", r.code, r.combinedOut)
+	}
+	r = runApp(t, ctx, a, stdout, stderr, "push", "--sink", url, "--schema", schema, "--instance", "acme", out)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "--allow-older") {
+		t.Fatalf("push of an older collection: exit %d\n%s", r.code, r.combinedOut)
+	}
+	if r = runApp(t, ctx, a, stdout, stderr, "push", "--sink", url, "--schema", schema, "--instance", "acme", "--allow-older", out); r.code != ExitOK {
+		t.Fatalf("push --allow-older: exit %d\n%s", r.code, r.combinedOut)
+	}
+	var runs int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM `+db.SearchPath()+`.sync_run WHERE status = 'success'`).Scan(&runs); err != nil || runs != 2 {
+		t.Fatalf("%d successful runs in schema %s (%v), want 2", runs, schema, err)
 	}
 }
