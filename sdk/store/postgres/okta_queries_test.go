@@ -206,6 +206,18 @@ func TestDocumentedQueriesOnFakeOkta(t *testing.T) {
 		}
 		return true
 	})
+	// The database holds several orgs: the same collection as another
+	// instance (same keys, same labels) and a different org. Every answer
+	// below is about acme alone.
+	_, otherOrg := collectFake(t, oktafake.OrgSpec{Users: 60, Seed: 99})
+	for _, o := range []struct {
+		name string
+		dir  *store.Dir
+	}{{"twin", loaded}, {"other", otherOrg}} {
+		if _, err := postgres.Push(ctx, db, o.dir, postgres.Instance{Integration: "okta", Name: o.name}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	res, err := postgres.Push(ctx, db, loaded, inst)
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +239,7 @@ func TestDocumentedQueriesOnFakeOkta(t *testing.T) {
 		for _, g := range app.Groups {
 			want = append(want, members[g.GroupID]...)
 		}
-		got := column(runQuery(t, db, "who-can-reach-application", app.ID), "user_id")
+		got := column(runQuery(t, db, "who-can-reach-application", "okta", "acme", app.ID), "user_id")
 		same(t, "who can reach "+app.Label, got, set(want))
 		if len(want) > 0 {
 			checked++
@@ -236,18 +248,19 @@ func TestDocumentedQueriesOnFakeOkta(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no app has users: the check proved nothing")
 	}
-	// By label too (the first app with a unique label).
-	labels := map[string]int{}
+	// By label too: one row per app and user, apps sharing a label kept
+	// apart.
+	byLabelApps := map[string][]string{}
 	for _, app := range tr.Apps {
-		labels[app.Label]++
+		byLabelApps[app.Label] = append(byLabelApps[app.Label], app.ID)
 	}
-	for _, app := range tr.Apps {
-		if labels[app.Label] == 1 {
-			byLabel := column(runQuery(t, db, "who-can-reach-application", app.Label), "user_id")
-			byID := column(runQuery(t, db, "who-can-reach-application", app.ID), "user_id")
-			same(t, "by label "+app.Label, byLabel, byID)
-			break
+	for label, ids := range byLabelApps {
+		var want []string
+		for _, id := range ids {
+			want = append(want, column(runQuery(t, db, "who-can-reach-application", "okta", "acme", id), "app_id", "user_id")...)
 		}
+		sort.Strings(want)
+		same(t, "by label "+label, column(runQuery(t, db, "who-can-reach-application", "okta", "acme", label), "app_id", "user_id"), want)
 	}
 
 	// Users without MFA: active users with no active factor.
@@ -260,7 +273,13 @@ func TestDocumentedQueriesOnFakeOkta(t *testing.T) {
 	if len(noMFA) == 0 {
 		t.Fatal("fake org has no active user without MFA")
 	}
-	same(t, "users without MFA", column(runQuery(t, db, "users-without-mfa"), "user_id"), set(noMFA))
+	var acmeNoMFA []map[string]any
+	for _, r := range runQuery(t, db, "users-without-mfa") {
+		if r["instance"] == "okta/acme" {
+			acmeNoMFA = append(acmeNoMFA, r)
+		}
+	}
+	same(t, "users without MFA", column(acmeNoMFA, "user_id"), set(noMFA))
 
 	// Admins: every (user, role label) of the truth, direct or via group.
 	var admins []string
@@ -272,8 +291,9 @@ func TestDocumentedQueriesOnFakeOkta(t *testing.T) {
 	if len(admins) == 0 {
 		t.Fatal("fake org has no admin")
 	}
-	adminRows := runQuery(t, db, "admins")
+	adminRows := runQuery(t, db, "admins", "okta", "acme")
 	same(t, "admins", set(column(adminRows, "user_id", "role")), set(admins))
+	same(t, "admin rows are distinct", column(adminRows, "user_id", "role_id", "via"), set(column(adminRows, "user_id", "role_id", "via")))
 	var viaGroup int
 	for _, r := range adminRows {
 		if strings.HasPrefix(fmt.Sprint(r["via"]), "group ") {
@@ -290,7 +310,7 @@ func TestDocumentedQueriesOnFakeOkta(t *testing.T) {
 		wantUnmapped = append(wantUnmapped, k)
 	}
 	sort.Strings(wantUnmapped)
-	same(t, "users without a person", column(runQuery(t, db, "okta-users-without-person"), "user_id"), wantUnmapped)
+	same(t, "users without a person", column(runQuery(t, db, "okta-users-without-person", "okta", "acme"), "user_id"), wantUnmapped)
 
 	// A second collection of a grown org: the last run's changes are the
 	// difference of the two collections.
@@ -318,13 +338,18 @@ func TestDocumentedQueriesOnFakeOkta(t *testing.T) {
 	if res2.Added+res2.Changed+res2.Removed != int64(len(want)) {
 		t.Errorf("result counts %s, want %d changes", res2, len(want))
 	}
-	// Before/after of a changed object are its two versions.
+	// Before/after of a changed object are its two versions; an added
+	// object shows its document.
 	for _, r := range rows {
 		if r["change"] == "changed" && r["kind"] == "entity" {
 			if reflect.DeepEqual(r["before"], r["after"]) {
 				t.Errorf("changed %s with equal before and after", r["key"])
 			}
-			break
+		}
+		if r["change"] == "added" && r["instance_id"].(int64) != 0 {
+			if doc, _ := r["after"].(map[string]any); doc == nil || doc["_class"] == nil {
+				t.Errorf("added %s %s without its document: %v", r["kind"], r["key"], r["after"])
+			}
 		}
 	}
 }
