@@ -256,3 +256,43 @@ func TestPartialTypesNeverChangedOrRemoved(t *testing.T) {
 		t.Fatalf("%d entities still marked missing", n)
 	}
 }
+
+// TestDisabledSourcePropertyIsUnknown loads a run in which a step was
+// disabled and users lack a property (as Okta users lack mfaEnabled when
+// the MFA source is off): nobody is logged as changed for it and the
+// stored value stays; a real change of another property still is. A run
+// without disabled steps then applies the removal.
+func TestDisabledSourcePropertyIsUnknown(t *testing.T) {
+	t.Parallel()
+	db := testDB(t, Options{})
+	inst := Instance{"okta", "acme"}
+	t0 := time.Now().Add(-time.Hour)
+	us := []synthUser{{id: "00u-alice-0001", email: "alice@example.com", mfa: true}, {id: "00u-bob-00002", email: "bob@example.com"}}
+	mfaStep := stepSpec{id: "fetch-mfa-devices", types: []string{"mfa_device"}}
+	ents, rels := synthOrg(us, 1)
+	steps := append(fullSteps(), mfaStep)
+	mustPush(t, db, (&collection{integration: "okta", steps: steps, entities: ents, rels: rels, started: t0}).write(t, t.TempDir()), inst)
+
+	us2 := []synthUser{us[0], {id: "00u-bob-00002", email: "robert@example.com"}}
+	ents2, rels2 := synthOrg(us2, 1)
+	for _, e := range ents2 {
+		delete(e.Properties, "mfaEnabled")
+	}
+	disabled := stepSpec{id: "fetch-mfa-devices", types: []string{"mfa_device"}, status: store.StatusDisabled}
+	r2 := mustPush(t, db, (&collection{integration: "okta", steps: append(fullSteps(), disabled), entities: ents2, rels: rels2, started: t0.Add(time.Minute)}).write(t, t.TempDir()), inst)
+	got := query(t, db, `SELECT change, key, before->>'mfaEnabled', after->>'mfaEnabled', after->>'email' FROM change_log
+		WHERE run_id = $1 AND type = 'okta_user' ORDER BY key`, r2.RunID)
+	if strings.Join(got, ",") != "changed|00u-bob-00002|false|false|robert@example.com" {
+		t.Fatalf("okta_user changes with the MFA source disabled: %v", got)
+	}
+	state := query(t, db, `SELECT key, properties->>'mfaEnabled' FROM entity WHERE type = 'okta_user' ORDER BY key`)
+	if strings.Join(state, ",") != "00u-alice-0001|true,00u-bob-00002|false" {
+		t.Fatalf("mfaEnabled after the run with the source disabled: %v", state)
+	}
+	// All steps enabled again, and the property really is gone.
+	r3 := mustPush(t, db, (&collection{integration: "okta", steps: steps, entities: ents2, rels: rels2, started: t0.Add(2 * time.Minute)}).write(t, t.TempDir()), inst)
+	got = query(t, db, `SELECT change, key FROM change_log WHERE run_id = $1 AND type = 'okta_user' ORDER BY key`, r3.RunID)
+	if strings.Join(got, ",") != "changed|00u-alice-0001,changed|00u-bob-00002" {
+		t.Fatalf("okta_user changes once every step runs: %v", got)
+	}
+}

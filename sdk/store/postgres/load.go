@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -176,6 +177,36 @@ func cleanupTypes(sum *store.Summary) (complete, partial []string) {
 	return complete, partial
 }
 
+// disabledSince reports whether a step disabled in this run (by
+// configuration or a disabled source) succeeded in an earlier loaded run
+// of the instance (enabled): the stored objects may carry properties that
+// step computed, unknown in this run.
+func disabledSince(sum *store.Summary, enabled []string) bool {
+	if sum == nil {
+		return false
+	}
+	for _, st := range sum.Steps {
+		if st.Status == store.StatusDisabled && slices.Contains(enabled, st.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// succeededSteps lists the steps of the run that ended success.
+func succeededSteps(sum *store.Summary) []string {
+	out := []string{}
+	if sum == nil {
+		return out
+	}
+	for _, st := range sum.Steps {
+		if st.Status == store.StatusSuccess {
+			out = append(out, st.ID)
+		}
+	}
+	return out
+}
+
 func runStatus(sum *store.Summary) string {
 	if sum == nil {
 		return RunPartial
@@ -249,11 +280,12 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 	}
 
 	err = db.inTx(ctx, s.conn, func(tx pgx.Tx) error {
+		var last *time.Time
+		var enabledSteps []string
+		if err := tx.QueryRow(ctx, `SELECT last_collected_at, enabled_steps FROM instance WHERE id = $1`, s.instanceID).Scan(&last, &enabledSteps); err != nil {
+			return err
+		}
 		if collStart != nil && !db.opts.AllowOlder {
-			var last *time.Time
-			if err := tx.QueryRow(ctx, `SELECT last_collected_at FROM instance WHERE id = $1`, s.instanceID).Scan(&last); err != nil {
-				return err
-			}
 			if last != nil && collStart.Before(*last) {
 				return &OlderCollectionError{Dir: dir.Root(), Started: *collStart, Last: last.UTC()}
 			}
@@ -329,7 +361,7 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 			}
 			if !direct {
 				if i == 0 {
-					if err := upsertEntities(ctx, tx, s, collected, res, &entitiesAdded); err != nil {
+					if err := upsertEntities(ctx, tx, s, collected, disabledSince(sum, enabledSteps), res, &entitiesAdded); err != nil {
 						return fmt.Errorf("upsert entities: %w", err)
 					}
 					res.Added += entitiesAdded
@@ -372,8 +404,9 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 			}
 		}
 		_, err := tx.Exec(ctx, `UPDATE instance SET last_run_id = $2,
-				last_collected_at = greatest(coalesce(last_collected_at, $3), $3)
-			WHERE id = $1`, s.instanceID, s.runID, collected)
+				last_collected_at = greatest(coalesce(last_collected_at, $3), $3),
+				enabled_steps = ARRAY(SELECT DISTINCT x FROM unnest(enabled_steps || $4::text[]) x ORDER BY 1)
+			WHERE id = $1`, s.instanceID, s.runID, collected, succeededSteps(sum))
 		if err != nil {
 			return err
 		}
@@ -410,9 +443,25 @@ func (e *OlderCollectionError) Error() string {
 // Is makes errors.Is(err, ErrOlderCollection) true.
 func (e *OlderCollectionError) Is(target error) bool { return target == ErrOlderCollection }
 
-func upsertEntities(ctx context.Context, tx pgx.Tx, s *session, collected time.Time, res *PushResult, inserted *int64) error {
+// upsertEntities writes the staged entities. With keepAbsent (a run in
+// which a step that ran before for the instance is disabled), a property the stored entity has and the
+// collected one lacks is unknown in this run, not removed: the stored
+// value is kept and nothing is logged for it.
+func upsertEntities(ctx context.Context, tx pgx.Tx, s *session, collected time.Time, keepAbsent bool, res *PushResult, inserted *int64) error {
 	return tx.QueryRow(ctx, `
-WITH prev AS (
+WITH merged AS (
+	SELECT s.key, s.type, s.classes, s.display_name, s.raw_data, s.doc_hash, s.properties AS collected,
+		CASE WHEN $4 AND e.key IS NOT NULL
+			THEN (e.properties - ARRAY(SELECT jsonb_object_keys(s.properties))) || s.properties
+			ELSE s.properties END AS properties
+	FROM stage_entity s LEFT JOIN entity e ON e.instance_id = $1 AND e.key = s.key),
+src AS (
+	-- a row that kept unknown properties is not the collected bytes: no
+	-- doc_hash, so the next run compares it in full
+	SELECT key, type, classes, display_name, raw_data, properties,
+		CASE WHEN properties = collected THEN doc_hash END AS doc_hash
+	FROM merged),
+prev AS (
 	SELECT e.key, e.type, e.classes, e.display_name, e.properties
 	FROM entity e JOIN stage_entity s ON s.key = e.key
 	WHERE e.instance_id = $1),
@@ -421,7 +470,7 @@ logged AS (
 	SELECT $2, $1, 'entity', CASE WHEN p.key IS NULL THEN 'added' ELSE 'changed' END, s.key, s.type,
 		CASE WHEN p.key IS NOT NULL THEN entity_doc(p.classes, p.display_name, p.properties) END,
 		CASE WHEN p.key IS NOT NULL THEN entity_doc(s.classes, s.display_name, s.properties) END
-	FROM stage_entity s LEFT JOIN prev p ON p.key = s.key
+	FROM src s LEFT JOIN prev p ON p.key = s.key
 	WHERE p.key IS NULL
 	   OR (p.type, p.classes, p.display_name, p.properties) IS DISTINCT FROM (s.type, s.classes, s.display_name, s.properties)
 	RETURNING change),
@@ -429,7 +478,7 @@ up AS (
 	INSERT INTO entity AS e (instance_id, key, type, classes, display_name, properties, raw_data, doc_hash,
 		first_seen, modified_at, run_id)
 	SELECT $1, s.key, s.type, s.classes, s.display_name, s.properties, s.raw_data, s.doc_hash, $3, $3, $2
-	FROM stage_entity s
+	FROM src s
 	ON CONFLICT (instance_id, key) DO UPDATE SET
 		type = excluded.type,
 		classes = excluded.classes,
@@ -449,7 +498,7 @@ up AS (
 SELECT (SELECT count(*) FROM up),
 	count(*) FILTER (WHERE change = 'added'),
 	count(*) FILTER (WHERE change = 'changed')
-FROM logged`, s.instanceID, s.runID, collected).Scan(new(int64), inserted, addTo(&res.Changed))
+FROM logged`, s.instanceID, s.runID, collected, keepAbsent).Scan(new(int64), inserted, addTo(&res.Changed))
 }
 
 func upsertRelationships(ctx context.Context, tx pgx.Tx, s *session, collected time.Time, res *PushResult) error {
