@@ -296,3 +296,29 @@ func TestDisabledSourcePropertyIsUnknown(t *testing.T) {
 		t.Fatalf("okta_user changes once every step runs: %v", got)
 	}
 }
+
+// TestRuleRunsAfterAFailedAfterSync: an identical push skips the user ->
+// person rule only when the previous run's after_sync succeeded; after a
+// load without after_sync (as when it failed) the next push evaluates it.
+func TestRuleRunsAfterAFailedAfterSync(t *testing.T) {
+	t.Parallel()
+	db := testDB(t, Options{})
+	noAfter, err := New(context.Background(), db.pool, Options{Schema: db.schema, NoAfterSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := Instance{"okta", "acme"}
+	d := orgCollection(t, "r", 12, time.Now().Add(-time.Hour), 0)
+	mustPush(t, noAfter, d, inst)
+	if n := queryInt(t, db, `SELECT count(*) FROM relationship WHERE rule = 'user_is_person'`); n != 0 {
+		t.Fatalf("%d rule relationships without after_sync", n)
+	}
+	r := mustPush(t, db, d, inst)
+	if r.AfterSync.UserIsPerson.Skipped || r.AfterSync.UserIsPerson.Added != 12 {
+		t.Fatalf("identical push after a run without after_sync: %+v", r.AfterSync.UserIsPerson)
+	}
+	r = mustPush(t, db, d, inst)
+	if !r.AfterSync.UserIsPerson.Skipped {
+		t.Fatalf("identical push after a complete one: %+v", r.AfterSync.UserIsPerson)
+	}
+}

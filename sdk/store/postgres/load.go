@@ -46,6 +46,10 @@ type PushResult struct {
 	AfterSync *AfterSyncResult
 	// Duration is the wall time of the load (and resolution).
 	Duration time.Duration
+
+	// peopleUnchanged: the user -> person rule cannot change its result
+	// (see AfterSyncResult.UserIsPerson.Skipped).
+	peopleUnchanged bool
 }
 
 // String is a one-line report, e.g. for a CLI.
@@ -92,7 +96,7 @@ func (db *DB) loadAndResolve(ctx context.Context, s *session, dir *store.Dir) (*
 	}
 	db.analyzeIfGrown(ctx, s, res.Added)
 	if !db.opts.NoAfterSync {
-		as, err := db.afterSync(ctx, s.conn, s.runID, s.instanceID)
+		as, err := db.afterSync(ctx, s.conn, s.runID, s.instanceID, !res.peopleUnchanged)
 		res.AfterSync = as
 		res.Duration = time.Since(start)
 		if err != nil {
@@ -282,7 +286,11 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 	err = db.inTx(ctx, s.conn, func(tx pgx.Tx) error {
 		var last *time.Time
 		var enabledSteps []string
-		if err := tx.QueryRow(ctx, `SELECT last_collected_at, enabled_steps FROM instance WHERE id = $1`, s.instanceID).Scan(&last, &enabledSteps); err != nil {
+		var ruleOK, realPeople bool
+		if err := tx.QueryRow(ctx, `SELECT last_collected_at, enabled_steps,
+				last_run_id IS NOT NULL AND after_sync_run_id IS NOT DISTINCT FROM last_run_id,
+				EXISTS (SELECT 1 FROM entity WHERE type = 'employee' AND instance_id <> 0)
+			FROM instance WHERE id = $1`, s.instanceID).Scan(&last, &enabledSteps, &ruleOK, &realPeople); err != nil {
 			return err
 		}
 		if collStart != nil && !db.opts.AllowOlder {
@@ -305,7 +313,7 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 		kinds := []kind{entityKind, relationshipKind}
 		stored := make([]*known, len(kinds))
 		stats := make([]*scanStats, len(kinds))
-		var entitiesAdded int64
+		var entitiesAdded, entitiesChanged int64
 		relDirect := false
 		for i, k := range kinds {
 			if stored[i], err = loadKnown(ctx, tx, k.name, s.instanceID); err != nil {
@@ -361,9 +369,11 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 			}
 			if !direct {
 				if i == 0 {
+					before := res.Changed
 					if err := upsertEntities(ctx, tx, s, collected, disabledSince(sum, enabledSteps), res, &entitiesAdded); err != nil {
 						return fmt.Errorf("upsert entities: %w", err)
 					}
+					entitiesChanged = res.Changed - before
 					res.Added += entitiesAdded
 				} else if err := upsertRelationships(ctx, tx, s, collected, res); err != nil {
 					return fmt.Errorf("upsert relationships: %w", err)
@@ -382,9 +392,11 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 				return err
 			}
 		}
-		if err := cleanup(ctx, tx, s, collected, stored, stats, isComplete, res); err != nil {
+		entitiesRemoved, err := cleanup(ctx, tx, s, collected, stored, stats, isComplete, res)
+		if err != nil {
 			return fmt.Errorf("stale cleanup: %w", err)
 		}
+		res.peopleUnchanged = ruleOK && !realPeople && entitiesAdded+entitiesChanged+entitiesRemoved == 0
 		if err := lap("cleanup"); err != nil {
 			return err
 		}
@@ -403,7 +415,7 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `UPDATE instance SET last_run_id = $2,
+		_, err = tx.Exec(ctx, `UPDATE instance SET last_run_id = $2,
 				last_collected_at = greatest(coalesce(last_collected_at, $3), $3),
 				enabled_steps = ARRAY(SELECT DISTINCT x FROM unnest(enabled_steps || $4::text[]) x ORDER BY 1)
 			WHERE id = $1`, s.instanceID, s.runID, collected, succeededSteps(sum))
@@ -589,7 +601,7 @@ WHERE x.instance_id = $1 AND x.mapping IS NULL AND x.rule IS NULL AND (x.from_id
 // at their own next sync). Stored objects seen again lose their missing
 // mark.
 func cleanup(ctx context.Context, tx pgx.Tx, s *session, collected time.Time, stored []*known, stats []*scanStats,
-	complete map[string]bool, res *PushResult) error {
+	complete map[string]bool, res *PushResult) (entitiesRemoved int64, err error) {
 	var gone, missing [2][]int64
 	for i, kn := range stored {
 		for j := range kn.rows {
@@ -618,7 +630,7 @@ logged AS (
 	FROM gone
 	RETURNING 1)
 SELECT count(*) FROM logged`, s.instanceID, s.runID, gone[1]).Scan(&rels); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if len(gone[0]) > 0 {
@@ -633,32 +645,32 @@ logged AS (
 	FROM gone
 	RETURNING 1)
 SELECT count(*) FROM logged`, s.instanceID, s.runID, gone[0]).Scan(&ents); err != nil {
-			return err
+			return 0, err
 		}
 		if _, err := tx.Exec(ctx, `
 UPDATE relationship r SET
 	from_id = CASE WHEN r.from_id = ANY($2) THEN NULL ELSE r.from_id END,
 	to_id = CASE WHEN r.to_id = ANY($2) THEN NULL ELSE r.to_id END
 WHERE r.instance_id = $1 AND (r.from_id = ANY($2) OR r.to_id = ANY($2))`, s.instanceID, gone[0]); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	for i, table := range []string{"entity", "relationship"} {
 		if len(missing[i]) > 0 {
 			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET missing_since = $3
 				WHERE instance_id = $1 AND id = ANY($2) AND missing_since IS NULL`, s.instanceID, missing[i], collected); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if len(stats[i].unmiss) > 0 {
 			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET missing_since = NULL
 				WHERE instance_id = $1 AND id = ANY($2)`, s.instanceID, stats[i].unmiss); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
 	res.Removed += rels + ents
-	return nil
+	return ents, nil
 }
 
 func insertSteps(ctx context.Context, tx pgx.Tx, runID int64, sum *store.Summary) error {

@@ -33,13 +33,18 @@ type PeopleResult struct {
 	Added   int64 `json:"added"`
 	Changed int64 `json:"changed"`
 	Removed int64 `json:"removed"`
+	// Skipped is true when the rule was not evaluated because it could not
+	// change anything: the load changed no entity of the instance, the
+	// previous after_sync succeeded, and no instance holds real employees.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // AfterSyncResult reports an after_sync() call.
 type AfterSyncResult struct {
 	// Mapped is what resolve_mapped_relationships() did.
 	Mapped MappingResult `json:"mapped"`
-	// UserIsPerson is what map_users_to_people() did.
+	// UserIsPerson is what map_users_to_people() did (Skipped when the
+	// load changed no entity and nothing else could change its result).
 	UserIsPerson PeopleResult `json:"userIsPerson"`
 	// PlaceholdersRemoved counts the placeholders gc_placeholders() removed.
 	PlaceholdersRemoved int64 `json:"placeholdersRemoved"`
@@ -56,7 +61,7 @@ type AfterSyncResult struct {
 func (db *DB) AfterSync(ctx context.Context, runID int64) (*AfterSyncResult, error) {
 	total := &AfterSyncResult{}
 	err := db.eachInstance(ctx, func(conn *pgxpool.Conn, id int64) error {
-		r, err := db.afterSync(ctx, conn, runID, id)
+		r, err := db.afterSync(ctx, conn, runID, id, true)
 		if err != nil {
 			return err
 		}
@@ -136,15 +141,15 @@ func runArg(runID int64) *int64 {
 	return &runID
 }
 
-// afterSync runs after_sync(run, instance) on conn, which must hold the
-// instance's lock. A deadlock with another instance's after_sync (both
-// touching the same placeholders) is retried.
-func (db *DB) afterSync(ctx context.Context, conn *pgxpool.Conn, runID, instanceID int64) (*AfterSyncResult, error) {
+// afterSync runs after_sync(run, instance, people) on conn, which must
+// hold the instance's lock. A deadlock with another instance's after_sync
+// (both touching the same placeholders) is retried.
+func (db *DB) afterSync(ctx context.Context, conn *pgxpool.Conn, runID, instanceID int64, people bool) (*AfterSyncResult, error) {
 	var raw []byte
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = db.inTx(ctx, conn, func(tx pgx.Tx) error {
-			if err := tx.QueryRow(ctx, `SELECT after_sync($1, $2)`, runArg(runID), instanceID).Scan(&raw); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT after_sync($1, $2, $3)`, runArg(runID), instanceID, people).Scan(&raw); err != nil {
 				return err
 			}
 			if db.hook != nil {

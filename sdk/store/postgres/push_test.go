@@ -99,6 +99,11 @@ func TestPushIdempotent(t *testing.T) {
 	if got := queryInt(t, db, `SELECT count(*) FROM change_log`); got != logRows {
 		t.Fatalf("change log grew from %d to %d rows on an identical push", logRows, got)
 	}
+	// Nothing changed and no instance holds real employees: the user ->
+	// person rule is not evaluated again.
+	if r1.AfterSync.UserIsPerson.Skipped || !r2.AfterSync.UserIsPerson.Skipped {
+		t.Fatalf("rule skipped on the first push %v, on the identical one %v", r1.AfterSync.UserIsPerson.Skipped, r2.AfterSync.UserIsPerson.Skipped)
+	}
 	if after := versions(); !slices.Equal(before, after) {
 		t.Fatalf("rows rewritten on an identical push (xmin/ctid moved)")
 	}
