@@ -80,7 +80,9 @@ func NewStore(ctx context.Context, db *DB, inst Instance, opts StoreOptions) (*S
 }
 
 // OpenStore is NewStore over a database it opens at url (see Open) and
-// closes when the run ends: what `collect --sink postgres://...` needs.
+// closes when the run ends. (The CLI's `collect --sink` does not hold the
+// instance while it collects: it collects to disk, then calls PushURL, so
+// an unreachable database loses nothing.)
 func OpenStore(ctx context.Context, url string, inst Instance, opts Options, sopts StoreOptions) (*Store, error) {
 	db, err := Open(ctx, url, opts)
 	if err != nil {

@@ -50,19 +50,32 @@ CREATE TEMP TABLE stage_rel (ord bigint NOT NULL, key text NOT NULL, type text N
 	class text NOT NULL, display_name text, from_key text, to_key text, mapping jsonb,
 	reverse boolean NOT NULL, properties jsonb NOT NULL, doc_hash bytea NOT NULL) ON COMMIT DROP`
 
+// errFound stops a member walk early.
+var errFound = errors.New("found")
+
 // keyAndType returns an object's _key and _type ("" when absent or not a
-// string).
+// string). Objects written by this SDK start with both, so the walk stops
+// there instead of crossing the whole object (its _rawData above all).
 func keyAndType(obj []byte) (key, typ string, err error) {
+	var haveKey, haveType bool
 	err = eachMember(obj, func(m member) error {
 		var err error
 		switch {
 		case nameIs(m.name, "_key"):
 			key, _, err = jsonString(m.value)
+			haveKey = true
 		case nameIs(m.name, "_type"):
 			typ, _, err = jsonString(m.value)
+			haveType = true
+		}
+		if err == nil && haveKey && haveType {
+			return errFound
 		}
 		return err
 	})
+	if errors.Is(err, errFound) {
+		err = nil
+	}
 	return key, typ, err
 }
 
