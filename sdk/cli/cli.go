@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"io"
 	"log/slog"
 	"os"
@@ -380,7 +381,7 @@ func (a *App[C]) errorf(format string, args ...any) {
 // exit code for it.
 func (a *App[C]) reportError(ctx context.Context, what string, err error, secrets []string) int {
 	code := exitCodeFor(ctx, err)
-	msg := integration.NewRedactor(secrets...).Redact(oneLine(err.Error()))
+	msg := redact.New(secrets...).Redact(oneLine(err.Error()))
 	if code == ExitInterrupted {
 		a.errorf("%s: interrupted", what)
 		return code
@@ -431,7 +432,7 @@ func newLogger(w io.Writer, format, level string, secrets []string) (*slog.Logge
 	default:
 		return nil, fmt.Errorf("--log-format %q: want text or json", format)
 	}
-	return slog.New(integration.NewMaskingHandler(h, secrets...)), nil
+	return slog.New(redact.NewHandler(h, secrets...)), nil
 }
 
 func sortedCopy(in []string) []string {

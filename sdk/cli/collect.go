@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -338,7 +339,7 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 		return a.reportError(ctx, "collect", err, c.secrets)
 	}
 	interrupted := ctx.Err() != nil
-	printSummary(a.stdout(), res.Summary, declaredKinds(c.integ), integration.NewRedactor(c.secrets...))
+	printSummary(a.stdout(), res.Summary, declaredKinds(c.integ), redact.New(c.secrets...))
 	if a.HTTPStats != nil {
 		printHTTPTotals(a.stdout(), httpBefore, a.HTTPStats())
 	}
@@ -424,7 +425,7 @@ func declaredKinds[C any](integ *integration.Integration[C]) map[string]byte {
 }
 
 // printSummary writes the per-step table of a run.
-func printSummary(w io.Writer, s *store.Summary, kinds map[string]byte, red *integration.Redactor) {
+func printSummary(w io.Writer, s *store.Summary, kinds map[string]byte, red *redact.Redactor) {
 	var rows [][]string
 	var totalE, totalR int64
 	var notes []string

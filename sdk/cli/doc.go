@@ -25,7 +25,7 @@
 //     and parsing rules live in one place.
 //   - Output: --output (alias --data-dir) is the .j1-integration root.
 //   - Logs: log/slog to stderr, --log-format text|json, --log-level, always
-//     wrapped in integration.NewMaskingHandler with the config's secrets.
+//     wrapped in the SDK's masking handler (sdk/internal/redact) with the config's secrets.
 //     Results (summary tables, diffs) go to stdout.
 //   - Errors: one line, "<program>: error: <command>: <message> [CODE]",
 //     naming the field, endpoint or step, with secrets redacted.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"log/slog"
 	"sort"
 
@@ -91,7 +92,7 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 	if err != nil {
 		return a.reportError(ctx, "validate: probe", err, secrets)
 	}
-	red := integration.NewRedactor(secrets...)
+	red := redact.New(secrets...)
 	seen := map[string]bool{}
 	var rows [][]string
 	unreachable := 0

@@ -3,6 +3,7 @@ package httpclient
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"net/url"
 	"strings"
 	"sync"
@@ -85,7 +86,7 @@ type scrubber struct {
 	fixed   []string
 	learned []string
 	known   map[string]bool
-	red     atomic.Pointer[integration.Redactor]
+	red     atomic.Pointer[redact.Redactor]
 }
 
 func newScrubber(secrets ...string) *scrubber {
@@ -160,7 +161,7 @@ func (s *scrubber) rebuild() {
 			all[j], all[j-1] = all[j-1], all[j]
 		}
 	}
-	s.red.Store(integration.NewRedactor(all...))
+	s.red.Store(redact.New(all...))
 }
 
 // scrub returns str with every known secret redacted.

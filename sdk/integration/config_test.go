@@ -3,6 +3,7 @@ package integration_test
 import (
 	"bytes"
 	"errors"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -87,7 +88,7 @@ func TestSecretsMasked(t *testing.T) {
 		t.Errorf("masked config %v", m)
 	}
 	var buf bytes.Buffer
-	log := slog.New(integration.NewMaskingHandler(slog.NewJSONHandler(&buf, nil), c.APIKey))
+	log := slog.New(redact.NewHandler(slog.NewJSONHandler(&buf, nil), c.APIKey))
 	log.With("k", c.APIKey).Info("token "+c.APIKey, "err", errors.New("bad "+c.APIKey), slog.Group("g", "v", c.APIKey))
 	if strings.Contains(buf.String(), c.APIKey) {
 		t.Errorf("secret in log: %s", buf.String())

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stepgraph/stepgraph/sdk/internal/keyindex"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"log/slog"
 	"slices"
 	"sort"
@@ -186,10 +188,10 @@ type run[C any] struct {
 	// mu guards the dedup index and serialises batches into the store so a
 	// duplicate is always found in the store by the second writer.
 	mu    sync.Mutex
-	index *store.KeyIndex // set of hash(_key)
+	index *keyindex.Index // set of hash(_key)
 
 	data    sync.Map
-	redact  *integration.Redactor
+	redact  *redact.Redactor
 	workers chan struct{} // the run-wide fan-out budget
 
 	scratchMu sync.Mutex
@@ -220,7 +222,7 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 	if base == nil {
 		base = slog.New(slog.DiscardHandler)
 	}
-	log := slog.New(integration.NewMaskingHandler(base.Handler(), integration.SecretValues(cfg)...)).With("integration", integ.Name)
+	log := slog.New(redact.NewHandler(base.Handler(), integration.SecretValues(cfg)...)).With("integration", integ.Name)
 	st := opts.Store
 	if st == nil {
 		st = store.NewMemory()
@@ -228,8 +230,8 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 	r := &run[C]{
 		plan: plan, integ: integ, cfg: cfg, opts: opts, store: st, log: log,
 		schemas: graph.DefaultSchemas().With(integ.Classes...),
-		index:   store.NewKeyIndex(false),
-		redact:  integration.NewRedactor(integration.SecretValues(cfg)...),
+		index:   keyindex.New(false),
+		redact:  redact.New(integration.SecretValues(cfg)...),
 		workers: make(chan struct{}, opts.Workers),
 	}
 	// Selection and reuse are settled before Validate, which may make a

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"log/slog"
 	"slices"
 	"strings"
@@ -153,7 +154,7 @@ func Probe[C any](ctx context.Context, integ *integration.Integration[C], cfg *C
 	if base == nil {
 		base = slog.New(slog.DiscardHandler)
 	}
-	log := slog.New(integration.NewMaskingHandler(base.Handler(), integration.SecretValues(cfg)...)).With("integration", integ.Name)
+	log := slog.New(redact.NewHandler(base.Handler(), integration.SecretValues(cfg)...)).With("integration", integ.Name)
 	r := &run[C]{plan: plan, integ: integ, cfg: cfg, opts: opts, log: log}
 	off, err := r.disabledSources()
 	if err != nil {

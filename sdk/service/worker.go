@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -259,8 +260,8 @@ func (w *Worker) collect(ctx context.Context, job *river.Job[CollectArgs]) error
 		values[k] = v
 		secrets = append(secrets, v)
 	}
-	redact := integration.NewRedactor(secrets...)
-	log = slog.New(integration.NewMaskingHandler(log.Handler(), secrets...))
+	red := redact.New(secrets...)
+	log = slog.New(redact.NewHandler(log.Handler(), secrets...))
 
 	pg, err := postgres.NewStore(ctx, s.sink, inst.SinkInstance(), postgres.StoreOptions{})
 	if errors.Is(err, postgres.ErrBusy) {
@@ -309,7 +310,7 @@ func (w *Worker) collect(ctx context.Context, job *river.Job[CollectArgs]) error
 		}
 	}
 	if o.err != nil {
-		o.err = errors.New(redact.Redact(o.err.Error()))
+		o.err = errors.New(red.Redact(o.err.Error()))
 	}
 	w.finishRun(ctx, runID, o)
 	switch o.status {

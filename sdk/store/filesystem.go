@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stepgraph/stepgraph/sdk/internal/keyindex"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -105,7 +106,7 @@ type Filesystem struct {
 	// index maps hash(_key) -> fileID<<32 | position. It is built on the
 	// first FindEntity/FindRelationship and kept up to date from then on,
 	// so runs that never look objects up by key pay nothing for it.
-	index   *KeyIndex
+	index   *keyindex.Index
 	indexed bool
 	buildMu sync.Mutex
 	err     error // first write error, sticky
@@ -462,7 +463,7 @@ func (s *Filesystem) ensureIndex() error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.index = NewKeyIndex(true)
+	s.index = keyindex.New(true)
 	s.indexed = true // adds from now on index themselves
 	n := len(s.files)
 	s.mu.Unlock()

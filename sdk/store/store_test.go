@@ -190,30 +190,6 @@ func TestCrashedStagingIsCleaned(t *testing.T) {
 	}
 }
 
-func TestKeyIndex(t *testing.T) {
-	x := store.NewKeyIndex(true)
-	for i := range 100000 {
-		if _, dup := x.Insert(x.Hash(fmt.Sprint("key-", i)), uint64(i)); dup {
-			t.Fatalf("false duplicate at %d", i)
-		}
-	}
-	if x.Len() != 100000 {
-		t.Fatalf("len %d", x.Len())
-	}
-	for i := range 100000 {
-		v, ok := x.Get(x.Hash(fmt.Sprint("key-", i)))
-		if !ok || v != uint64(i) {
-			t.Fatalf("Get(%d) = %d %v", i, v, ok)
-		}
-	}
-	if old, dup := x.Insert(x.Hash("key-5"), 99); !dup || old != 5 {
-		t.Errorf("reinsert: %d %v", old, dup)
-	}
-	if _, ok := x.Get(x.Hash("absent")); ok {
-		t.Error("absent key found")
-	}
-}
-
 func TestMemoryStore(t *testing.T) {
 	ctx := context.Background()
 	m := store.NewMemory()

@@ -1,24 +1,27 @@
-package store
+// Package keyindex is the compact hash index of _key strings the runtime
+// (deduplication) and the filesystem store (find by key) keep per run. It
+// is not API: integrations never see it.
+package keyindex
 
 import "hash/maphash"
 
-// KeyIndex is a compact open-addressing table from 64-bit hashes of _key
+// Index is a compact open-addressing table from 64-bit hashes of _key
 // strings to 64-bit values. It keeps 8 bytes per slot (16 with values)
 // instead of key strings, so a million keys cost about 16-32 MB. It is not
 // safe for concurrent use; callers hold their own lock.
 //
 // Two different keys may share a hash (about 1 in 10^8 for a million keys);
 // callers that must be exact confirm a hit against the stored object.
-type KeyIndex struct {
+type Index struct {
 	seed   maphash.Seed
 	hashes []uint64
 	vals   []uint64 // nil for a set
 	n      int
 }
 
-// NewKeyIndex returns an empty index. withValues=false makes it a set.
-func NewKeyIndex(withValues bool) *KeyIndex {
-	x := &KeyIndex{seed: maphash.MakeSeed(), hashes: make([]uint64, 1024)}
+// New returns an empty index. withValues=false makes it a set.
+func New(withValues bool) *Index {
+	x := &Index{seed: maphash.MakeSeed(), hashes: make([]uint64, 1024)}
 	if withValues {
 		x.vals = make([]uint64, 1024)
 	}
@@ -26,7 +29,7 @@ func NewKeyIndex(withValues bool) *KeyIndex {
 }
 
 // Hash returns the hash of key used by this index (never 0).
-func (x *KeyIndex) Hash(key string) uint64 {
+func (x *Index) Hash(key string) uint64 {
 	h := maphash.String(x.seed, key)
 	if h == 0 {
 		h = 1
@@ -35,10 +38,10 @@ func (x *KeyIndex) Hash(key string) uint64 {
 }
 
 // Len returns the number of hashes stored.
-func (x *KeyIndex) Len() int { return x.n }
+func (x *Index) Len() int { return x.n }
 
 // Get returns the value stored for h.
-func (x *KeyIndex) Get(h uint64) (uint64, bool) {
+func (x *Index) Get(h uint64) (uint64, bool) {
 	mask := uint64(len(x.hashes) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		switch x.hashes[i] {
@@ -55,7 +58,7 @@ func (x *KeyIndex) Get(h uint64) (uint64, bool) {
 
 // Insert stores v for h unless h is present. It returns the existing value
 // and true when h was already there (leaving it unchanged).
-func (x *KeyIndex) Insert(h, v uint64) (uint64, bool) {
+func (x *Index) Insert(h, v uint64) (uint64, bool) {
 	if (x.n+1)*4 > len(x.hashes)*3 {
 		x.grow()
 	}
@@ -78,7 +81,7 @@ func (x *KeyIndex) Insert(h, v uint64) (uint64, bool) {
 	}
 }
 
-func (x *KeyIndex) grow() {
+func (x *Index) grow() {
 	oldH, oldV := x.hashes, x.vals
 	x.hashes = make([]uint64, len(oldH)*2)
 	if oldV != nil {

@@ -1,4 +1,7 @@
-package integration
+// Package redact scrubs known secret values from text and from log
+// records. It is not API: the runtime, the CLI and the HTTP client apply
+// it for every integration.
+package redact
 
 import (
 	"context"
@@ -11,9 +14,9 @@ type Redactor struct {
 	r *strings.Replacer
 }
 
-// NewRedactor returns a Redactor for the given secrets; empty ones and
+// New returns a Redactor for the given secrets; empty ones and
 // values shorter than 4 characters (too common to scrub safely) are ignored.
-func NewRedactor(secrets ...string) *Redactor {
+func New(secrets ...string) *Redactor {
 	var pairs []string
 	for _, s := range secrets {
 		if len(s) >= 4 {
@@ -34,26 +37,26 @@ func (r *Redactor) Redact(s string) string {
 	return r.r.Replace(s)
 }
 
-// MaskingHandler is a slog.Handler that scrubs secret values from messages
+// Handler is a slog.Handler that scrubs secret values from messages
 // and from string, error and Stringer attribute values before they reach
 // the wrapped handler.
-type MaskingHandler struct {
+type Handler struct {
 	next slog.Handler
 	red  *Redactor
 }
 
-// NewMaskingHandler wraps next so no record carries any of secrets.
-func NewMaskingHandler(next slog.Handler, secrets ...string) *MaskingHandler {
-	return &MaskingHandler{next: next, red: NewRedactor(secrets...)}
+// NewHandler wraps next so no record carries any of secrets.
+func NewHandler(next slog.Handler, secrets ...string) *Handler {
+	return &Handler{next: next, red: New(secrets...)}
 }
 
 // Enabled implements slog.Handler.
-func (h *MaskingHandler) Enabled(ctx context.Context, l slog.Level) bool {
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 	return h.next.Enabled(ctx, l)
 }
 
 // Handle implements slog.Handler.
-func (h *MaskingHandler) Handle(ctx context.Context, rec slog.Record) error {
+func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 	out := slog.NewRecord(rec.Time, rec.Level, h.red.Redact(rec.Message), rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.maskAttr(a))
@@ -62,7 +65,7 @@ func (h *MaskingHandler) Handle(ctx context.Context, rec slog.Record) error {
 	return h.next.Handle(ctx, out)
 }
 
-func (h *MaskingHandler) maskAttr(a slog.Attr) slog.Attr {
+func (h *Handler) maskAttr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
@@ -88,15 +91,15 @@ func (h *MaskingHandler) maskAttr(a slog.Attr) slog.Attr {
 }
 
 // WithAttrs implements slog.Handler.
-func (h *MaskingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	masked := make([]slog.Attr, len(attrs))
 	for i, a := range attrs {
 		masked[i] = h.maskAttr(a)
 	}
-	return &MaskingHandler{next: h.next.WithAttrs(masked), red: h.red}
+	return &Handler{next: h.next.WithAttrs(masked), red: h.red}
 }
 
 // WithGroup implements slog.Handler.
-func (h *MaskingHandler) WithGroup(name string) slog.Handler {
-	return &MaskingHandler{next: h.next.WithGroup(name), red: h.red}
+func (h *Handler) WithGroup(name string) slog.Handler {
+	return &Handler{next: h.next.WithGroup(name), red: h.red}
 }
