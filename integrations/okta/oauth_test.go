@@ -29,6 +29,7 @@ import (
 
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/cli"
+	"github.com/stepgraph/stepgraph/sdk/cli/pgsink"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/sdktest"
 )
@@ -334,6 +335,7 @@ func runCLI(t *testing.T, col *Collector, env map[string]string, args ...string)
 	app := &cli.App[Config]{
 		Integration: col.Integration(),
 		Program:     "okta",
+		Sinks:       []cli.Sink{pgsink.Sink()},
 		Probe: func(ctx context.Context, cfg *Config) ([]cli.ProbeResult, error) {
 			res, err := col.Probe(ctx, cfg)
 			var out []cli.ProbeResult

@@ -154,6 +154,10 @@ type App[C any] struct {
 	NoSignals bool
 	// Commands are extra commands of the binary (see Command).
 	Commands []Command
+	// Sinks are the databases collect --sink and push can load into; the
+	// binary registers the ones it wants (PostgreSQL: sdk/cli/pgsink), so
+	// this package links no database driver.
+	Sinks []Sink
 	// Prepare optionally runs in collect and validate before the
 	// configuration is loaded (see Preparation): it can supply values
 	// and register cleanups, e.g. serve a demo org when none is set.

@@ -16,7 +16,6 @@ import (
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
-	"github.com/stepgraph/stepgraph/sdk/store/postgres"
 )
 
 func collectCommand[C any]() command[C] {
@@ -64,7 +63,7 @@ marked so in summary.json, what was collected is written, and the exit code is
 			c.every = fs.Duration("every", 0, "collect again on this schedule (e.g. 6h), with ±10% jitter")
 			c.progress = fs.String("progress", "auto", "progress display: auto (live on a terminal, else log), live, log or off")
 			c.interval = fs.Duration("progress-interval", 15*time.Second, "period of progress log lines when not live")
-			c.sink = addSinkFlags(fs, false)
+			c.sink = addSinkFlags(a, fs, false)
 			c.share = addRateLimitFlag(fs)
 			return c.run
 		},
@@ -170,6 +169,12 @@ func (c *collector[C]) run(ctx context.Context, args []string) int {
 	}
 	c.cfg = cfg
 	c.secrets = append(integration.SecretValues(cfg), urlSecrets(c.sink.url())...)
+	if u := c.sink.url(); u != "" {
+		if _, err := a.sinkFor(u); err != nil { // before any request
+			a.errorf("collect: --sink: %v", err)
+			return ExitUsage
+		}
+	}
 	if code := c.prepare(); code != ExitOK {
 		return code
 	}
@@ -376,13 +381,16 @@ func (c *collector[C]) sinkLoad(ctx context.Context, root string, interrupted bo
 	if url == "" {
 		return ExitOK
 	}
-	inst := c.sink.instance(a.Integration.Name)
-	later := fmt.Sprintf("the collection is kept in %s: load it with `push --instance %s %s`", root, inst.Name, root)
+	later := fmt.Sprintf("the collection is kept in %s: load it with `push --instance %s %s`", root, *c.sink.inst, root)
 	if interrupted {
 		fmt.Fprintf(a.stdout(), "Database: not loaded (run interrupted); %s\n", later)
 		return ExitOK
 	}
-	res, err := postgres.PushURL(ctx, url, root, inst, c.sink.options(c.log))
+	sk, err := a.sinkFor(url)
+	var res fmt.Stringer
+	if err == nil {
+		res, err = sk.Push(ctx, c.sink.request(a.Integration.Name, root, c.log))
+	}
 	if err != nil {
 		a.reportError(ctx, "collect: --sink", err, append(urlSecrets(url), c.secrets...))
 		fmt.Fprintf(a.stdout(), "Database: not loaded; %s\n", later)

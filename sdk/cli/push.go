@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
-
-	"github.com/stepgraph/stepgraph/sdk/store/postgres"
+	"strings"
 )
 
 // Exit codes of the database sink (collect --sink, push).
@@ -31,17 +29,24 @@ type sinkFlags struct {
 }
 
 // addSinkFlags registers --sink, --instance and --schema (and, for push,
-// --allow-older). For push (required) an empty --sink falls back to
-// $STEPGRAPH_POSTGRES_URL; for collect it is off.
-func addSinkFlags(fs *flagSet, required bool) *sinkFlags {
-	usage := "PostgreSQL URL to load the collection into (postgres://user@host:5432/db)"
-	if required {
-		usage += "; default $" + postgres.URLEnv
+// --allow-older). For push (required) an empty --sink falls back to the
+// registered sink's URL variable; for collect it is off.
+func addSinkFlags[C any](a *App[C], fs *flagSet, required bool) *sinkFlags {
+	usage := "database URL to load the collection into"
+	var schemes []string
+	for _, s := range a.Sinks {
+		schemes = append(schemes, s.Schemes...)
+	}
+	if len(schemes) > 0 {
+		usage += " (" + strings.Join(schemes, ", ") + ")"
+	}
+	if env := a.sinkURLEnv(); required && env != "" {
+		usage += "; default $" + env
 	}
 	f := &sinkFlags{
 		sink:       fs.String("sink", "", usage),
 		inst:       fs.String("instance", "default", "name of this integration instance in the database (e.g. the org)"),
-		schema:     fs.String("schema", postgres.DefaultSchema, "database schema that holds the graph (created when missing)"),
+		schema:     fs.String("schema", "", "database schema that holds the graph (default: the sink's; created when missing)"),
 		allowOlder: new(bool),
 	}
 	if required {
@@ -52,29 +57,19 @@ func addSinkFlags(fs *flagSet, required bool) *sinkFlags {
 
 func (f *sinkFlags) url() string { return *f.sink }
 
-func (f *sinkFlags) options(log *slog.Logger) postgres.Options {
-	return postgres.Options{Schema: *f.schema, Logger: log, AllowOlder: *f.allowOlder}
-}
-
-// sinkExitCode is the exit code of a failed load.
-func sinkExitCode(err error, otherwise int) int {
-	if errors.Is(err, postgres.ErrBusy) {
-		return ExitBusy
-	}
-	return otherwise
-}
-
-func (f *sinkFlags) instance(integration string) postgres.Instance {
-	return postgres.Instance{Integration: integration, Name: *f.inst}
+// request is the load of dir into the --sink database.
+func (f *sinkFlags) request(integration, dir string, log *slog.Logger) SinkRequest {
+	return SinkRequest{URL: *f.sink, Dir: dir, Integration: integration, Instance: *f.inst,
+		Schema: *f.schema, AllowOlder: *f.allowOlder, Logger: log}
 }
 
 func pushCommand[C any]() command[C] {
 	return command[C]{
 		name:    "push",
 		usage:   "[DIR]",
-		summary: "load a collection folder into a PostgreSQL graph database",
+		summary: "load a collection folder into a graph database (a registered sink)",
 		long: `Loads a committed collection (default: the --output folder) into the
-PostgreSQL database given by --sink (or $` + postgres.URLEnv + `) as instance
+database given by --sink (or the registered sink's URL variable) as instance
 --instance: entities and relationships are upserted, objects of complete types
 that this collection no longer has are removed (never for partial types), the
 change log records what was added, removed and changed, and mapped
@@ -88,7 +83,7 @@ docs/postgres.md for the schema and ready queries.`,
 		},
 		setup: func(a *App[C], fs *flagSet) func(context.Context, []string) int {
 			output := addOutputFlag(fs, "collection folder to load (when DIR is not given)")
-			sink := addSinkFlags(fs, true)
+			sink := addSinkFlags(a, fs, true)
 			lf := addLogFlags(fs)
 			return func(ctx context.Context, args []string) int {
 				if len(args) > 1 {
@@ -104,12 +99,19 @@ docs/postgres.md for the schema and ready queries.`,
 					if lookup == nil {
 						lookup = os.LookupEnv
 					}
-					if v, ok := lookup(postgres.URLEnv); ok {
-						*sink.sink = v
+					if env := a.sinkURLEnv(); env != "" {
+						if v, ok := lookup(env); ok {
+							*sink.sink = v
+						}
 					}
 				}
 				if sink.url() == "" {
-					a.errorf("push: --sink: no database URL (flag --sink or env %s)", postgres.URLEnv)
+					a.errorf("push: --sink: no database URL (flag --sink or env %s)", a.sinkURLEnv())
+					return ExitUsage
+				}
+				sk, err := a.sinkFor(sink.url())
+				if err != nil {
+					a.errorf("push: --sink: %v", err)
 					return ExitUsage
 				}
 				if _, err := os.Stat(dir); err != nil {
@@ -122,7 +124,7 @@ docs/postgres.md for the schema and ready queries.`,
 					a.errorf("push: %v", err)
 					return ExitUsage
 				}
-				res, err := postgres.PushURL(ctx, sink.url(), dir, sink.instance(a.Integration.Name), sink.options(log))
+				res, err := sk.Push(ctx, sink.request(a.Integration.Name, dir, log))
 				if err != nil {
 					code := a.reportError(ctx, "push", err, secrets)
 					if code == ExitFailure {

@@ -29,6 +29,7 @@ import (
 	"github.com/stepgraph/stepgraph/integrations/okta"
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/cli"
+	"github.com/stepgraph/stepgraph/sdk/cli/pgsink"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
@@ -129,6 +130,7 @@ func newApp(col *okta.Collector, lookup, lookupEnv func(string) (string, bool), 
 		Logger:    col.SetLogger,
 		DocFile:   "docs/okta.md",
 		OpenGraph: openGraph,
+		Sinks:     []cli.Sink{pgsink.Sink()},
 		LookupEnv: lookup,
 		Stdout:    stdout,
 		Stderr:    stderr,
