@@ -26,6 +26,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/cli"
@@ -649,28 +650,43 @@ func TestOAuthSecretsNeverReachTheDatabase(t *testing.T) {
 	scanned := 0
 	for _, tbl := range tables {
 		rows, err := conn.Query(ctx, `SELECT t::text FROM `+tbl+` t`)
-		if err != nil {
-			t.Fatalf("%s: %v", tbl, err)
-		}
-		texts, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatalf("%s: %v", tbl, err)
-		}
-		for _, row := range texts {
-			scanned++
-			if strings.Contains(row, inst) {
-				found = true
-			}
-			for what, s := range secrets {
-				if strings.Contains(row, s) {
-					t.Errorf("%s found in table %s", what, tbl)
-				}
+		if err == nil {
+			var texts []string
+			texts, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			if err == nil {
+				scanned += scanRows(t, tbl, texts, inst, secrets, &found)
+				continue
 			}
 		}
+		// Other test packages share this database and drop their own
+		// schemas while this test runs: a table that vanished after it was
+		// listed held no row of this run (found below proves ours was read).
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "3F000") {
+			continue
+		}
+		t.Fatalf("%s: %v", tbl, err)
 	}
 	if !found || scanned == 0 {
 		t.Errorf("the run's instance %s was not found in the %d rows scanned: nothing was loaded", inst, scanned)
 	}
+}
+
+// scanRows reports each secret found in the rows of table tbl, notes
+// whether a row names the instance inst, and returns how many rows it read.
+func scanRows(t *testing.T, tbl string, texts []string, inst string, secrets map[string]string, found *bool) int {
+	t.Helper()
+	for _, row := range texts {
+		if strings.Contains(row, inst) {
+			*found = true
+		}
+		for what, s := range secrets {
+			if strings.Contains(row, s) {
+				t.Errorf("%s found in table %s", what, tbl)
+			}
+		}
+	}
+	return len(texts)
 }
 
 // CredentialFields must name real config fields with their env vars.
