@@ -3,7 +3,6 @@ package okta
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -334,9 +333,30 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 		}
 		return nil
 	}
-	errStopped := errors.New("stopped")
+	// The lister runs up to two pages ahead of the reads (queue), so the
+	// next page is listed while this one's factors are read; the feeder
+	// starts queued reads as the run's budget allows.
+	type task struct {
+		p *userPage
+		i int
+	}
+	queue := make(chan task, 2*200)
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		stopped := false
+		for t := range queue {
+			if stopped || !g.Go(func(ctx context.Context) error { return read(ctx, t.p, t.i) }) {
+				if !stopped {
+					stopped = true
+					cancel() // the group failed: stop listing
+				}
+				finishOne(t.p) // never started
+			}
+		}
+	}()
 	var listErr error
-	go func() { // lister: pages feed the fan-out; Go blocks while it is full
+	go func() { // lister
 		seq := 0
 		page := func(items []oktaUser) error {
 			p := &userPage{seq: seq, users: items[:0]}
@@ -351,7 +371,7 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 			p.failed = make([]bool, len(p.users))
 			p.active = make([]bool, len(p.users))
 			// One extra count, released below, keeps the page open
-			// while its reads are started.
+			// while its reads are queued.
 			p.pending.Store(int32(len(p.users)) + 1)
 			defer finishOne(p)
 			for i := range p.users {
@@ -360,11 +380,13 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 					finishOne(p)
 					continue
 				}
-				if !g.Go(func(ctx context.Context) error { return read(ctx, p, i) }) {
-					for range len(p.users) - i { // never started
+				select {
+				case queue <- task{p, i}:
+				case <-ctx.Done():
+					for range len(p.users) - i { // never queued
 						finishOne(p)
 					}
-					return errStopped
+					return ctx.Err()
 				}
 			}
 			return nil
@@ -378,6 +400,8 @@ func (r *run) pipelineUsers(ctx context.Context, withFactors bool, emit func(*us
 				listErr = fmt.Errorf("okta: listing deprovisioned users: %w", listErr)
 			}
 		}
+		close(queue)
+		<-fed
 		if werr := g.Wait(); werr != nil {
 			listErr = werr
 		}
