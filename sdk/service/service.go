@@ -5,11 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +13,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/stepgraph/stepgraph/sdk/internal/sqlmigrate"
 	"github.com/stepgraph/stepgraph/sdk/store/postgres"
 )
 
@@ -144,32 +141,12 @@ func (s *Service) Schema() string { return s.schema }
 // Registry returns the integrations this program runs.
 func (s *Service) Registry() *Registry { return s.reg }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+func migrations() ([]sqlmigrate.Migration, error) {
+	ms, err := sqlmigrate.Load(migrationFS, "migrations")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("service: %w", err)
 	}
-	var out []migration
-	for _, e := range entries {
-		v, rest, ok := strings.Cut(e.Name(), "_")
-		n, err := strconv.Atoi(v)
-		if !ok || err != nil || !strings.HasSuffix(rest, ".sql") {
-			return nil, fmt.Errorf("service: bad migration file name %q", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: n, name: strings.TrimSuffix(rest, ".sql"), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
+	return ms, nil
 }
 
 // migrate brings River's tables (rivermigrate, which applies each of its
@@ -221,17 +198,17 @@ func (s *Service) migrate(ctx context.Context) error {
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM service_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("service: migrate: %w", err)
 	}
-	if latest := ms[len(ms)-1].version; current > latest {
+	if latest := ms[len(ms)-1].Version; current > latest {
 		return fmt.Errorf("service: schema %s has service tables at version %d, newer than this program knows (%d): upgrade the program", s.schema, current, latest)
 	}
 	for _, mg := range ms {
-		if mg.version <= current {
+		if mg.Version <= current {
 			continue
 		}
-		if _, err := tx.Exec(ctx, mg.sql); err != nil {
-			return fmt.Errorf("service: migration %04d_%s: %w", mg.version, mg.name, err)
+		if _, err := tx.Exec(ctx, mg.SQL); err != nil {
+			return fmt.Errorf("service: migration %04d_%s: %w", mg.Version, mg.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO service_migrations (version, name) VALUES ($1, $2)`, mg.version, mg.name); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO service_migrations (version, name) VALUES ($1, $2)`, mg.Version, mg.Name); err != nil {
 			return fmt.Errorf("service: migrate: %w", err)
 		}
 	}

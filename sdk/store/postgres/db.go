@@ -5,16 +5,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"regexp"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stepgraph/stepgraph/sdk/internal/sqlmigrate"
 )
 
 // DefaultSchema is the schema the sink uses when Options.Schema is empty.
@@ -114,32 +111,12 @@ func (db *DB) Close() {
 // queries (Queries, docs/postgres.md) find the sink's tables.
 func (db *DB) SearchPath() string { return pgx.Identifier{db.schema}.Sanitize() }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+func migrations() ([]sqlmigrate.Migration, error) {
+	ms, err := sqlmigrate.Load(migrationFS, "migrations")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	var out []migration
-	for _, e := range entries {
-		v, rest, ok := strings.Cut(e.Name(), "_")
-		n, err := strconv.Atoi(v)
-		if !ok || err != nil || !strings.HasSuffix(rest, ".sql") {
-			return nil, fmt.Errorf("postgres: bad migration file name %q", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: n, name: strings.TrimSuffix(rest, ".sql"), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
+	return ms, nil
 }
 
 // SchemaVersion is the latest migration this package knows.
@@ -148,7 +125,7 @@ func SchemaVersion() int {
 	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // Migrate creates the schema and applies the migrations it lacks, in one
@@ -184,18 +161,18 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	if latest := ms[len(ms)-1].version; current > latest {
+	if latest := ms[len(ms)-1].Version; current > latest {
 		return fmt.Errorf("postgres: schema %s is at version %d, newer than this program knows (%d): upgrade the program", db.schema, current, latest)
 	}
 	applied := 0
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("postgres: migration %04d_%s: %w", m.version, m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("postgres: migration %04d_%s: %w", m.Version, m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
 			return fmt.Errorf("postgres: migrate: %w", err)
 		}
 		applied++
@@ -204,7 +181,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: migrate: commit: %w", err)
 	}
 	if applied > 0 {
-		db.log.Info("schema migrated", "from", current, "to", ms[len(ms)-1].version)
+		db.log.Info("schema migrated", "from", current, "to", ms[len(ms)-1].Version)
 	}
 	return nil
 }
