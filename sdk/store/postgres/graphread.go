@@ -27,10 +27,13 @@ import (
 // comes back with its _mapping.
 //
 // It reads only the entity, relationship and instance tables, each type
-// with one query; it takes no lock, so a load running meanwhile may be
-// seen half-way through a type (read between runs for a consistent view).
+// with one query, all in one read-only repeatable-read transaction: every
+// method sees the same snapshot, so a load committing meanwhile is seen
+// either entirely or not at all. The methods must not be called
+// concurrently, and Close ends the transaction.
 type GraphReader struct {
 	db                *DB
+	tx                pgx.Tx
 	inst              Instance
 	id                int64
 	entityTypes       []string
@@ -46,40 +49,59 @@ func (db *DB) ReadGraph(ctx context.Context, inst Instance) (*GraphReader, error
 	if err := inst.validate(); err != nil {
 		return nil, err
 	}
-	g := &GraphReader{db: db, inst: inst}
-	err := db.pool.QueryRow(ctx, `SELECT id FROM `+db.graphTable("instance")+` WHERE integration = $1 AND name = $2 AND id <> 0`,
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read instance %s: %w", inst, err)
+	}
+	g := &GraphReader{db: db, tx: tx, inst: inst}
+	if err := g.open(ctx); err != nil {
+		_ = tx.Rollback(context.Background())
+		return nil, err
+	}
+	return g, nil
+}
+
+// Close ends the reader's transaction. The reader is unusable afterwards.
+func (g *GraphReader) Close() error {
+	return g.tx.Rollback(context.Background())
+}
+
+// open finds the instance and lists what its graph holds.
+func (g *GraphReader) open(ctx context.Context) error {
+	db, inst := g.db, g.inst
+	err := g.tx.QueryRow(ctx, `SELECT id FROM `+db.graphTable("instance")+` WHERE integration = $1 AND name = $2 AND id <> 0`,
 		inst.Integration, inst.name()).Scan(&g.id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var known []string
-		rows, qerr := db.pool.Query(ctx, `SELECT integration || '/' || name FROM `+db.graphTable("instance")+` WHERE id <> 0 ORDER BY 1`)
+		rows, qerr := g.tx.Query(ctx, `SELECT integration || '/' || name FROM `+db.graphTable("instance")+` WHERE id <> 0 ORDER BY 1`)
 		if qerr == nil {
 			known, _ = pgx.CollectRows(rows, pgx.RowTo[string])
 		}
 		if len(known) == 0 {
-			return nil, fmt.Errorf("postgres: no instance %s in schema %s (it holds none: push a collection first)", inst, db.schema)
+			return fmt.Errorf("postgres: no instance %s in schema %s (it holds none: push a collection first)", inst, db.schema)
 		}
-		return nil, fmt.Errorf("postgres: no instance %s in schema %s (it holds %s)", inst, db.schema, strings.Join(known, ", "))
+		return fmt.Errorf("postgres: no instance %s in schema %s (it holds %s)", inst, db.schema, strings.Join(known, ", "))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read instance %s: %w", inst, err)
+		return fmt.Errorf("postgres: read instance %s: %w", inst, err)
 	}
 	ent := db.graphTable("entity")
-	rows, err := db.pool.Query(ctx, `SELECT x.id FROM `+ent+` x WHERE x.instance_id <> $1 AND x.id IN (
+	rows, err := g.tx.Query(ctx, `SELECT x.id FROM `+ent+` x WHERE x.instance_id <> $1 AND x.id IN (
 			SELECT s.from_id FROM (`+g.relationshipScope()+`) s WHERE s.from_id IS NOT NULL
 			UNION SELECT s.to_id FROM (`+g.relationshipScope()+`) s WHERE s.to_id IS NOT NULL)`, g.id)
 	if err == nil {
 		g.foreign, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read %s: entities of other instances: %w", inst, err)
+		return fmt.Errorf("postgres: read %s: entities of other instances: %w", inst, err)
 	}
 	if g.entityTypes, err = g.types(ctx, `SELECT DISTINCT e.type FROM `+g.entityScope()+` ORDER BY 1`); err != nil {
-		return nil, err
+		return err
 	}
 	if g.relationshipTypes, err = g.types(ctx, `SELECT DISTINCT r.type FROM (`+g.relationshipScope()+`) r ORDER BY 1`); err != nil {
-		return nil, err
+		return err
 	}
-	return g, nil
+	return nil
 }
 
 // table returns the schema-qualified name of a table of the sink.
@@ -111,7 +133,7 @@ func (g *GraphReader) types(ctx context.Context, sql string) ([]string, error) {
 	if strings.Contains(sql, "$2") {
 		args = append(args, g.foreign)
 	}
-	rows, err := g.db.pool.Query(ctx, sql, args...)
+	rows, err := g.tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list types of %s: %w", g.inst, err)
 	}
@@ -134,7 +156,7 @@ func (g *GraphReader) RelationshipTypes() []string { return g.relationshipTypes 
 // IterateEntities calls fn for each entity of typ, by key. _rawData is not
 // read.
 func (g *GraphReader) IterateEntities(ctx context.Context, typ string, fn func(*graph.Entity) error) error {
-	rows, err := g.db.pool.Query(ctx, `SELECT e.key, e.classes, coalesce(e.display_name, ''), e.properties FROM `+g.entityScope()+
+	rows, err := g.tx.Query(ctx, `SELECT e.key, e.classes, coalesce(e.display_name, ''), e.properties FROM `+g.entityScope()+
 		` WHERE e.type = $3 ORDER BY e.key`, g.id, g.foreign, typ)
 	if err != nil {
 		return fmt.Errorf("postgres: read %s of %s: %w", typ, g.inst, err)
@@ -157,7 +179,7 @@ func (g *GraphReader) IterateEntities(ctx context.Context, typ string, fn func(*
 
 // IterateRelationships calls fn for each relationship of typ, by key.
 func (g *GraphReader) IterateRelationships(ctx context.Context, typ string, fn func(*graph.Relationship) error) error {
-	rows, err := g.db.pool.Query(ctx, `SELECT r.key, r.class, coalesce(r.from_key, ''), coalesce(r.to_key, ''),
+	rows, err := g.tx.Query(ctx, `SELECT r.key, r.class, coalesce(r.from_key, ''), coalesce(r.to_key, ''),
 		r.from_id IS NOT NULL AND r.to_id IS NOT NULL, r.properties, r.mapping
 		FROM (`+g.relationshipScope()+`) r WHERE r.type = $2 ORDER BY r.key`, g.id, typ)
 	if err != nil {
@@ -201,7 +223,7 @@ func (g *GraphReader) Counts(ctx context.Context) (map[string]int, error) {
 		if strings.Contains(q, "$2") {
 			args = append(args, g.foreign)
 		}
-		rows, err := g.db.pool.Query(ctx, q, args...)
+		rows, err := g.tx.Query(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: count %s: %w", g.inst, err)
 		}

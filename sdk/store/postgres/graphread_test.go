@@ -53,6 +53,7 @@ func TestReadGraphMatchesCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer g.Close()
 	counts, err := g.Counts(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -136,4 +137,35 @@ func first(s []string) []string {
 		return s[:3]
 	}
 	return s
+}
+
+// TestReadGraphIsOneSnapshot: everything a reader returns comes from the
+// moment it was opened, so a change committed between two of its reads (a
+// sync, or here forgetting the instance) never shows half-way.
+func TestReadGraphIsOneSnapshot(t *testing.T) {
+	db := postgres.OpenTestDB(t, postgres.Options{})
+	ctx := context.Background()
+	_, acme := collectFake(t, oktafake.OrgSpec{Users: 20, Seed: 4, Name: "acme"})
+	inst := postgres.Instance{Integration: "okta", Name: "acme"}
+	if _, err := postgres.Push(ctx, db, acme, inst); err != nil {
+		t.Fatal(err)
+	}
+	g, err := db.ReadGraph(ctx, inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if forgot, err := db.ForgetInstance(ctx, inst); err != nil || !forgot {
+		t.Fatalf("ForgetInstance = %v, %v", forgot, err)
+	}
+	n := 0
+	if err := g.IterateEntities(ctx, "okta_user", func(*graph.Entity) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := acme.Count("okta_user"); n != want {
+		t.Errorf("read %d users after the instance was forgotten in another transaction, want the snapshot's %d", n, want)
+	}
+	if _, err := db.ReadGraph(ctx, inst); err == nil {
+		t.Error("a reader opened after ForgetInstance still finds the instance")
+	}
 }

@@ -33,5 +33,5 @@ func openGraph(ctx context.Context, from, instance string) (graphview.Source, fu
 		db.Close()
 		return nil, nil, err
 	}
-	return g, db.Close, nil
+	return g, func() { g.Close(); db.Close() }, nil
 }
