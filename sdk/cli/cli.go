@@ -100,17 +100,8 @@ type FamilyStats struct {
 }
 
 // App is the command-line program of one integration over config type C.
-// The zero value of every field but Integration is usable.
-//
-//	func main() {
-//		app := &cli.App[okta.Config]{
-//			Integration: okta.Integration(),
-//			Sources:     okta.Sources(),
-//			Probe:       okta.Probe,
-//			DocFile:     "docs/okta.md",
-//		}
-//		os.Exit(app.Main(context.Background(), os.Args[1:]))
-//	}
+// The zero value of every field but Integration is usable (see the
+// example).
 type App[C any] struct {
 	// Integration is what the commands run and document. Required.
 	Integration *integration.Integration[C]

@@ -1,18 +1,15 @@
 // Package cli is the reusable command line every integration's binary
 // mounts: collect, validate, document, visualize and diff.
 //
-// An integration's main is a few lines:
+// An integration's main is a few lines (see the App example, which the
+// tests compile and run):
 //
-//	func main() {
-//		app := &cli.App[okta.Config]{
-//			Integration: okta.Integration(),
-//			Sources:     okta.Sources(),  // optional: --disable-source, validate
-//			Probe:       okta.Probe,      // optional: validate's per-source check
-//			HTTPStats:   okta.HTTPStats,  // optional: requests/waits in the progress display
-//			DocFile:     "docs/okta.md",
-//		}
-//		os.Exit(app.Main(context.Background(), os.Args[1:]))
+//	app := &cli.App[teamdir.Config]{
+//		Integration: teamdir.New(teamdir.Options{}),
+//		Sinks:       []cli.Sink{pgsink.Sink()}, // optional: collect --sink, push
+//		Prepare:     demo,                      // optional: before config loading
 //	}
+//	os.Exit(app.Main(context.Background(), os.Args[1:]))
 //
 // or, without options, os.Exit(cli.Main(ctx, integ, os.Args[1:])).
 //
@@ -33,11 +30,14 @@
 //
 // Design choices:
 //
-//   - Sources are an App option, not a config field: an ingestion source
-//     maps to the steps that read it, and --disable-source wraps the
-//     integration's StepStartStates so those steps (and, through the
-//     runtime, their dependents) are disabled with a reason in
-//     summary.json. The same names label validate's probe results.
+//   - Sources come from the integration's declaration
+//     (integration.Source, Step.Source): --disable-source hands the names
+//     to the runtime (runtime.Options.DisableSources), which disables
+//     their steps and dependents with a reason in summary.json, and
+//     validate runs the declared probes (runtime.Probe). App.Sources and
+//     App.Probe still override both for integrations that need it.
+//   - Sinks are registered by the binary (App.Sinks), so this package
+//     links no database driver.
 //   - Progress ETA: steps report expected totals as progress counters
 //     named TotalPrefix+"<name>" (see TotalPrefix).
 //   - The HTTP statistics hook is a plain func returning FamilyStats so
