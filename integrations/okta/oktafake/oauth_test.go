@@ -123,6 +123,9 @@ func TestTokenEndpointVerifiesAssertions(t *testing.T) {
 			}
 		}
 	}
+	// The server counts a request after it has answered it: let every
+	// handler finish (Close waits for them) before reading the counters.
+	tc.srv.Close()
 	ts := tc.srv.Server.TokenStats()
 	if ts.Requests != 8 || ts.Issued != 1 || ts.Refused != 7 || ts.InsufficientScope != 1 || ts.Unknown != 1 {
 		t.Errorf("token stats %+v", ts)
@@ -154,6 +157,7 @@ func TestTokenLifetimeAndBucket(t *testing.T) {
 	if status, _, _ := tc.post(tc.assertion(nil), ScopeUsersRead, nil); status != http.StatusTooManyRequests {
 		t.Errorf("4th token request in a window of 3: %d, want 429", status)
 	}
+	tc.srv.Close() // every handler has finished counting
 	if ts := tc.srv.Server.TokenStats(); ts.RateLimited != 1 || ts.Expired != 1 {
 		t.Errorf("token stats %+v", ts)
 	}
