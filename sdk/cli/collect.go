@@ -365,7 +365,7 @@ func (c *collector[C]) runOnce(ctx context.Context) int {
 		return ExitInterrupted
 	case !res.Partial():
 		return ExitOK
-	case noneSucceeded(res.Summary):
+	case res.Summary.NoneSucceeded():
 		return ExitFailure
 	}
 	return ExitPartial
@@ -398,20 +398,6 @@ func (c *collector[C]) sinkLoad(ctx context.Context, root string, interrupted bo
 	}
 	fmt.Fprintf(a.stdout(), "Database: %s\n", res)
 	return ExitOK
-}
-
-func noneSucceeded(s *store.Summary) bool {
-	enabled := 0
-	for _, st := range s.Steps {
-		switch st.Status {
-		case store.StatusDisabled:
-			continue
-		case store.StatusSuccess, store.StatusPartialDependencyFailure:
-			return false
-		}
-		enabled++
-	}
-	return enabled > 0
 }
 
 // declaredKinds maps each declared _type to 'e' (entity) or 'r'

@@ -296,7 +296,7 @@ func (w *Worker) collect(ctx context.Context, job *river.Job[CollectArgs]) error
 		if o.err == nil {
 			o.err = context.Cause(ctx)
 		}
-	case o.res != nil && res != nil && noneSucceeded(res.Summary):
+	case o.res != nil && res != nil && res.Summary.NoneSucceeded():
 		// Loaded (harmlessly: failed steps delete nothing), but nothing
 		// was collected: a failure, retried like one.
 		o.status = "failed"
@@ -349,21 +349,6 @@ func (w *Worker) collect(ctx context.Context, job *river.Job[CollectArgs]) error
 		return river.JobCancel(o.err)
 	}
 	return o.err
-}
-
-// noneSucceeded reports whether every enabled step failed.
-func noneSucceeded(s *store.Summary) bool {
-	enabled := 0
-	for _, st := range s.Steps {
-		switch st.Status {
-		case store.StatusDisabled:
-			continue
-		case store.StatusSuccess, store.StatusPartialDependencyFailure:
-			return false
-		}
-		enabled++
-	}
-	return enabled > 0
 }
 
 func firstStepError(s *store.Summary) string {

@@ -78,6 +78,22 @@ type Summary struct {
 	Metadata SummaryMetadata `json:"metadata"`
 }
 
+// NoneSucceeded reports whether the run had enabled steps and none of them
+// succeeded, not even partly: a run that collected nothing it was asked to.
+func (s *Summary) NoneSucceeded() bool {
+	enabled := 0
+	for _, st := range s.Steps {
+		switch st.Status {
+		case StatusDisabled:
+			continue
+		case StatusSuccess, StatusPartialDependencyFailure:
+			return false
+		}
+		enabled++
+	}
+	return enabled > 0
+}
+
 // SummaryMetadata is the metadata block of summary.json.
 type SummaryMetadata struct {
 	PartialDatasets PartialDatasets `json:"partialDatasets"`

@@ -275,3 +275,28 @@ func TestTempScratchRemovesDeadRunsLeftovers(t *testing.T) {
 		t.Error("scratch kept after Remove")
 	}
 }
+
+func TestSummaryNoneSucceeded(t *testing.T) {
+	steps := func(statuses ...string) *store.Summary {
+		s := &store.Summary{}
+		for _, st := range statuses {
+			s.Steps = append(s.Steps, store.StepSummary{Status: st})
+		}
+		return s
+	}
+	for _, c := range []struct {
+		name string
+		sum  *store.Summary
+		want bool
+	}{
+		{"no steps", steps(), false},
+		{"only disabled", steps(store.StatusDisabled), false},
+		{"all failed", steps(store.StatusFailure, store.StatusDisabled, store.StatusCancelled), true},
+		{"one succeeded", steps(store.StatusFailure, store.StatusSuccess), false},
+		{"one partly", steps(store.StatusFailure, store.StatusPartialDependencyFailure), false},
+	} {
+		if got := c.sum.NoneSucceeded(); got != c.want {
+			t.Errorf("%s: NoneSucceeded = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
