@@ -127,10 +127,13 @@ func TestOAuthCollectAgainstTruth(t *testing.T) {
 // flight. Every expiry costs exactly one token request, however many
 // in-flight requests were refused with the old token.
 func TestOAuthTokenExpiringMidRunIsRefreshedOnce(t *testing.T) {
-	f := startOAuthFake(t, oktafake.OrgSpec{Users: 300, Seed: 11}, oktafake.ServerOptions{
-		// Well above the client's 32 requests in flight, so that a request
-		// resent with a new token cannot find it used up already.
-		OAuth: oktafake.OAuthOptions{TokenMaxUses: 100},
+	// Each token serves maxUses requests: far above the requests the
+	// client has in flight at once, so that a request resent with a new
+	// token does not find it used up already even when this machine is
+	// slow to schedule it (at 100 uses that was seen once under load).
+	const maxUses = 200
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 600, Seed: 11}, oktafake.ServerOptions{
+		OAuth: oktafake.OAuthOptions{TokenMaxUses: maxUses},
 	}, newECKey(t), nil)
 	f.cfg.EnableDevices = true
 	c := f.run(t, sdktest.RunOptions{})
@@ -150,11 +153,11 @@ func TestOAuthTokenExpiringMidRunIsRefreshedOnce(t *testing.T) {
 	if ts.Premature != 0 {
 		t.Errorf("%d tokens fetched while the previous one was still fresh: concurrent requests did not share a refresh", ts.Premature)
 	}
-	// Each token serves exactly TokenMaxUses requests; one more token than
+	// Each token serves exactly maxUses requests; one more token than
 	// that would need means a refresh was not shared.
 	admitted := st.Requests - st.Unauthorized
-	if want := (admitted + 99) / 100; ts.Issued != want {
-		t.Errorf("%d tokens for %d authorised requests, want %d (one per 100)", ts.Issued, admitted, want)
+	if want := (admitted + maxUses - 1) / maxUses; ts.Issued != want {
+		t.Errorf("%d tokens for %d authorised requests, want %d (one per %d)", ts.Issued, admitted, want, maxUses)
 	}
 }
 
