@@ -2,9 +2,7 @@ package sdktest
 
 import (
 	"encoding/json"
-	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -47,21 +45,8 @@ func redactCredentialBody(body string) string {
 	if strings.ContainsAny(body, "{[") || !strings.Contains(body, "=") {
 		return body
 	}
-	parts := strings.Split(body, "&")
-	for i, p := range parts {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || v == "" || v == Redacted {
-			continue
-		}
-		name, err := url.QueryUnescape(k)
-		if err != nil {
-			name = k
-		}
-		if slices.Contains(credentialFormParams, strings.ToLower(name)) {
-			parts[i] = k + "=" + Redacted
-		}
-	}
-	return strings.Join(parts, "&")
+	body, _ = redactParams(body, credentialFormParams)
+	return body
 }
 
 // credentialBodyProblems lists credentials left in a recorded body.

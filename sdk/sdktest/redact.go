@@ -106,8 +106,18 @@ func (r *redactor) url(s string) string {
 	if h := strings.IndexByte(query, '#'); h >= 0 {
 		query, frag = query[:h], query[h:]
 	}
+	redacted, changed := redactParams(query, sensitiveParams)
+	if !changed {
+		return s
+	}
+	return s[:q+1] + redacted + frag
+}
+
+// redactParams replaces the values of the parameters named in names
+// (lower case) in an "a=1&b=2" query or form body by Redacted, keeping the
+// order; changed says whether any was replaced.
+func redactParams(query string, names []string) (out string, changed bool) {
 	parts := strings.Split(query, "&")
-	changed := false
 	for i, p := range parts {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || v == "" || v == Redacted {
@@ -117,15 +127,12 @@ func (r *redactor) url(s string) string {
 		if err != nil {
 			name = k
 		}
-		if slices.Contains(sensitiveParams, strings.ToLower(name)) {
+		if slices.Contains(names, strings.ToLower(name)) {
 			parts[i] = k + "=" + Redacted
 			changed = true
 		}
 	}
-	if !changed {
-		return s
-	}
-	return s[:q+1] + strings.Join(parts, "&") + frag
+	return strings.Join(parts, "&"), changed
 }
 
 func (r *redactor) sensitiveHeader(name string) bool {
