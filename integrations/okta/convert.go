@@ -2,7 +2,9 @@ package okta
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -80,6 +82,40 @@ func profileString(p map[string]any, k string) string {
 
 // userEntity converts a user. mfa is nil when the user's factors are not
 // known (source disabled, or the user vanished before they were read).
+// dropInvalidProfileProperties removes from e, u's user entity, each
+// property copied from u's profile that breaks a rule of the entity's
+// classes (a custom attribute named like a typed data-model property, such
+// as a string "emailDomain" where the data model wants a list), and returns
+// their names. Without it one such attribute would fail the whole step at
+// add time; with it the user is stored without that attribute and the step
+// names it. Violations of properties the integration computes are left for
+// the runtime to report.
+func dropInvalidProfileProperties(s graph.Schemas, e *graph.Entity, u *oktaUser) []string {
+	var ve *graph.ValidationError
+	if !errors.As(s.ValidateEntity(e), &ve) {
+		return nil
+	}
+	var dropped []string
+	for _, v := range ve.Violations {
+		if v.Err == graph.ErrMissingProperty || slices.Contains(dropped, v.Property) || !fromProfile(u, v.Property) {
+			continue
+		}
+		delete(e.Properties, v.Property)
+		dropped = append(dropped, v.Property)
+	}
+	return dropped
+}
+
+// fromProfile reports whether property name was copied from u's profile.
+func fromProfile(u *oktaUser, name string) bool {
+	for k := range u.Profile {
+		if camelCase(k) == name {
+			return true
+		}
+	}
+	return false
+}
+
 func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 	e := &graph.Entity{Key: u.ID, Type: typeUser, Class: entUser.Class, Properties: make(map[string]any, len(u.Profile)+24)}
 	for k, v := range u.Profile {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -138,6 +139,8 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	}
 	idx := &userIndex{Email: map[string]string{}}
 	total := 0
+	schemas := graph.DefaultSchemas()
+	droppedBy := map[string][]string{} // profile property -> users stored without it
 	var unread unreadFactors
 	// emit stores one page of users once its factors are known.
 	emit := func(p *userPage) error {
@@ -165,6 +168,9 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 				mfa = &on
 			}
 			e := userEntity(r.org, u, mfa)
+			for _, p := range dropInvalidProfileProperties(schemas, e, u) {
+				droppedBy[p] = append(droppedBy[p], u.ID)
+			}
 			es = append(es, e)
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, u.ID, typeUser))
 			email, _ := e.Properties["email"].(string)
@@ -200,6 +206,11 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		slices.Sort(unread.ids)
 		sc.Warn(ctx, fmt.Sprintf("the factors of %d users could not be read: mfaEnabled is left unset for them", len(unread.ids)),
 			"users", idList(unread.ids, 100))
+	}
+	for _, p := range slices.Sorted(maps.Keys(droppedBy)) {
+		ids := droppedBy[p]
+		sc.Warn(ctx, fmt.Sprintf("profile attribute %q breaks the data model's rules for users: %d users stored without it", p, len(ids)),
+			"users", idList(ids, 100))
 	}
 	r.sk.warn(ctx, sc)
 	sc.Logger.Info("users collected", "count", total, "factorsRead", withFactors)
