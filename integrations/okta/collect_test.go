@@ -227,17 +227,11 @@ func prefixAll(p string, xs []string) []string {
 
 func TestCollectAgainstTruth(t *testing.T) {
 	f := startFake(t, oktafake.OrgSpec{Users: 120, Seed: 7}, oktafake.ServerOptions{})
-	f.cfg.EnableDevices = true
-	c := f.run(t, sdktest.RunOptions{})
-	sdktest.AssertAll(t, c)
-	checkAgainstTruth(t, c, expect(t, f.org, nil))
+	c := f.runComplete(t)
 	if m := c.Result.Summary.Metadata.Details["authMethod"]; m != AuthAPIToken {
 		t.Errorf("summary records auth method %q, want %q", m, AuthAPIToken)
 	}
 	for _, s := range c.Result.Summary.Steps {
-		if s.Status != "success" {
-			t.Errorf("step %s: %s %s", s.ID, s.Status, s.Error)
-		}
 		for _, w := range s.Warnings {
 			t.Logf("warning %s: %s", s.ID, w)
 		}

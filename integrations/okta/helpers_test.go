@@ -70,6 +70,23 @@ func (f *fakeEnv) run(t testing.TB, opts sdktest.RunOptions) *sdktest.Collection
 	return sdktest.Run(t, f.col.Integration(), f.cfg, opts)
 }
 
+// runComplete collects everything, devices included, and checks that the
+// collection is the fake org's truth, with every step a success and no
+// type partial.
+func (f *fakeEnv) runComplete(t *testing.T) *sdktest.Collection {
+	t.Helper()
+	f.cfg.EnableDevices = true
+	c := f.run(t, sdktest.RunOptions{})
+	sdktest.AssertAll(t, c)
+	checkAgainstTruth(t, c, expect(t, f.org, nil))
+	for _, s := range c.Result.Summary.Steps {
+		if s.Status != "success" || len(s.PartialTypes) > 0 {
+			t.Errorf("step %s: %s %s partial %v", s.ID, s.Status, s.Error, s.PartialTypes)
+		}
+	}
+	return c
+}
+
 // readTree returns every regular file under dir by relative path.
 func readTree(t testing.TB, dir string) map[string]string {
 	t.Helper()

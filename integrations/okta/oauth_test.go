@@ -99,15 +99,7 @@ func TestOAuthCollectAgainstTruth(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := startOAuthFake(t, oktafake.OrgSpec{Users: 120, Seed: 7}, oktafake.ServerOptions{}, tc.key(t), nil)
-			f.cfg.EnableDevices = true
-			c := f.run(t, sdktest.RunOptions{})
-			sdktest.AssertAll(t, c)
-			checkAgainstTruth(t, c, expect(t, f.org, nil))
-			for _, s := range c.Result.Summary.Steps {
-				if s.Status != "success" || len(s.PartialTypes) > 0 {
-					t.Errorf("step %s: %s %s partial %v", s.ID, s.Status, s.Error, s.PartialTypes)
-				}
-			}
+			c := f.runComplete(t)
 			if d := c.Result.Summary.Metadata.Details; d["authMethod"] != AuthServiceApp || d["clientId"] != testClientID || !strings.Contains(d["scopes"], ScopeDevicesRead) {
 				t.Errorf("summary details %v", d)
 			}
@@ -135,15 +127,7 @@ func TestOAuthTokenExpiringMidRunIsRefreshedOnce(t *testing.T) {
 	f := startOAuthFake(t, oktafake.OrgSpec{Users: 600, Seed: 11}, oktafake.ServerOptions{
 		OAuth: oktafake.OAuthOptions{TokenMaxUses: maxUses},
 	}, newECKey(t), nil)
-	f.cfg.EnableDevices = true
-	c := f.run(t, sdktest.RunOptions{})
-	sdktest.AssertAll(t, c)
-	checkAgainstTruth(t, c, expect(t, f.org, nil))
-	for _, s := range c.Result.Summary.Steps {
-		if s.Status != "success" {
-			t.Errorf("step %s: %s %s", s.ID, s.Status, s.Error)
-		}
-	}
+	f.runComplete(t)
 	ts := f.srv.Server.TokenStats()
 	st := f.srv.Server.Stats()
 	t.Logf("token stats %+v; API requests %d, 401s %d", ts, st.Requests, st.Unauthorized)
@@ -573,15 +557,7 @@ func TestOAuthDPoP(t *testing.T) {
 		OAuth: oktafake.OAuthOptions{TokenMaxUses: 100},
 	}, key, nil)
 	f.srv.Server.RegisterClient(oktafake.OAuthClient{ClientID: testClientID, PublicKey: key.Public(), Scopes: oktafake.ReadScopes, RequireDPoP: true})
-	f.cfg.EnableDevices = true
-	c := f.run(t, sdktest.RunOptions{})
-	sdktest.AssertAll(t, c)
-	checkAgainstTruth(t, c, expect(t, f.org, nil))
-	for _, s := range c.Result.Summary.Steps {
-		if s.Status != "success" {
-			t.Errorf("step %s: %s %s", s.ID, s.Status, s.Error)
-		}
-	}
+	f.runComplete(t)
 	ts := f.srv.Server.TokenStats()
 	t.Logf("token stats %+v", ts)
 	if ts.Refusals["The DPoP proof JWT header is missing."] != 1 || ts.Refusals["Authorization server requires nonce in DPoP proof."] != 1 {
