@@ -63,7 +63,7 @@ func TestOneUsersFactorsFailingDegradesAtTheFinestGrain(t *testing.T) {
 		}
 	}
 	users, mfa := stepByID(sum, StepUsers), stepByID(sum, StepMFADevices)
-	if users.Status != store.StatusSuccess || mfa.Status != store.StatusSuccess {
+	if users.Status != runtime.StatusSuccess || mfa.Status != runtime.StatusSuccess {
 		t.Fatalf("fetch-users %s (%s), fetch-mfa-devices %s (%s)", users.Status, users.Error, mfa.Status, mfa.Error)
 	}
 	for _, typ := range []string{typeMFADevice, relUserAssignedFactor} {

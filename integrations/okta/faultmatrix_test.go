@@ -11,6 +11,7 @@ import (
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/cli"
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/sdktest"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
@@ -50,7 +51,7 @@ func TestFaultMatrix2000Users(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := d.Summary()
+	sum, err := runtime.ReadSummary(d)
 	if err != nil || sum == nil {
 		t.Fatalf("summary: %v", err)
 	}
@@ -68,7 +69,7 @@ func TestFaultMatrix2000Users(t *testing.T) {
 		}
 	}
 	for _, s := range sum.Steps {
-		if s.Status != store.StatusSuccess || len(s.PartialTypes) > 0 {
+		if s.Status != runtime.StatusSuccess || len(s.PartialTypes) > 0 {
 			t.Errorf("step %s: %s %s partial %v", s.ID, s.Status, s.Error, s.PartialTypes)
 		}
 	}

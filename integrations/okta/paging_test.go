@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/sdktest"
-	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
 // loopingTransport rewrites the next link of every users listing page to
@@ -30,7 +30,7 @@ func TestPagingLoopIsNeverSuccess(t *testing.T) {
 	f := startFake(t, oktafake.OrgSpec{Users: 450, Seed: 3}, oktafake.ServerOptions{},
 		func(o *Options) { o.Transport = loopingTransport{} })
 	c := f.run(t, sdktest.RunOptions{AllowFailures: true})
-	if st := c.StepStatus(StepUsers); st == store.StatusSuccess {
+	if st := c.StepStatus(StepUsers); st == runtime.StatusSuccess {
 		t.Fatalf("fetch-users ended %s on a listing whose next link loops", st)
 	}
 	var msg string

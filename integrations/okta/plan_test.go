@@ -103,13 +103,13 @@ func TestRequestPlanIsMinimal(t *testing.T) {
 	t.Logf("requests by endpoint: %v", got)
 }
 
-func stepByID(s *store.Summary, id string) store.StepSummary {
+func stepByID(s *runtime.Summary, id string) runtime.StepSummary {
 	for _, x := range s.Steps {
 		if x.ID == id {
 			return x
 		}
 	}
-	return store.StepSummary{}
+	return runtime.StepSummary{}
 }
 
 func TestDegradeOnMissingPermissions(t *testing.T) {
@@ -120,7 +120,7 @@ func TestDegradeOnMissingPermissions(t *testing.T) {
 	c := f.run(t, sdktest.RunOptions{})
 	sum := c.Result.Summary
 	for _, s := range sum.Steps {
-		if s.Status != store.StatusSuccess {
+		if s.Status != runtime.StatusSuccess {
 			t.Errorf("step %s ended %s (%s)", s.ID, s.Status, s.Error)
 		}
 	}
@@ -186,7 +186,7 @@ func TestDeletedBetweenListAndDetail(t *testing.T) {
 	sum := c.Result.Summary
 	for _, id := range []string{StepUsers, StepUserGroupUsers, StepUserApps, StepGroupApps} {
 		s := stepByID(sum, id)
-		if s.Status != store.StatusSuccess {
+		if s.Status != runtime.StatusSuccess {
 			t.Errorf("step %s ended %s", id, s.Status)
 		}
 		if !slices.ContainsFunc(s.Warnings, func(w string) bool { return strings.Contains(w, "deleted since") }) {

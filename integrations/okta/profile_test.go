@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/sdktest"
-	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
 // customAttribute adds to every user of the users listing a custom profile
@@ -44,7 +44,7 @@ func TestProfileAttributeBreakingTheDataModelCostsOnlyThatAttribute(t *testing.T
 	f := startFake(t, oktafake.OrgSpec{Users: 30, Seed: 5}, oktafake.ServerOptions{}, func(o *Options) { o.Transport = customAttribute{} })
 	c := f.run(t, sdktest.RunOptions{})
 	users := stepByID(c.Result.Summary, StepUsers)
-	if users.Status != store.StatusSuccess {
+	if users.Status != runtime.StatusSuccess {
 		t.Fatalf("fetch-users %s: %s", users.Status, users.Error)
 	}
 	written := c.EntitiesOf(typeUser)

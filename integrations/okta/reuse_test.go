@@ -51,7 +51,7 @@ func TestBuildStepsWithReusedDependencies(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range res.Summary.Steps {
-		if s.Status != store.StatusSuccess && s.Status != store.StatusDisabled {
+		if s.Status != runtime.StatusSuccess && s.Status != runtime.StatusDisabled {
 			t.Errorf("%s: %s %s", s.ID, s.Status, s.Error)
 		}
 	}

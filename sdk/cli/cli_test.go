@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -326,7 +327,7 @@ func TestCollectInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("output not written: %v", err)
 	}
-	sum, err := d.Summary()
+	sum, err := runtime.ReadSummary(d)
 	if err != nil || sum == nil {
 		t.Fatalf("summary: %v", err)
 	}
@@ -336,7 +337,7 @@ func TestCollectInterrupted(t *testing.T) {
 			status = s.Status
 		}
 	}
-	if status != store.StatusCancelled {
+	if status != runtime.StatusCancelled {
 		t.Errorf("fetch-groups status %q in summary.json", status)
 	}
 	if d.Count("test_user") != 3 || d.Count("test_group") != 1 {

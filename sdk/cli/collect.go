@@ -419,7 +419,7 @@ func declaredKinds[C any](integ *integration.Integration[C]) map[string]byte {
 }
 
 // printSummary writes the per-step table of a run.
-func printSummary(w io.Writer, s *store.Summary, kinds map[string]byte, red *redact.Redactor) {
+func printSummary(w io.Writer, s *runtime.Summary, kinds map[string]byte, red *redact.Redactor) {
 	var rows [][]string
 	var totalE, totalR int64
 	var notes []string
@@ -435,16 +435,16 @@ func printSummary(w io.Writer, s *store.Summary, kinds map[string]byte, red *red
 		totalE += ne
 		totalR += nr
 		dur := "-"
-		if st.Status != store.StatusDisabled && (st.StartedOn != 0 || st.Duration != 0) {
+		if st.Status != runtime.StatusDisabled && (st.StartedOn != 0 || st.Duration != 0) {
 			dur = (time.Duration(st.Duration) * time.Millisecond).String()
 		}
 		rows = append(rows, []string{st.ID, st.Status, fmt.Sprint(ne), fmt.Sprint(nr), dur})
 		switch {
-		case st.Status == store.StatusCancelled:
+		case st.Status == runtime.StatusCancelled:
 			notes = append(notes, fmt.Sprintf("  %s: cancelled (run interrupted)", st.ID))
 		case st.Error != "":
 			notes = append(notes, fmt.Sprintf("  %s: %s [%s]", st.ID, red.Redact(oneLine(st.Error)), st.ErrorCode))
-		case st.Status != store.StatusSuccess && st.Reason != "":
+		case st.Status != runtime.StatusSuccess && st.Reason != "":
 			notes = append(notes, fmt.Sprintf("  %s: %s", st.ID, st.Reason))
 		case len(st.DependencyFailureStepIDs) > 0:
 			notes = append(notes, fmt.Sprintf("  %s: dependencies failed: %s", st.ID, strings.Join(st.DependencyFailureStepIDs, ", ")))

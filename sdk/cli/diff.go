@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -117,7 +118,7 @@ type PropertyChange struct {
 func Diff(ctx context.Context, oldDir, newDir *store.Dir, opts DiffOptions) (*DiffReport, error) {
 	rep := &DiffReport{Old: oldDir.Root(), New: newDir.Root()}
 	partial := map[string]bool{}
-	if s, err := newDir.Summary(); err == nil && s != nil {
+	if s, err := runtime.ReadSummary(newDir); err == nil && s != nil {
 		for _, t := range s.Metadata.PartialDatasets.Types {
 			partial[t] = true
 		}

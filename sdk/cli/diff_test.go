@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -34,9 +35,13 @@ func writeCollection(t testing.TB, root string, ents []*graph.Entity, rels []*gr
 			t.Fatal(err)
 		}
 	}
-	sum := &store.Summary{Integration: "test"}
+	sum := &runtime.Summary{Integration: "test"}
 	sum.Metadata.PartialDatasets.Types = append([]string{}, partial...)
-	if err := st.Commit(ctx, sum); err != nil {
+	doc, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(ctx, doc); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
-	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
 // TestAddRejectsDataModelViolations checks that AddEntities applies the
@@ -58,7 +57,7 @@ func TestAddRejectsDataModelViolations(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.class == "" {
-				if addErr != nil || res.StepStatus("s") != store.StatusSuccess {
+				if addErr != nil || res.StepStatus("s") != runtime.StatusSuccess {
 					t.Fatalf("valid entity: %v", addErr)
 				}
 				return
@@ -71,7 +70,7 @@ func TestAddRejectsDataModelViolations(t *testing.T) {
 			if pe.Class != tt.class || pe.Property != tt.prop || pe.Value != tt.value || !slices.Equal(pe.Allowed, tt.allowed) {
 				t.Errorf("PropertyError %+v", pe)
 			}
-			if res.StepStatus("s") != store.StatusFailure {
+			if res.StepStatus("s") != runtime.StatusFailure {
 				t.Errorf("step %s", res.StepStatus("s"))
 			}
 		})

@@ -109,11 +109,11 @@ func TestEndToEndFilesystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"fetch-account", "fetch-users", "fetch-groups"} {
-		if res.StepStatus(id) != store.StatusSuccess {
+		if res.StepStatus(id) != runtime.StatusSuccess {
 			t.Errorf("%s: %s", id, res.StepStatus(id))
 		}
 	}
-	if res.StepStatus("broken") != store.StatusFailure {
+	if res.StepStatus("broken") != runtime.StatusFailure {
 		t.Errorf("broken: %s", res.StepStatus("broken"))
 	}
 
@@ -148,7 +148,7 @@ func TestEndToEndFilesystem(t *testing.T) {
 		t.Errorf("mapped relationships file: %s", b)
 	}
 
-	var sum store.Summary
+	var sum runtime.Summary
 	b, _ = os.ReadFile(filepath.Join(root, store.SummaryFile))
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatal(err)

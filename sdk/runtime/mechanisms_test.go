@@ -82,7 +82,7 @@ func TestTypedStateAndSetup(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, id := range []string{"a", "b", "c"} {
-			if st := res.StepStatus(id); st != store.StatusSuccess {
+			if st := res.StepStatus(id); st != runtime.StatusSuccess {
 				t.Fatalf("run %d: step %s = %s: %+v", run, id, st, res.Summary.Steps)
 			}
 			if seen[id] != clients[run-1] {
@@ -120,7 +120,7 @@ func TestTypedStateAndSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := res.StepStatus("c"); st != store.StatusSuccess {
+	if st := res.StepStatus("c"); st != runtime.StatusSuccess {
 		t.Fatalf("c after reusing a: %s %+v", st, res.Summary.Steps)
 	}
 	if seen["c"] != clients[len(clients)-1] {
@@ -278,12 +278,12 @@ func TestErrorPolicyIsDeclaredOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := map[string]store.StepSummary{}
+	byID := map[string]runtime.StepSummary{}
 	for _, s := range res.Summary.Steps {
 		byID[s.ID] = s
 	}
 	users := byID["users"]
-	if users.Status != store.StatusSuccess || users.EncounteredTypeCounts["t_user"] != 3 {
+	if users.Status != runtime.StatusSuccess || users.EncounteredTypeCounts["t_user"] != 3 {
 		t.Errorf("users: status %s, counts %v; want success with 3 users", users.Status, users.EncounteredTypeCounts)
 	}
 	if !slices.Equal(users.PartialTypes, []string{"t_factor"}) {
@@ -294,10 +294,10 @@ func TestErrorPolicyIsDeclaredOnce(t *testing.T) {
 		t.Errorf("users warnings do not count the skipped and degraded items:\n%s", joined)
 	}
 	deg := byID["whole-step-degraded"]
-	if deg.Status != store.StatusSuccess || !slices.Equal(deg.PartialTypes, []string{"t_rule"}) {
+	if deg.Status != runtime.StatusSuccess || !slices.Equal(deg.PartialTypes, []string{"t_rule"}) {
 		t.Errorf("degraded step: status %s partial %v; want success with its types partial", deg.Status, deg.PartialTypes)
 	}
-	if f := byID["fails"]; f.Status != store.StatusFailure || !strings.Contains(f.Error, "/roles: 500") {
+	if f := byID["fails"]; f.Status != runtime.StatusFailure || !strings.Contains(f.Error, "/roles: 500") {
 		t.Errorf("fails: status %s error %q; want failure naming the endpoint", f.Status, f.Error)
 	}
 	if after.Load() != 1 {
@@ -361,8 +361,8 @@ func TestSourcesDeclaredOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"users": store.StatusSuccess, "groups": store.StatusDisabled, "members": store.StatusDisabled,
-		"roles": store.StatusSuccess, "rules": store.StatusDisabled}
+	want := map[string]string{"users": runtime.StatusSuccess, "groups": runtime.StatusDisabled, "members": runtime.StatusDisabled,
+		"roles": runtime.StatusSuccess, "rules": runtime.StatusDisabled}
 	for id, st := range want {
 		if got := res.StepStatus(id); got != st {
 			t.Errorf("step %s = %s, want %s", id, got, st)

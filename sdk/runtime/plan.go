@@ -11,6 +11,11 @@
 // partial, cancelled or dependency-failed steps, and types a step marked
 // partial, are listed as partial datasets so consumers never delete on
 // incomplete data.
+//
+// The run's summary (Summary, StepSummary and the Status constants) is the
+// runtime's type: a store keeps it as an opaque JSON document
+// (summary.json, store.Store.Commit) and ReadSummary decodes it from a
+// committed output.
 package runtime
 
 import (

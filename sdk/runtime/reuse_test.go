@@ -147,7 +147,7 @@ func (f *reuseFixture) run(t *testing.T, root string, only ...string) (*runtime.
 	return runtime.Run(context.Background(), f.integration(), &cfg{}, opts)
 }
 
-func stepSummary(t *testing.T, res *runtime.Result, id string) store.StepSummary {
+func stepSummary(t *testing.T, res *runtime.Result, id string) runtime.StepSummary {
 	t.Helper()
 	for _, s := range res.Summary.Steps {
 		if s.ID == id {
@@ -155,7 +155,7 @@ func stepSummary(t *testing.T, res *runtime.Result, id string) store.StepSummary
 		}
 	}
 	t.Fatalf("no step %s in the summary", id)
-	return store.StepSummary{}
+	return runtime.StepSummary{}
 }
 
 // TestReuseNeverTurnsNotCollectedIntoEmpty is issue #10 item 1: the second
@@ -172,7 +172,7 @@ func TestReuseNeverTurnsNotCollectedIntoEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := stepSummary(t, res, "groups").Status; got != store.StatusDisabled {
+	if got := stepSummary(t, res, "groups").Status; got != runtime.StatusDisabled {
 		t.Fatalf("second run: groups %s, want disabled", got)
 	}
 	if !slices.Contains(res.Summary.Metadata.PartialDatasets.Types, "t_group") {
@@ -187,7 +187,7 @@ func TestReuseNeverTurnsNotCollectedIntoEmpty(t *testing.T) {
 		t.Errorf("groups ran %d times in the third run, want 1: it was not collected by the run it would be reused from", f.ran("groups")-before)
 	}
 	g := stepSummary(t, res, "groups")
-	if g.Status != store.StatusSuccess || g.EncounteredTypeCounts["t_group"] != 3 {
+	if g.Status != runtime.StatusSuccess || g.EncounteredTypeCounts["t_group"] != 3 {
 		t.Errorf("third run: groups %s with %v", g.Status, g.EncounteredTypeCounts)
 	}
 	if !slices.ContainsFunc(g.Warnings, func(w string) bool { return strings.Contains(w, "not reused") && strings.Contains(w, "disabled") }) {
@@ -227,7 +227,7 @@ func TestReuseRunsStepsThatFailedOrWerePartial(t *testing.T) {
 	if p := res.Summary.Metadata.PartialDatasets.Types; slices.Contains(p, "t_user") || slices.Contains(p, "t_group") {
 		t.Errorf("partial after collecting again: %v", p)
 	}
-	if res.StepStatus("roles") != store.StatusSuccess {
+	if res.StepStatus("roles") != runtime.StatusSuccess {
 		t.Errorf("roles %s", res.StepStatus("roles"))
 	}
 }
@@ -245,7 +245,7 @@ func TestReuseReplaysOnlyTheStepsOwnFilesInFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := stepSummary(t, res, "groups"); s.Status != store.StatusSuccess || s.EncounteredTypeCounts["t_group_has_user"] != 3 {
+	if s := stepSummary(t, res, "groups"); s.Status != runtime.StatusSuccess || s.EncounteredTypeCounts["t_group_has_user"] != 3 {
 		t.Fatalf("groups reused: %s %v %s", s.Status, s.EncounteredTypeCounts, s.Error)
 	}
 	// Lose one graph file of users behind the summary's back.
@@ -261,7 +261,7 @@ func TestReuseReplaysOnlyTheStepsOwnFilesInFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := stepSummary(t, res, "users")
-	if s.Status != store.StatusFailure || !strings.Contains(s.Error, "summary counted 5") {
+	if s.Status != runtime.StatusFailure || !strings.Contains(s.Error, "summary counted 5") {
 		t.Errorf("users from a truncated output: %s %q", s.Status, s.Error)
 	}
 	if !slices.Contains(res.Summary.Metadata.PartialDatasets.Types, "t_user") {
@@ -295,7 +295,7 @@ func TestReuseHandsOverPersistedData(t *testing.T) {
 		if f.ran("users") != u {
 			t.Fatal("users ran; want it reused")
 		}
-		if s := stepSummary(t, res, "roles"); s.Status != store.StatusSuccess {
+		if s := stepSummary(t, res, "roles"); s.Status != runtime.StatusSuccess {
 			t.Fatalf("roles after reuse: %s %s", s.Status, s.Error)
 		}
 	}
@@ -355,7 +355,7 @@ func TestSetDataOfUndeclaredKeyFailsTheStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := res.Summary.Steps[0]; s.Status != store.StatusFailure || !strings.Contains(s.Error, `"surprise"`) {
+	if s := res.Summary.Steps[0]; s.Status != runtime.StatusFailure || !strings.Contains(s.Error, `"surprise"`) {
 		t.Errorf("step a: %s %q", s.Status, s.Error)
 	}
 }

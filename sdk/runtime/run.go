@@ -87,7 +87,7 @@ type Event struct {
 
 // Result is what Run returns: the summary and the outcome.
 type Result struct {
-	Summary *store.Summary
+	Summary *Summary
 	// Fatal is the error that cancelled the run, if any.
 	Fatal error
 }
@@ -105,7 +105,7 @@ func (r *Result) StepStatus(id string) string {
 // Failed reports whether any step failed or was cancelled.
 func (r *Result) Failed() bool {
 	for _, s := range r.Summary.Steps {
-		if s.Status == store.StatusFailure || s.Status == store.StatusCancelled {
+		if s.Status == StatusFailure || s.Status == StatusCancelled {
 			return true
 		}
 	}
@@ -118,7 +118,7 @@ func (r *Result) Partial() bool {
 		return true
 	}
 	for _, s := range r.Summary.Steps {
-		if s.Status == store.StatusPartialDependencyFailure {
+		if s.Status == StatusPartialDependencyFailure {
 			return true
 		}
 	}
@@ -268,7 +268,12 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 		_ = st.Abort()
 		return res, err
 	}
-	if err := st.Commit(context.WithoutCancel(ctx), summary); err != nil {
+	doc, err := json.Marshal(summary)
+	if err != nil {
+		_ = st.Abort()
+		return res, fmt.Errorf("encode summary: %w", err)
+	}
+	if err := st.Commit(context.WithoutCancel(ctx), doc); err != nil {
 		return res, fmt.Errorf("commit output: %w", err)
 	}
 	return res, nil
@@ -356,11 +361,11 @@ func (r *run[C]) prepare() error {
 // full, restores the data they handed over, and rejects the run when a
 // step that runs needs data a reused producer cannot hand over.
 func (r *run[C]) checkReuse() error {
-	prev, err := r.opts.Reuse.Summary()
+	prev, err := ReadSummary(r.opts.Reuse)
 	if err != nil {
 		return fmt.Errorf("reuse %s: %w", r.opts.Reuse.Root(), err)
 	}
-	byID := map[string]*store.StepSummary{}
+	byID := map[string]*StepSummary{}
 	if prev != nil {
 		for i := range prev.Steps {
 			byID[prev.Steps[i].ID] = &prev.Steps[i]
@@ -378,7 +383,7 @@ func (r *run[C]) checkReuse() error {
 			why = "the previous output has no " + store.SummaryFile
 		case ps == nil:
 			why = "the previous run has no result for it"
-		case ps.Status != store.StatusSuccess:
+		case ps.Status != StatusSuccess:
 			why = "it ended " + ps.Status + " in the previous run"
 			if ps.Reason != "" {
 				why += " (" + ps.Reason + ")"
@@ -454,7 +459,7 @@ func (r *run[C]) persistData(ctx context.Context) error {
 	}
 	for _, i := range r.plan.order {
 		s, sr := r.plan.steps[i], r.steps[i]
-		if sr.state != store.StatusSuccess || len(s.Data) == 0 {
+		if sr.state != StatusSuccess || len(s.Data) == 0 {
 			continue
 		}
 		out := map[string]json.RawMessage{}
@@ -535,12 +540,12 @@ func (r *run[C]) execute(parent context.Context) error {
 			s := r.plan.steps[i]
 			switch {
 			case sr.disabled:
-				sr.state = store.StatusDisabled
+				sr.state = StatusDisabled
 				r.log.Info("step disabled", "step", s.ID, "reason", sr.reason)
 				r.emit(Event{Kind: EventStepSkip, StepID: s.ID, Status: sr.state, Message: sr.reason})
 				settle(i)
 			case ctx.Err() != nil:
-				sr.state = store.StatusCancelled
+				sr.state = StatusCancelled
 				sr.reason = "run cancelled before the step started"
 				r.emit(Event{Kind: EventStepSkip, StepID: s.ID, Status: sr.state, Message: sr.reason})
 				settle(i)
@@ -548,7 +553,7 @@ func (r *run[C]) execute(parent context.Context) error {
 				sr.state = "running"
 				for _, d := range r.plan.deps[i] {
 					st := r.steps[d].state
-					if st == store.StatusFailure || st == store.StatusCancelled || st == store.StatusPartialDependencyFailure {
+					if st == StatusFailure || st == StatusCancelled || st == StatusPartialDependencyFailure {
 						sr.depFails = append(sr.depFails, r.plan.steps[d].ID)
 					}
 				}
@@ -615,16 +620,16 @@ func (r *run[C]) runStep(ctx context.Context, i int, onFatal func(error)) {
 	sr.ended = r.opts.Now()
 	switch {
 	case err != nil && ctx.Err() != nil && !integration.IsFatal(err):
-		sr.state, sr.err = store.StatusCancelled, err
+		sr.state, sr.err = StatusCancelled, err
 	case err != nil:
-		sr.state, sr.err = store.StatusFailure, err
+		sr.state, sr.err = StatusFailure, err
 		if integration.IsFatal(err) {
 			onFatal(err)
 		}
 	case len(sr.depFails) > 0:
-		sr.state = store.StatusPartialDependencyFailure
+		sr.state = StatusPartialDependencyFailure
 	default:
-		sr.state = store.StatusSuccess
+		sr.state = StatusSuccess
 	}
 	attrs := []any{"status", sr.state, "duration", sr.ended.Sub(sr.started).Round(time.Millisecond)}
 	if err != nil {
@@ -692,14 +697,14 @@ func replay[T any](ctx context.Context, step, typ string,
 	return n, err
 }
 
-func (r *run[C]) summary(started time.Time) *store.Summary {
-	sum := &store.Summary{Integration: r.integ.Name, StartedOn: store.Millis(started), EndedOn: store.Millis(r.opts.Now())}
+func (r *run[C]) summary(started time.Time) *Summary {
+	sum := &Summary{Integration: r.integ.Name, StartedOn: millis(started), EndedOn: millis(r.opts.Now())}
 	partial := map[string]bool{}
 	for _, i := range r.plan.order {
 		s := r.plan.steps[i]
 		sr := r.steps[i]
 		sr.mu.Lock()
-		ss := store.StepSummary{
+		ss := StepSummary{
 			ID:                       s.ID,
 			Name:                     s.Name,
 			DependsOn:                append([]string{}, s.DependsOn...),
@@ -709,8 +714,8 @@ func (r *run[C]) summary(started time.Time) *store.Summary {
 			Status:                   sr.state,
 			Reason:                   sr.reason,
 			Warnings:                 slices.Clone(sr.warnings),
-			StartedOn:                store.Millis(sr.started),
-			EndedOn:                  store.Millis(sr.ended),
+			StartedOn:                millis(sr.started),
+			EndedOn:                  millis(sr.ended),
 			DependencyFailureStepIDs: sr.depFails,
 		}
 		sr.mu.Unlock()
@@ -748,7 +753,7 @@ func (r *run[C]) summary(started time.Time) *store.Summary {
 			}
 		}
 		switch sr.state {
-		case store.StatusFailure, store.StatusCancelled, store.StatusPartialDependencyFailure, store.StatusDisabled:
+		case StatusFailure, StatusCancelled, StatusPartialDependencyFailure, StatusDisabled:
 			// Disabled steps collected nothing: a consumer must not
 			// read the absence of their types as deletion.
 			for _, t := range ss.DeclaredTypes {

@@ -118,13 +118,13 @@ func TestFailureSemantics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"ok":          store.StatusSuccess,
-		"bad":         store.StatusFailure,
-		"after-bad":   store.StatusPartialDependencyFailure,
-		"after-after": store.StatusPartialDependencyFailure,
-		"off":         store.StatusDisabled,
-		"after-off":   store.StatusDisabled,
-		"fails-too":   store.StatusFailure,
+		"ok":          runtime.StatusSuccess,
+		"bad":         runtime.StatusFailure,
+		"after-bad":   runtime.StatusPartialDependencyFailure,
+		"after-after": runtime.StatusPartialDependencyFailure,
+		"off":         runtime.StatusDisabled,
+		"after-off":   runtime.StatusDisabled,
+		"fails-too":   runtime.StatusFailure,
 	}
 	for id, st := range want {
 		if got := res.StepStatus(id); got != st {
@@ -183,7 +183,7 @@ func TestFatalErrorCancelsRun(t *testing.T) {
 	if !sawCancel.Load() {
 		t.Error("running step was not cancelled")
 	}
-	if got := res.StepStatus("later"); got != store.StatusCancelled {
+	if got := res.StepStatus("later"); got != runtime.StatusCancelled {
 		t.Errorf("dependent of fatal step: %q, want cancelled", got)
 	}
 	if _, err := os.Stat(root); !os.IsNotExist(err) {
@@ -271,7 +271,7 @@ func TestJobStateRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.StepStatus("s") != store.StatusFailure {
+			if res.StepStatus("s") != runtime.StatusFailure {
 				t.Fatalf("step status %s, want failure", res.StepStatus("s"))
 			}
 			if !errors.As(stepErr, tt.wantErr) {
@@ -363,7 +363,7 @@ func TestJobStateConcurrentUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range res.Summary.Steps {
-		if s.Status != store.StatusSuccess {
+		if s.Status != runtime.StatusSuccess {
 			t.Fatalf("step %s: %s %s", s.ID, s.Status, s.Error)
 		}
 	}
@@ -479,7 +479,7 @@ func TestSelectedStepsAndReuse(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Errorf("accounts step ran %d times, want 1 (second run reuses it)", calls.Load())
 	}
-	if res.StepStatus("other") != store.StatusDisabled || res.StepStatus("users") != store.StatusSuccess {
+	if res.StepStatus("other") != runtime.StatusDisabled || res.StepStatus("users") != runtime.StatusSuccess {
 		t.Errorf("statuses: other=%s users=%s", res.StepStatus("other"), res.StepStatus("users"))
 	}
 	d, _ := store.OpenDir(root)
@@ -515,7 +515,7 @@ func TestSecretsMaskedInLogsAndWarnings(t *testing.T) {
 	if strings.Contains(string(b), secret) {
 		t.Errorf("secret leaked to summary.json:\n%s", b)
 	}
-	var sum store.Summary
+	var sum runtime.Summary
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
-	"github.com/stepgraph/stepgraph/sdk/store"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 )
 
 // maxReported caps the problems one assertion prints.
@@ -79,7 +79,7 @@ func typeProblems(c *Collection, allow []string) []string {
 		}
 	}
 	for _, s := range c.steps {
-		if s.status != store.StatusSuccess && s.status != store.StatusPartialDependencyFailure {
+		if s.status != runtime.StatusSuccess && s.status != runtime.StatusPartialDependencyFailure {
 			continue
 		}
 		for _, typ := range sortedKeys(s.declared) {

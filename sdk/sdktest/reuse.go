@@ -39,7 +39,7 @@ func CheckReuse[C any](t testing.TB, integ *integration.Integration[C], cfg *C, 
 		t.Fatalf("sdktest: reuse mode: full run of %s: %v", integ.Name, err)
 	}
 	for _, ss := range res.Summary.Steps {
-		if ss.Status == store.StatusFailure || ss.Status == store.StatusCancelled {
+		if ss.Status == runtime.StatusFailure || ss.Status == runtime.StatusCancelled {
 			t.Errorf("sdktest: reuse mode: step %s ended %s in the full run: %s", ss.ID, ss.Status, ss.Error)
 		}
 	}
@@ -48,7 +48,7 @@ func CheckReuse[C any](t testing.TB, integ *integration.Integration[C], cfg *C, 
 		t.Fatal(err)
 	}
 	for _, s := range integ.Steps {
-		if len(s.DependsOn) == 0 || res.StepStatus(s.ID) != store.StatusSuccess {
+		if len(s.DependsOn) == 0 || res.StepStatus(s.ID) != runtime.StatusSuccess {
 			continue
 		}
 		func() {
@@ -61,7 +61,7 @@ func CheckReuse[C any](t testing.TB, integ *integration.Integration[C], cfg *C, 
 				return
 			}
 			for _, ss := range c.Result.Summary.Steps {
-				if ss.Status == store.StatusFailure || ss.Status == store.StatusCancelled {
+				if ss.Status == runtime.StatusFailure || ss.Status == runtime.StatusCancelled {
 					t.Errorf("sdktest: reuse mode: step %s ended %s with reused dependencies: %s", ss.ID, ss.Status, ss.Error)
 				}
 			}

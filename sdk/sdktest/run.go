@@ -101,10 +101,10 @@ func Run[C any](t testing.TB, integ *integration.Integration[C], cfg *C, opts Ru
 		byID[integ.Steps[i].ID] = &integ.Steps[i]
 	}
 	for _, ss := range res.Summary.Steps {
-		if !opts.AllowFailures && (ss.Status == store.StatusFailure || ss.Status == store.StatusCancelled) {
+		if !opts.AllowFailures && (ss.Status == runtime.StatusFailure || ss.Status == runtime.StatusCancelled) {
 			t.Errorf("sdktest: step %s ended %s: %s", ss.ID, ss.Status, ss.Error)
 		}
-		if ss.Status == store.StatusDisabled {
+		if ss.Status == runtime.StatusDisabled {
 			continue
 		}
 		info := stepInfo{id: ss.ID, status: ss.Status, declared: map[string]bool{}}

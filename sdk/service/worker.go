@@ -2,9 +2,10 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/stepgraph/stepgraph/sdk/internal/redact"
+	"github.com/stepgraph/stepgraph/sdk/graph"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -16,8 +17,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 	"github.com/stepgraph/stepgraph/sdk/store/postgres"
 )
@@ -351,7 +353,7 @@ func (w *Worker) collect(ctx context.Context, job *river.Job[CollectArgs]) error
 	return o.err
 }
 
-func firstStepError(s *store.Summary) string {
+func firstStepError(s *runtime.Summary) string {
 	for _, st := range s.Steps {
 		if st.Error != "" {
 			return fmt.Sprintf("%s: %s", st.ID, st.Error)
@@ -433,7 +435,7 @@ type guardStore struct {
 	job context.Context
 }
 
-func (g *guardStore) Commit(ctx context.Context, sum *store.Summary) error {
+func (g *guardStore) Commit(ctx context.Context, sum json.RawMessage) error {
 	if g.job.Err() != nil {
 		_ = g.Store.Abort()
 		return fmt.Errorf("collection not loaded: %w", context.Cause(g.job))

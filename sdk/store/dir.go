@@ -131,8 +131,10 @@ func sortedKeys(m map[string][]IndexedFile) []string {
 	return out
 }
 
-// Summary reads summary.json, or returns nil when the folder has none.
-func (d *Dir) Summary() (*Summary, error) {
+// SummaryJSON returns the run's summary (summary.json, the JSON document
+// the run committed, see Store.Commit), or nil when the folder has none.
+// runtime.ReadSummary decodes it.
+func (d *Dir) SummaryJSON() (json.RawMessage, error) {
 	b, err := os.ReadFile(filepath.Join(d.root, SummaryFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -140,11 +142,10 @@ func (d *Dir) Summary() (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s Summary
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", SummaryFile, err)
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("%s: not a JSON document", SummaryFile)
 	}
-	return &s, nil
+	return b, nil
 }
 
 // StepData returns the values step stepID handed over in the run that wrote

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/stepgraph/stepgraph/sdk/internal/keyindex"
+	"github.com/stepgraph/stepgraph/sdk/graph"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/internal/keyindex"
 )
 
 // DefaultRoot is the conventional output folder.
@@ -674,7 +674,7 @@ func stepOfPath(p string) string {
 
 // Commit implements Store: flush, write index.json and summary.json, then
 // replace the previous output with this run's.
-func (s *Filesystem) Commit(ctx context.Context, summary *Summary) error {
+func (s *Filesystem) Commit(ctx context.Context, summary json.RawMessage) error {
 	if err := s.Flush(ctx); err != nil {
 		return err
 	}
@@ -689,7 +689,7 @@ func (s *Filesystem) Commit(ctx context.Context, summary *Summary) error {
 	if err := writeJSON(filepath.Join(s.staging, IndexFile), s.buildIndex()); err != nil {
 		return err
 	}
-	if summary != nil {
+	if len(summary) > 0 {
 		if err := writeJSON(filepath.Join(s.staging, SummaryFile), summary); err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ type Memory struct {
 	byType    map[string][]*graph.Entity
 	relByType map[string][]*graph.Relationship
 	steps     map[string]string // key -> step id
-	summary   *Summary
+	summary   json.RawMessage
 	committed bool
 	stepData  map[string]map[string]json.RawMessage
 }
@@ -107,10 +107,10 @@ func (m *Memory) IterateRelationships(ctx context.Context, typ string, fn func(*
 func (m *Memory) Flush(context.Context) error { return nil }
 
 // Commit implements Store, keeping the summary.
-func (m *Memory) Commit(_ context.Context, s *Summary) error {
+func (m *Memory) Commit(_ context.Context, s json.RawMessage) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.summary = s
+	m.summary = append(json.RawMessage(nil), s...)
 	m.committed = true
 	return nil
 }
@@ -137,8 +137,8 @@ func (m *Memory) StepData(stepID string) map[string]json.RawMessage {
 	return m.stepData[stepID]
 }
 
-// Summary returns the committed summary, or nil.
-func (m *Memory) Summary() *Summary {
+// SummaryJSON returns the committed summary (see Store.Commit), or nil.
+func (m *Memory) SummaryJSON() json.RawMessage {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.summary

@@ -41,7 +41,7 @@ func TestFilesystemLayout(t *testing.T) {
 	if _, err := os.Stat(root); !os.IsNotExist(err) {
 		t.Fatal("output visible before commit")
 	}
-	if err := fs.Commit(ctx, &store.Summary{Integration: "t"}); err != nil {
+	if err := fs.Commit(ctx, json.RawMessage(`{"integration":"t"}`)); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(root, "graph", "step-one", "entities", "*.json"))
@@ -87,6 +87,9 @@ func TestFilesystemLayout(t *testing.T) {
 	}
 	if d.Count("t_a") != 25 || d.Count("t_b") != 1 || d.Count("t_a_has_b") != 1 {
 		t.Errorf("index counts: %d %d %d", d.Count("t_a"), d.Count("t_b"), d.Count("t_a_has_b"))
+	}
+	if sum, err := d.SummaryJSON(); err != nil || string(sum) != "{\n  \"integration\": \"t\"\n}\n" {
+		t.Errorf("summary: %q, %v", sum, err)
 	}
 	if !slices.Equal(d.EntityTypes(), []string{"t_a", "t_b"}) {
 		t.Errorf("types %v", d.EntityTypes())
@@ -236,7 +239,7 @@ func TestScratchGoesWithTheRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		if end == "commit" {
-			err = fs.Commit(ctx, &store.Summary{})
+			err = fs.Commit(ctx, json.RawMessage(`{}`))
 		} else {
 			err = fs.Abort()
 		}
@@ -276,27 +279,46 @@ func TestTempScratchRemovesDeadRunsLeftovers(t *testing.T) {
 	}
 }
 
-func TestSummaryNoneSucceeded(t *testing.T) {
-	steps := func(statuses ...string) *store.Summary {
-		s := &store.Summary{}
-		for _, st := range statuses {
-			s.Steps = append(s.Steps, store.StepSummary{Status: st})
-		}
-		return s
+// TestCommitKeepsTheSummaryOpaque: a store keeps the runtime's summary as
+// the JSON document it was given (the store owns no summary type) and
+// refuses one that is not JSON, keeping the previous output.
+func TestCommitKeepsTheSummaryOpaque(t *testing.T) {
+	ctx := context.Background()
+	doc := json.RawMessage(`{"integration":"t","integrationStepResults":[{"id":"a","status":"whatever"}],"extra":{"n":1}}`)
+	mem := store.NewMemory()
+	if err := mem.Commit(ctx, doc); err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name string
-		sum  *store.Summary
-		want bool
-	}{
-		{"no steps", steps(), false},
-		{"only disabled", steps(store.StatusDisabled), false},
-		{"all failed", steps(store.StatusFailure, store.StatusDisabled, store.StatusCancelled), true},
-		{"one succeeded", steps(store.StatusFailure, store.StatusSuccess), false},
-		{"one partly", steps(store.StatusFailure, store.StatusPartialDependencyFailure), false},
-	} {
-		if got := c.sum.NoneSucceeded(); got != c.want {
-			t.Errorf("%s: NoneSucceeded = %v, want %v", c.name, got, c.want)
-		}
+	doc[2] = 'X' // the store kept its own copy
+	if got := string(mem.SummaryJSON()); got != `{"integration":"t","integrationStepResults":[{"id":"a","status":"whatever"}],"extra":{"n":1}}` {
+		t.Errorf("memory summary %s", got)
+	}
+
+	root := filepath.Join(t.TempDir(), "out")
+	fs, err := store.NewFilesystem(root, store.FilesystemOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Commit(ctx, json.RawMessage(`{"a":[1,2]}`)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := store.OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string][]int
+	if b, err := d.SummaryJSON(); err != nil || json.Unmarshal(b, &back) != nil || !slices.Equal(back["a"], []int{1, 2}) {
+		t.Errorf("filesystem summary %s, %v", b, err)
+	}
+
+	bad, err := store.NewFilesystem(root, store.FilesystemOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.Commit(ctx, json.RawMessage(`{"a":`)); err == nil {
+		t.Fatal("Commit accepted a summary that is not JSON")
+	}
+	if b, err := d.SummaryJSON(); err != nil || !strings.Contains(string(b), `"a"`) {
+		t.Errorf("previous output lost: %s, %v", b, err)
 	}
 }

@@ -346,7 +346,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		for _, n := range s.EncounteredTypeCounts {
 			res.Objects += n
 		}
-		if s.Status != store.StatusSuccess && s.Status != store.StatusDisabled {
+		if s.Status != runtime.StatusSuccess && s.Status != runtime.StatusDisabled {
 			res.StepFailures = append(res.StepFailures, s.ID+": "+s.Status+" "+s.Error)
 		}
 	}

@@ -48,7 +48,7 @@ func BenchmarkPush(b *testing.B) {
 	} else {
 		d = synthCollection(b, 50000)
 	}
-	sum, err := d.Summary()
+	sum, err := readSummary(d)
 	if err != nil || sum == nil {
 		b.Fatalf("summary: %v", err)
 	}

@@ -28,7 +28,7 @@ func PushURL(ctx context.Context, url, root string, inst Instance, opts Options)
 		return nil, err
 	}
 	if inst.Integration == "" {
-		sum, err := dir.Summary()
+		sum, err := readSummary(dir)
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -144,16 +145,16 @@ func (c *collection) write(t testing.TB, dir string) *store.Dir {
 	if started.IsZero() {
 		started = time.Now()
 	}
-	sum := &store.Summary{Integration: c.integration, StartedOn: started.UnixMilli(), EndedOn: started.Add(time.Second).UnixMilli()}
+	sum := &runtime.Summary{Integration: c.integration, StartedOn: started.UnixMilli(), EndedOn: started.Add(time.Second).UnixMilli()}
 	partial := map[string]bool{}
 	for _, s := range c.steps {
 		status := s.status
 		if status == "" {
-			status = store.StatusSuccess
+			status = runtime.StatusSuccess
 		}
-		ss := store.StepSummary{ID: s.id, Name: s.id, DeclaredTypes: append([]string{}, s.types...), PartialTypes: append([]string{}, s.partial...),
+		ss := runtime.StepSummary{ID: s.id, Name: s.id, DeclaredTypes: append([]string{}, s.types...), PartialTypes: append([]string{}, s.partial...),
 			EncounteredTypeCounts: map[string]int64{}, Status: status, StartedOn: started.UnixMilli(), EndedOn: started.Add(time.Second).UnixMilli()}
-		if status != store.StatusSuccess {
+		if status != runtime.StatusSuccess {
 			for _, typ := range s.types {
 				partial[typ] = true
 			}
@@ -167,7 +168,11 @@ func (c *collection) write(t testing.TB, dir string) *store.Dir {
 		sum.Metadata.PartialDatasets.Types = append(sum.Metadata.PartialDatasets.Types, typ)
 	}
 	sort.Strings(sum.Metadata.PartialDatasets.Types)
-	if err := fs.Commit(ctx, sum); err != nil {
+	doc, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Commit(ctx, doc); err != nil {
 		t.Fatal(err)
 	}
 	d, err := store.OpenDir(root)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -278,7 +279,7 @@ func TestDisabledSourcePropertyIsUnknown(t *testing.T) {
 	for _, e := range ents2 {
 		delete(e.Properties, "mfaEnabled")
 	}
-	disabled := stepSpec{id: "fetch-mfa-devices", types: []string{"mfa_device"}, status: store.StatusDisabled}
+	disabled := stepSpec{id: "fetch-mfa-devices", types: []string{"mfa_device"}, status: runtime.StatusDisabled}
 	r2 := mustPush(t, db, (&collection{integration: "okta", steps: append(fullSteps(), disabled), entities: ents2, rels: rels2, started: t0.Add(time.Minute)}).write(t, t.TempDir()), inst)
 	got := query(t, db, `SELECT change, key, before->>'mfaEnabled', after->>'mfaEnabled', after->>'email' FROM change_log
 		WHERE run_id = $1 AND type = 'okta_user' ORDER BY key`, r2.RunID)

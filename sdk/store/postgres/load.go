@@ -139,7 +139,7 @@ func (db *DB) analyzeIfGrown(ctx context.Context, s *session, added int64) {
 // cleanupTypes splits the declared types of a summary: complete types
 // (declared by a step that succeeded, and not listed partial anywhere) may
 // lose stale objects; every other type may not.
-func cleanupTypes(sum *store.Summary) (complete, partial []string) {
+func cleanupTypes(sum *runSummary) (complete, partial []string) {
 	if sum == nil {
 		return nil, nil
 	}
@@ -151,7 +151,7 @@ func cleanupTypes(sum *store.Summary) (complete, partial []string) {
 		for _, t := range st.PartialTypes {
 			part[t] = true
 		}
-		if st.Status != store.StatusSuccess {
+		if st.Status != statusSuccess {
 			// failed, cancelled, partial because of a dependency,
 			// disabled, or a status we do not know: not complete.
 			for _, t := range st.DeclaredTypes {
@@ -161,7 +161,7 @@ func cleanupTypes(sum *store.Summary) (complete, partial []string) {
 	}
 	comp := map[string]bool{}
 	for _, st := range sum.Steps {
-		if st.Status != store.StatusSuccess {
+		if st.Status != statusSuccess {
 			continue
 		}
 		for _, t := range st.DeclaredTypes {
@@ -185,12 +185,12 @@ func cleanupTypes(sum *store.Summary) (complete, partial []string) {
 // configuration or a disabled source) succeeded in an earlier loaded run
 // of the instance (enabled): the stored objects may carry properties that
 // step computed, unknown in this run.
-func disabledSince(sum *store.Summary, enabled []string) bool {
+func disabledSince(sum *runSummary, enabled []string) bool {
 	if sum == nil {
 		return false
 	}
 	for _, st := range sum.Steps {
-		if st.Status == store.StatusDisabled && slices.Contains(enabled, st.ID) {
+		if st.Status == statusDisabled && slices.Contains(enabled, st.ID) {
 			return true
 		}
 	}
@@ -198,26 +198,26 @@ func disabledSince(sum *store.Summary, enabled []string) bool {
 }
 
 // succeededSteps lists the steps of the run that ended success.
-func succeededSteps(sum *store.Summary) []string {
+func succeededSteps(sum *runSummary) []string {
 	out := []string{}
 	if sum == nil {
 		return out
 	}
 	for _, st := range sum.Steps {
-		if st.Status == store.StatusSuccess {
+		if st.Status == statusSuccess {
 			out = append(out, st.ID)
 		}
 	}
 	return out
 }
 
-func runStatus(sum *store.Summary) string {
+func runStatus(sum *runSummary) string {
 	if sum == nil {
 		return RunPartial
 	}
 	for _, st := range sum.Steps {
 		switch st.Status {
-		case store.StatusSuccess, store.StatusDisabled:
+		case statusSuccess, statusDisabled:
 		default:
 			return RunPartial
 		}
@@ -242,7 +242,7 @@ func millisTime(ms int64) *time.Time {
 // deleted, those of other types are marked missing. Only rows of the
 // instance are read or written, and no lock but the instance's is taken.
 func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult, error) {
-	sum, err := dir.Summary()
+	sum, err := readSummary(dir)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read summary of %s: %w", dir.Root(), err)
 	}
@@ -271,9 +271,7 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 	}
 	var summaryJSON []byte
 	if sum != nil {
-		if summaryJSON, err = json.Marshal(sum); err != nil {
-			return nil, err
-		}
+		summaryJSON = sum.doc
 	}
 	isComplete, isPartial := map[string]bool{}, map[string]bool{}
 	for _, t := range complete {
@@ -673,7 +671,7 @@ WHERE r.instance_id = $1 AND (r.from_id = ANY($2) OR r.to_id = ANY($2))`, s.inst
 	return ents, nil
 }
 
-func insertSteps(ctx context.Context, tx pgx.Tx, runID int64, sum *store.Summary) error {
+func insertSteps(ctx context.Context, tx pgx.Tx, runID int64, sum *runSummary) error {
 	b := &pgx.Batch{}
 	for _, st := range sum.Steps {
 		counts, _ := json.Marshal(st.EncounteredTypeCounts)

@@ -54,7 +54,7 @@ func collectFake(t *testing.T, spec oktafake.OrgSpec) (*oktafake.Org, *store.Dir
 		t.Fatalf("collect: %v", err)
 	}
 	for _, s := range res.Summary.Steps {
-		if s.Status != store.StatusSuccess && s.Status != store.StatusDisabled {
+		if s.Status != runtime.StatusSuccess && s.Status != runtime.StatusDisabled {
 			t.Fatalf("step %s: %s %s", s.ID, s.Status, s.Error)
 		}
 	}
@@ -101,7 +101,7 @@ func rewrite(t *testing.T, d *store.Dir, edit func(*graph.Entity) bool) *store.D
 			t.Fatal(err)
 		}
 	}
-	sum, err := d.Summary()
+	sum, err := d.SummaryJSON()
 	if err != nil {
 		t.Fatal(err)
 	}

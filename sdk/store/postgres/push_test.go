@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -163,9 +164,9 @@ func TestCleanupGatedOnPartialTypes(t *testing.T) {
 	// so its dependent (memberships) ended partial with nothing either.
 	ents2, rels2 := synthOrg(users(15), 0)
 	failed := stepGroups
-	failed.status = store.StatusFailure
+	failed.status = runtime.StatusFailure
 	dep := stepMember
-	dep.status = store.StatusPartialDependencyFailure
+	dep.status = runtime.StatusPartialDependencyFailure
 	d2 := (&collection{integration: "okta", steps: []stepSpec{stepAcct, stepUsers, failed, dep}, entities: ents2, rels: rels2, started: t0.Add(time.Minute)}).write(t, t.TempDir())
 	r2 := mustPush(t, db, d2, inst)
 	if r2.Status != RunPartial {
@@ -197,7 +198,7 @@ func TestCleanupGatedOnPartialTypes(t *testing.T) {
 	// Run 3: the group steps are disabled and a success step marks the user
 	// type partial (e.g. a permission it lacked): nothing of those types goes.
 	dis, dis2 := stepGroups, stepMember
-	dis.status, dis2.status = store.StatusDisabled, store.StatusDisabled
+	dis.status, dis2.status = runtime.StatusDisabled, runtime.StatusDisabled
 	users3 := stepUsers
 	users3.partial = []string{"okta_user"}
 	ents3, rels3 := synthOrg(users(3), 0)

@@ -162,7 +162,7 @@ func (s *Store) ScratchDir() (string, error) { return s.fs.ScratchDir() }
 // Commit implements store.Store: the local output is published with the
 // summary, then loaded into the database (see Push), the mapped
 // relationships are resolved, and the instance lock is released.
-func (s *Store) Commit(ctx context.Context, summary *store.Summary) error {
+func (s *Store) Commit(ctx context.Context, summary json.RawMessage) error {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()

@@ -116,7 +116,7 @@ func TestStoreCollectsIntoDatabase(t *testing.T) {
 	// memberships stay whole. The output is kept in Root.
 	root := filepath.Join(t.TempDir(), store.DefaultRoot)
 	st2, res2 := run(teamConfig{Users: 30, FailGroups: true}, root)
-	if res2.StepStatus("fetch-groups") != store.StatusFailure {
+	if res2.StepStatus("fetch-groups") != runtime.StatusFailure {
 		t.Fatalf("groups step: %s", res2.StepStatus("fetch-groups"))
 	}
 	if st2.Result().Status != RunPartial {

@@ -6,6 +6,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -33,15 +35,21 @@ func entity(typ string, i int) *graph.Entity {
 		DisplayName: fmt.Sprint(typ, i)}).Set("name", fmt.Sprint(typ, i)).Set("i", i)
 }
 
-func summary(steps ...string) *store.Summary {
-	s := &store.Summary{Integration: "storetest"}
+// summary is the document the runtime would commit for a run whose steps
+// all succeeded.
+func summary(steps ...string) json.RawMessage {
+	s := &runtime.Summary{Integration: "storetest"}
 	for _, id := range steps {
-		s.Steps = append(s.Steps, store.StepSummary{ID: id, Name: id, Status: store.StatusSuccess,
+		s.Steps = append(s.Steps, runtime.StepSummary{ID: id, Name: id, Status: runtime.StatusSuccess,
 			DependsOn: []string{}, DeclaredTypes: []string{}, PartialTypes: []string{}, EncounteredTypes: []string{},
 			EncounteredTypeCounts: map[string]int64{}})
 	}
 	s.Metadata.PartialDatasets.Types = []string{}
-	return s
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func keysOf(t *testing.T, st store.Store, typ string) []string {

@@ -18,6 +18,7 @@ import (
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/cli"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -278,7 +279,7 @@ func TestUseCacheChainRaisesNoFalseRemoval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := nd.Summary()
+	sum, err := runtime.ReadSummary(nd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +298,7 @@ func TestUseCacheChainRaisesNoFalseRemoval(t *testing.T) {
 	// fetch-groups was only "not selected" in the second run: the third
 	// collected it rather than reuse nothing as complete.
 	for _, s := range sum.Steps {
-		if s.ID == "fetch-groups" && (s.Status != store.StatusSuccess || s.EncounteredTypeCounts["okta_user_group"] != int64(fd.Count("okta_user_group"))) {
+		if s.ID == "fetch-groups" && (s.Status != runtime.StatusSuccess || s.EncounteredTypeCounts["okta_user_group"] != int64(fd.Count("okta_user_group"))) {
 			t.Errorf("fetch-groups in the final run: %s %v", s.Status, s.EncounteredTypeCounts)
 		}
 	}
