@@ -74,13 +74,6 @@ func (a *clientAuth) attach(c *httpclient.Client) {
 	}
 }
 
-// authOf returns the authentication of a client built by x.client.
-func (x *Collector) authOf(c *httpclient.Client) *clientAuth {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.auths[c]
-}
-
 // AuthMethod returns AuthAPIToken or AuthServiceApp for cfg, or a
 // *integration.ConfigError when cfg configures neither or both.
 func AuthMethod(cfg *Config) (string, error) { return authMethod(cfg) }

@@ -15,10 +15,11 @@
 //
 // # Design
 //
-// Requests: every step uses one shared httpclient.Client per (org, token,
-// share), built on first use and kept by the Collector, so all steps and
+// Requests: the integration's Setup builds one httpclient.Client per run
+// and hands it to the steps under a typed run-local key, so all steps and
 // their goroutines share the pacing state of Okta's rate-limit buckets
-// (Family maps paths to them). Child requests (factors, group members, app
+// (Family maps paths to them), and nothing (a token, pacing state)
+// outlives the run. Child requests (factors, group members, app
 // users and groups, roles) fan out on the runtime's run-wide worker budget
 // (integration.ForEach, JobState.Group); the client's in-flight cap is the
 // only other bound. Errors go through one policy (classify): an object

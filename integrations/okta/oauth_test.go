@@ -150,10 +150,11 @@ func TestOAuthTokenExpiringMidRunIsRefreshedOnce(t *testing.T) {
 // token between them.
 func TestOAuthConcurrent401sShareOneRefresh(t *testing.T) {
 	f := startOAuthFake(t, oktafake.OrgSpec{Users: 10, Seed: 1}, oktafake.ServerOptions{}, newECKey(t), nil)
-	c, _, err := f.col.client(f.cfg)
+	api, err := f.col.newAPI(f.cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := api.c
 	ctx := t.Context()
 	if _, err := c.Do(ctx, http.MethodGet, pathUsers+"?limit=1", nil); err != nil {
 		t.Fatal(err)
@@ -195,10 +196,11 @@ func TestOAuthTokenRefreshedBeforeExpiry(t *testing.T) {
 	f := startOAuthFake(t, oktafake.OrgSpec{Users: 10, Seed: 1}, oktafake.ServerOptions{
 		OAuth: oktafake.OAuthOptions{TokenLifetime: 10 * time.Minute},
 	}, newECKey(t), nil, func(o *Options) { o.Clock = now })
-	c, _, err := f.col.client(f.cfg)
+	api, err := f.col.newAPI(f.cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := api.c
 	ctx := t.Context()
 	get := func(n int) {
 		var wg sync.WaitGroup
@@ -521,11 +523,11 @@ func TestDefaultScopesFollowSources(t *testing.T) {
 // does not fetch again.
 func TestRejectedStaleTokenDoesNotRefetch(t *testing.T) {
 	f := startOAuthFake(t, oktafake.OrgSpec{Users: 5, Seed: 1}, oktafake.ServerOptions{}, newECKey(t), nil)
-	c, _, err := f.col.client(f.cfg)
+	api, err := f.col.newAPI(f.cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := f.col.authOf(c)
+	a := api.auth
 	tok1, err := a.ts.token(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,12 @@
 package okta
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -156,35 +158,29 @@ type Options struct {
 	HTTP func(*httpclient.Config)
 }
 
-// Collector is the Okta integration with its shared HTTP clients. Use New
-// for the integration alone.
+// Collector is the Okta integration and the HTTP statistics of its runs.
+// Use New for the integration alone.
 type Collector struct {
 	opts  Options
 	integ *integration.Integration[Config]
 
-	mu      sync.Mutex
-	clients map[clientKey]*httpclient.Client
-	auths   map[*httpclient.Client]*clientAuth
-	logger  *slog.Logger // set by SetLogger
+	mu    sync.Mutex
+	live  map[*httpclient.Client]bool       // clients of the runs in progress
+	ended map[string]httpclient.FamilyStats // totals of the runs that ended
+	log   *slog.Logger                      // SetLogger's
 }
 
-// SetLogger makes l the logger of the HTTP clients built from now on
-// (retries, waits, paging stops), unless Options.Logger is set. A binary
+// SetLogger makes l the logger of the HTTP client Probe builds (a run's
+// client logs to the run's logger), unless Options.Logger is set. A binary
 // hands it the command's logger so --log-level debug reaches the HTTP layer.
 func (x *Collector) SetLogger(l *slog.Logger) {
 	x.mu.Lock()
-	x.logger = l
+	x.log = l
 	x.mu.Unlock()
 }
 
-type clientKey struct {
-	base, key string
-	share     float64
-}
-
-// New returns the Okta integration declaration. Runs of the returned
-// integration with the same org, token and share share one HTTP client (and
-// its rate-limit pacing).
+// New returns the Okta integration declaration. Every run builds its own
+// HTTP client in Setup, shared by its steps and dropped when it ends.
 func New(opts Options) *integration.Integration[Config] {
 	return NewCollector(opts).Integration()
 }
@@ -200,10 +196,11 @@ func NewCollector(opts Options) *Collector {
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
-	x := &Collector{opts: opts, clients: map[clientKey]*httpclient.Client{}, auths: map[*httpclient.Client]*clientAuth{}}
+	x := &Collector{opts: opts, live: map[*httpclient.Client]bool{}, ended: map[string]httpclient.FamilyStats{}}
 	x.integ = &integration.Integration[Config]{
 		Name:            Name,
 		Validate:        x.validate,
+		Setup:           x.setup,
 		Sources:         sources(),
 		DisabledSources: disabledSources,
 		Describe:        x.describe,
@@ -234,24 +231,24 @@ func (x *Collector) describe(cfg *Config) map[string]string {
 // Integration returns the integration declaration.
 func (x *Collector) Integration() *integration.Integration[Config] { return x.integ }
 
-// HTTPStats returns the per-family counters of every client the collector
-// built (normally one).
+// HTTPStats returns the per-family counters of the HTTP clients of every
+// run of the collector: those that ended and those in progress.
 func (x *Collector) HTTPStats() map[string]httpclient.FamilyStats {
 	x.mu.Lock()
-	clients := make([]*httpclient.Client, 0, len(x.clients))
-	for _, c := range x.clients {
-		clients = append(clients, c)
-	}
-	x.mu.Unlock()
-	out := map[string]httpclient.FamilyStats{}
-	for _, c := range clients {
-		for name, s := range c.Stats().Families {
-			t := out[name]
-			t.Add(s)
-			out[name] = t
-		}
+	defer x.mu.Unlock()
+	out := maps.Clone(x.ended)
+	for c := range x.live {
+		addStats(out, c.Stats().Families)
 	}
 	return out
+}
+
+func addStats(to, from map[string]httpclient.FamilyStats) {
+	for name, s := range from {
+		t := to[name]
+		t.Add(s)
+		to[name] = t
+	}
 }
 
 // Family maps a request path to its Okta rate-limit bucket: users (and
@@ -274,11 +271,23 @@ func Family(_, path string) string {
 	return "other"
 }
 
-// client returns the shared client for cfg, building it on first use.
-func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
+// api is what every step of a run shares: the run's HTTP client (one
+// rate-limit pacer for all steps), how it authenticates, and the org.
+type api struct {
+	c    *httpclient.Client
+	auth *clientAuth
+	org  orgInfo
+}
+
+// keyAPI hands the run's api from Setup to the steps.
+var keyAPI = integration.NewLocalKey[*api]("okta.api")
+
+// newAPI builds an HTTP client for cfg (validated by validateFields).
+// logger receives the client's records unless Options.Logger is set.
+func (x *Collector) newAPI(cfg *Config, logger *slog.Logger) (*api, error) {
 	org, err := validateFields(cfg)
 	if err != nil {
-		return nil, orgInfo{}, err
+		return nil, err
 	}
 	base := strings.TrimSuffix(org, "/")
 	if x.opts.BaseURL != "" {
@@ -286,13 +295,7 @@ func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
 	}
 	auth, err := newClientAuth(cfg, org, base, x.opts.Clock)
 	if err != nil {
-		return nil, orgInfo{}, err
-	}
-	k := clientKey{base: base, key: auth.key, share: cfg.RateLimitShare}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if c, ok := x.clients[k]; ok {
-		return c, newOrgInfo(org), nil
+		return nil, err
 	}
 	hc := httpclient.Config{
 		BaseURL:     base,
@@ -301,10 +304,7 @@ func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
 		Share:       cfg.RateLimitShare,
 		MaxInFlight: x.opts.MaxInFlight,
 		UserAgent:   "stepgraph-okta",
-		Logger:      x.opts.Logger,
-	}
-	if hc.Logger == nil {
-		hc.Logger = x.logger
+		Logger:      cmp.Or(x.opts.Logger, logger),
 	}
 	auth.configure(&hc)
 	if x.opts.HTTP != nil {
@@ -312,39 +312,61 @@ func (x *Collector) client(cfg *Config) (*httpclient.Client, orgInfo, error) {
 	}
 	c, err := httpclient.New(hc)
 	if err != nil {
-		return nil, orgInfo{}, fmt.Errorf("okta: building the HTTP client: %w", err)
+		return nil, fmt.Errorf("okta: building the HTTP client: %w", err)
 	}
 	auth.attach(c)
-	x.auths[c] = auth
-	x.clients[k] = c
-	return c, newOrgInfo(org), nil
+	return &api{c: c, auth: auth, org: newOrgInfo(org)}, nil
 }
 
-// validate checks every field (no request), normalises orgUrl, then makes
-// one cheap authenticated call.
-func (x *Collector) validate(ctx context.Context, cfg *Config) error {
+// setup builds the run's client, proves the credentials work with one
+// cheap request (GET /api/v1/users?limit=1) before any step starts, and
+// hands the client to the steps. Its counters join HTTPStats' totals
+// when the run ends.
+func (x *Collector) setup(ctx context.Context, rc *integration.RunContext[Config]) error {
+	a, err := x.newAPI(rc.Config, rc.Logger)
+	if err != nil {
+		return err
+	}
+	x.mu.Lock()
+	x.live[a.c] = true
+	x.mu.Unlock()
+	rc.OnEnd(func() {
+		x.mu.Lock()
+		delete(x.live, a.c)
+		addStats(x.ended, a.c.Stats().Families)
+		x.mu.Unlock()
+	})
+	if err := checkAuth(ctx, a.c, a.auth); err != nil {
+		return err
+	}
+	integration.Put(rc, keyAPI, a)
+	return nil
+}
+
+// validate checks every field and normalises orgUrl, without any
+// request (Setup proves the credentials work).
+func (x *Collector) validate(_ context.Context, cfg *Config) error {
 	org, err := validateFields(cfg)
 	if err != nil {
 		return err
 	}
 	cfg.OrgURL = org
 	cfg.APIKey = strings.TrimSpace(cfg.APIKey)
-	c, _, err := x.client(cfg)
-	if err != nil {
-		return err
-	}
-	return checkAuth(ctx, c, x.authOf(c))
+	return nil
 }
 
 // Probe checks, per ingestion source, whether the token can read it, with
 // one small request each. It returns an *integration.AuthenticationError
 // when the token is rejected.
 func (x *Collector) Probe(ctx context.Context, cfg *Config) ([]ProbeResult, error) {
-	c, _, err := x.client(cfg)
+	x.mu.Lock()
+	log := x.log
+	x.mu.Unlock()
+	a, err := x.newAPI(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	auth := x.authOf(c)
+	c, auth := a.c, a.auth
 	if err := checkAuth(ctx, c, auth); err != nil {
 		return nil, err
 	}

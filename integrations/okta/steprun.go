@@ -37,11 +37,11 @@ type run struct {
 }
 
 func (x *Collector) begin(sc *integration.StepContext[Config]) (*run, error) {
-	c, org, err := x.client(sc.Config)
+	a, err := integration.Need(sc, keyAPI)
 	if err != nil {
 		return nil, err
 	}
-	return &run{x: x, sc: sc, c: c, org: org, em: &emitter{sc: sc}, sk: &skips{}}, nil
+	return &run{x: x, sc: sc, c: a.c, org: a.org, em: &emitter{sc: sc}, sk: &skips{}}, nil
 }
 
 // emitter adds objects, dropping those whose _key is already in the
