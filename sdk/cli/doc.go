@@ -42,10 +42,12 @@
 //     named TotalPrefix+"<name>" (see TotalPrefix).
 //   - The HTTP statistics hook is a plain func returning FamilyStats so
 //     this package does not depend on sdk/httpclient.
-//   - diff streams one type at a time (see Diff for the memory bound).
-//   - document reproduces JupiterOne's `j1-integration document` output
-//     byte for byte (see DataModel for the sort order).
-//   - visualize builds its page with sdk/graphview (one HTML file that needs
-//     no network); a database-backed graph comes through App.OpenGraph, so
-//     this package imports no database driver for it.
+//   - The commands are thin adapters from flags to library packages:
+//     diff calls sdk/graphdiff (which streams one type at a time, see
+//     graphdiff.Diff for the memory bound), document calls sdk/modeldoc
+//     (JupiterOne's `j1-integration document` output byte for byte),
+//     visualize calls sdk/graphview.
+//   - visualize's page is one HTML file that needs no network; a
+//     database-backed graph comes through App.OpenGraph, so this package
+//     imports no database driver for it.
 package cli

@@ -4,223 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"sort"
-	"strings"
-	"unicode/utf8"
 
-	"github.com/stepgraph/stepgraph/sdk/integration"
-	"github.com/stepgraph/stepgraph/sdk/runtime"
+	"github.com/stepgraph/stepgraph/sdk/modeldoc"
 )
-
-// Documentation markers delimiting the generated Data Model section, as
-// JupiterOne's `j1-integration document` writes them.
-const (
-	DocMarkerStart = "<!-- {J1_DOCUMENTATION_MARKER_START} -->"
-	DocMarkerEnd   = "<!-- {J1_DOCUMENTATION_MARKER_END} -->"
-)
-
-const docNote = `<!--
-********************************************************************************
-NOTE: ALL OF THE FOLLOWING DOCUMENTATION IS GENERATED USING THE
-"j1-integration document" COMMAND. DO NOT EDIT BY HAND! PLEASE SEE THE DEVELOPER
-DOCUMENTATION FOR USAGE INFORMATION:
-
-https://github.com/JupiterOne/sdk/blob/master/docs/integrations/development.md
-********************************************************************************
--->`
-
-const docEnd = `<!--
-********************************************************************************
-END OF GENERATED DOCUMENTATION AFTER BELOW MARKER
-********************************************************************************
--->`
-
-// DataModel returns the generated Data Model section for the steps, from
-// DocMarkerStart to DocMarkerEnd inclusive, in the format JupiterOne's
-// `j1-integration document` writes after prettier formatted it:
-//
-//   - Entities: one row per _type (the first declaration in execution
-//     order wins), sorted by resource name;
-//   - Relationships: one row per distinct (class, _type, source, target),
-//     sorted by source _type, then class, then target _type as it appears
-//     in the relationship _type (without the prefix it shares with the
-//     source, so okta_user ASSIGNED okta_application sorts before
-//     okta_user ASSIGNED mfa_device, as in JupiterOne's published docs),
-//     then the full target and _type;
-//   - Mapped Relationships (only when some are declared): the same order,
-//     then direction, with the target shown as `*type*`.
-//
-// Strings compare bytewise (JavaScript's < on ASCII). Tables are padded
-// like prettier pads markdown tables.
-func DataModel[C any](steps []integration.Step[C]) string {
-	ordered := stepsInOrder(steps)
-	type ent struct{ resource, typ, class string }
-	type rel struct{ source, class, target, typ, dir string }
-	var ents []ent
-	var rels, mapped []rel
-	seenE, seenR, seenM := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, s := range ordered {
-		for _, e := range s.Entities {
-			if seenE[e.Type] {
-				continue
-			}
-			seenE[e.Type] = true
-			var cls []string
-			for _, c := range e.Class {
-				cls = append(cls, "`"+c+"`")
-			}
-			ents = append(ents, ent{e.Resource, e.Type, strings.Join(cls, ", ")})
-		}
-		for _, r := range s.Relationships {
-			k := r.Class + ":" + r.Type + ":" + r.Source + ":" + r.Target
-			if seenR[k] {
-				continue
-			}
-			seenR[k] = true
-			rels = append(rels, rel{source: r.Source, class: r.Class, target: r.Target, typ: r.Type})
-		}
-		for _, r := range s.MappedRelationships {
-			k := r.Class + ":" + r.Type + ":" + r.Source + ":" + r.Target + ":" + string(r.Direction)
-			if seenM[k] {
-				continue
-			}
-			seenM[k] = true
-			mapped = append(mapped, rel{source: r.Source, class: r.Class, target: r.Target, typ: r.Type, dir: string(r.Direction)})
-		}
-	}
-	sort.SliceStable(ents, func(i, j int) bool { return ents[i].resource < ents[j].resource })
-	relLess := func(rs []rel) func(i, j int) bool {
-		return func(i, j int) bool {
-			a, b := rs[i], rs[j]
-			if a.source != b.source {
-				return a.source < b.source
-			}
-			if a.class != b.class {
-				return a.class < b.class
-			}
-			at, bt := targetInType(a.source, a.target), targetInType(b.source, b.target)
-			if at != bt {
-				return at < bt
-			}
-			if a.target != b.target {
-				return a.target < b.target
-			}
-			if a.typ != b.typ {
-				return a.typ < b.typ
-			}
-			return a.dir < b.dir
-		}
-	}
-	sort.SliceStable(rels, relLess(rels))
-	sort.SliceStable(mapped, relLess(mapped))
-
-	var b strings.Builder
-	b.WriteString(DocMarkerStart + "\n" + docNote + "\n\n## Data Model")
-	if len(ents) > 0 {
-		rows := [][]string{{"Resources", "Entity `_type`", "Entity `_class`"}}
-		for _, e := range ents {
-			rows = append(rows, []string{e.resource, "`" + e.typ + "`", e.class})
-		}
-		b.WriteString("\n\n### Entities\n\nThe following entities are created:\n\n" + markdownTable(rows))
-	}
-	if len(rels) > 0 {
-		rows := [][]string{{"Source Entity `_type`", "Relationship `_class`", "Target Entity `_type`"}}
-		for _, r := range rels {
-			rows = append(rows, []string{"`" + r.source + "`", "**" + r.class + "**", "`" + r.target + "`"})
-		}
-		b.WriteString("\n\n### Relationships\n\nThe following relationships are created/mapped:\n\n" + markdownTable(rows))
-	}
-	if len(mapped) > 0 {
-		rows := [][]string{{"Source Entity `_type`", "Relationship `_class`", "Target Entity `_type`", "Direction"}}
-		for _, r := range mapped {
-			rows = append(rows, []string{"`" + r.source + "`", "**" + r.class + "**", "`*" + r.target + "*`", r.dir})
-		}
-		b.WriteString("\n\n### Mapped Relationships\n\nThe following mapped relationships are created:\n\n" + markdownTable(rows))
-	}
-	b.WriteString("\n\n" + docEnd + "\n" + DocMarkerEnd)
-	return b.String()
-}
-
-// targetInType returns target without the "<provider>_" prefix it shares
-// with source: the form it takes inside the relationship _type.
-func targetInType(source, target string) string {
-	if p, _, ok := strings.Cut(source, "_"); ok {
-		if rest, found := strings.CutPrefix(target, p+"_"); found && rest != "" {
-			return rest
-		}
-	}
-	return target
-}
-
-// stepsInOrder returns the steps in execution order when the graph is
-// valid, else in declaration order.
-func stepsInOrder[C any](steps []integration.Step[C]) []*integration.Step[C] {
-	byID := map[string]*integration.Step[C]{}
-	var out []*integration.Step[C]
-	for i := range steps {
-		byID[steps[i].ID] = &steps[i]
-	}
-	if plan, err := runtime.NewPlan(steps); err == nil {
-		for _, id := range plan.Order() {
-			out = append(out, byID[id])
-		}
-		return out
-	}
-	for i := range steps {
-		out = append(out, &steps[i])
-	}
-	return out
-}
-
-// markdownTable renders rows (the first is the header) as a markdown
-// table padded the way prettier formats one: every cell padded to its
-// column's width, the delimiter row made of dashes of that width.
-func markdownTable(rows [][]string) string {
-	width := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			width[i] = max(width[i], 3, utf8.RuneCountInString(c))
-		}
-	}
-	var b strings.Builder
-	line := func(cells []string) {
-		b.WriteString("|")
-		for i, c := range cells {
-			b.WriteString(" " + c + strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)) + " |")
-		}
-		b.WriteString("\n")
-	}
-	line(rows[0])
-	dashes := make([]string, len(width))
-	for i, w := range width {
-		dashes[i] = strings.Repeat("-", w)
-	}
-	line(dashes)
-	for _, r := range rows[1:] {
-		line(r)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// ReplaceDataModel returns doc with the section between DocMarkerStart and
-// DocMarkerEnd (markers included) replaced by block. A doc without the
-// start marker gets the block appended after a blank line, as
-// `j1-integration document` does; a start marker without an end marker is
-// an error.
-func ReplaceDataModel(doc, block string) (string, error) {
-	start := strings.Index(doc, DocMarkerStart)
-	if start < 0 {
-		return doc + "\n\n" + block, nil
-	}
-	end := strings.Index(doc[start:], DocMarkerEnd)
-	if end < 0 {
-		return "", errors.New("documentation start marker found but no end marker " + DocMarkerEnd)
-	}
-	end += start
-	return doc[:start] + block + doc[end+len(DocMarkerEnd):], nil
-}
 
 func documentCommand[C any]() command[C] {
 	return command[C]{
@@ -259,75 +46,33 @@ for CI.`,
 
 func (a *App[C]) document(file string, check bool) int {
 	steps := a.Integration.Steps
-	hasTypes := false
-	for _, s := range steps {
-		if len(s.Entities) > 0 || len(s.Relationships) > 0 || len(s.MappedRelationships) > 0 {
-			hasTypes = true
-		}
-	}
-	if !hasTypes {
+	if !modeldoc.Declares(steps) {
 		fmt.Fprintln(a.stdout(), "No entities or relationships declared: nothing to document.")
 		return ExitOK
 	}
-	old, err := os.ReadFile(file)
-	if err != nil {
-		a.errorf("document: %v", err)
-		return ExitFailure
-	}
-	updated, err := ReplaceDataModel(string(old), DataModel(steps))
-	if err != nil {
-		a.errorf("document: %s: %v", file, err)
-		return ExitFailure
-	}
-	if updated == string(old) {
+	block := modeldoc.Section(steps)
+	if check {
+		var stale *modeldoc.StaleError
+		switch err := modeldoc.CheckFile(file, block); {
+		case errors.As(err, &stale):
+			a.errorf("document: %v; run '%s document --file %s'", err, a.program(), file)
+			return ExitFailure
+		case err != nil:
+			a.errorf("document: %v", err)
+			return ExitFailure
+		}
 		fmt.Fprintf(a.stdout(), "%s is up to date.\n", file)
 		return ExitOK
 	}
-	if check {
-		a.errorf("document: %s is out of date (first difference at line %d); run '%s document --file %s'",
-			file, firstDiffLine(string(old), updated), a.program(), file)
-		return ExitFailure
-	}
-	if err := writeFileAtomic(file, []byte(updated)); err != nil {
+	changed, err := modeldoc.UpdateFile(file, block)
+	if err != nil {
 		a.errorf("document: %v", err)
 		return ExitFailure
 	}
+	if !changed {
+		fmt.Fprintf(a.stdout(), "%s is up to date.\n", file)
+		return ExitOK
+	}
 	fmt.Fprintf(a.stdout(), "Updated the Data Model section of %s.\n", file)
 	return ExitOK
-}
-
-func firstDiffLine(a, b string) int {
-	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := range min(len(la), len(lb)) {
-		if la[i] != lb[i] {
-			return i + 1
-		}
-	}
-	return min(len(la), len(lb)) + 1
-}
-
-// writeFileAtomic replaces path with data via a temp file and a rename,
-// keeping the file's permissions.
-func writeFileAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stepgraph/stepgraph/sdk/graphview"
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/internal/atomicfile"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -29,6 +31,26 @@ func declaredTypes[C any](steps []integration.Step[C]) []graphview.DeclaredType 
 				out = append(out, graphview.DeclaredType{Type: e.Type, Resource: e.Resource, Class: e.Class})
 			}
 		}
+	}
+	return out
+}
+
+// stepsInOrder returns the steps in execution order when the graph is
+// valid, else in declaration order.
+func stepsInOrder[C any](steps []integration.Step[C]) []*integration.Step[C] {
+	byID := map[string]*integration.Step[C]{}
+	var out []*integration.Step[C]
+	for i := range steps {
+		byID[steps[i].ID] = &steps[i]
+	}
+	if plan, err := runtime.NewPlan(steps); err == nil {
+		for _, id := range plan.Order() {
+			out = append(out, byID[id])
+		}
+		return out
+	}
+	for i := range steps {
+		out = append(out, &steps[i])
 	}
 	return out
 }
@@ -115,7 +137,7 @@ properties and a sortable, filterable table of its neighbours.
 				if dest == "-" {
 					err = write(a.stdout())
 				} else if err = write(&b); err == nil {
-					err = writeFileAtomic(dest, b.Bytes())
+					err = atomicfile.Write(dest, b.Bytes())
 				}
 				if err != nil {
 					a.errorf("visualize: write %s: %v", dest, err)

@@ -1,0 +1,269 @@
+package graphdiff_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/graphdiff"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
+	"github.com/stepgraph/stepgraph/sdk/store"
+)
+
+// writeCollection commits a collection with the given objects.
+func writeCollection(t testing.TB, root string, ents []*graph.Entity, rels []*graph.Relationship, partial ...string) {
+	t.Helper()
+	per := 7 // several files per type in small fixtures
+	if len(ents) > 100 {
+		per = 1000
+	}
+	st, err := store.NewFilesystem(root, store.FilesystemOptions{MaxObjectsPerFile: per})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if len(ents) > 0 {
+		if err := st.AddEntities(ctx, "s", ents); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rels) > 0 {
+		if err := st.AddRelationships(ctx, "s", rels); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := &runtime.Summary{Integration: "test"}
+	sum.Metadata.PartialDatasets.Types = append([]string{}, partial...)
+	doc, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func user(i int, status string) *graph.Entity {
+	e := &graph.Entity{Key: fmt.Sprintf("test-user-%04d", i), Type: "test_user", Class: []string{"User"}, DisplayName: fmt.Sprintf("User %d", i)}
+	e.Set("username", fmt.Sprintf("u%d", i)).Set("active", true).Set("status", status).Set("email", nil)
+	return e
+}
+
+func group(key string) *graph.Entity {
+	return &graph.Entity{Key: key, Type: "test_group", Class: []string{"UserGroup"}, DisplayName: key}
+}
+
+// diffFixture writes OLD and NEW collections:
+// users 0..19 in old; in new user 0 removed, user 1 status changed,
+// user 20 added; group-a unchanged; membership group-a->user 2 removed,
+// group-a->user 20 added; a mapped relationship's target email changed.
+func diffFixture(t *testing.T) (string, string) {
+	dir := t.TempDir()
+	oldRoot, newRoot := filepath.Join(dir, "old"), filepath.Join(dir, "new")
+	var oldE, newE []*graph.Entity
+	for i := range 20 {
+		oldE = append(oldE, user(i, "ACTIVE"))
+		switch i {
+		case 0:
+		case 1:
+			u := user(i, "SUSPENDED")
+			u.Set("lastLogin", 1700000000000)
+			newE = append(newE, u)
+		default:
+			newE = append(newE, user(i, "ACTIVE"))
+		}
+	}
+	newE = append(newE, user(20, "ACTIVE"))
+	g := group("test-group-a")
+	oldE = append(oldE, g)
+	newE = append(newE, g)
+	mapped := func(email string) *graph.Relationship {
+		return graph.Mapped(user(3, ""), graph.IS, graph.Forward, graph.MappedTarget{
+			Entity: map[string]any{"_type": "person", "_key": "person-3-key", "email": email}, FilterKeys: [][]string{{"_type", "_key"}},
+		}, graph.WithType("test_user_is_person"))
+	}
+	oldR := []*graph.Relationship{graph.Direct(g, graph.HAS, user(2, "")), graph.Direct(g, graph.HAS, user(4, "")), mapped("old@example.com")}
+	newR := []*graph.Relationship{graph.Direct(g, graph.HAS, user(4, "")), graph.Direct(g, graph.HAS, user(20, "")), mapped("new@example.com")}
+	writeCollection(t, oldRoot, oldE, oldR)
+	writeCollection(t, newRoot, newE, newR, "test_group_has_user")
+	return oldRoot, newRoot
+}
+
+func TestDiff(t *testing.T) {
+	oldRoot, newRoot := diffFixture(t)
+	od, err := store.OpenDir(oldRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := store.OpenDir(newRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := graphdiff.Diff(context.Background(), od, nd, graphdiff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type counts struct{ a, r, c, n int64 }
+	want := map[string]counts{
+		"test_user":           {1, 1, 1, 0},
+		"test_group_has_user": {1, 0, 0, 1}, // partial in new: not collected, not removed
+		"test_user_is_person": {0, 0, 1, 0},
+	}
+	if len(rep.Types) != len(want) || rep.TypesCompared != 4 {
+		t.Fatalf("types %+v (compared %d)", rep.Types, rep.TypesCompared)
+	}
+	for _, td := range rep.Types {
+		w, ok := want[td.Type]
+		if !ok || (counts{td.Added, td.Removed, td.Changed, td.NotCollected}) != w {
+			t.Errorf("%s: got +%d -%d ~%d ?%d, want %+v", td.Type, td.Added, td.Removed, td.Changed, td.NotCollected, w)
+		}
+	}
+	u := rep.Types[0]
+	if u.Type != "test_user" || u.Kind != "entity" || u.AddedObjects[0].Key != "test-user-0020" || u.RemovedObjects[0].Key != "test-user-0000" {
+		t.Fatalf("test_user diff: %+v", u)
+	}
+	props := u.ChangedObjects[0].Properties
+	if len(props) != 2 || props[0].Name != "lastLogin" || props[0].Change != "added" || props[1].Name != "status" ||
+		props[1].Old != "ACTIVE" || props[1].New != "SUSPENDED" {
+		t.Fatalf("property changes: %+v", props)
+	}
+	for _, td := range rep.Types {
+		if td.Type == "test_user_is_person" {
+			p := td.ChangedObjects[0].Properties
+			if len(p) != 1 || p[0].Name != "_mapping.targetEntity.email" {
+				t.Errorf("mapped change: %+v", p)
+			}
+		}
+		if td.Type == "test_group_has_user" && !td.PartialInNew {
+			t.Errorf("partial dataset not flagged")
+		}
+	}
+	if rep.Added != 2 || rep.Removed != 1 || rep.Changed != 2 || rep.NotCollected != 1 {
+		t.Errorf("totals +%d -%d ~%d ?%d", rep.Added, rep.Removed, rep.Changed, rep.NotCollected)
+	}
+}
+
+// diffFixtureReport diffs the fixture's collections.
+func diffFixtureReport(t *testing.T, opts graphdiff.Options) *graphdiff.Report {
+	t.Helper()
+	oldRoot, newRoot := diffFixture(t)
+	od, err := store.OpenDir(oldRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := store.OpenDir(newRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := graphdiff.Diff(context.Background(), od, nd, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func TestWriteText(t *testing.T) {
+	var b strings.Builder
+	if err := graphdiff.WriteText(&b, diffFixtureReport(t, graphdiff.Options{})); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"test_user (entity): 1 added, 1 removed, 1 changed",
+		"  + test-user-0020  \"User 20\"",
+		"  + test-group-a|has|test-user-0020\n",
+		"  - test-user-0000  \"User 0\"",
+		"  ~ test-user-0001  \"User 1\"",
+		"      lastLogin: (unset) -> 1700000000000",
+		"      status: \"ACTIVE\" -> \"SUSPENDED\"",
+		"test_group_has_user (relationship): 1 added, 1 not collected in this run  [partial dataset in new",
+		"  ? test-group-a|has|test-user-0002",
+		"      _mapping.targetEntity.email: \"old@example.com\" -> \"new@example.com\"",
+		"Total: 2 added, 1 removed, 2 changed, 1 not collected in this run in 3 of 4 types.",
+	} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("text lacks %q:\n%s", w, b.String())
+		}
+	}
+}
+
+// TestRules: what an alert rule set matches. A type partial in NEW never
+// matches removed or changed (issue #10 item 3); its added objects still do.
+func TestRules(t *testing.T) {
+	rep := diffFixtureReport(t, graphdiff.Options{})
+	tests := []struct {
+		rules string
+		want  string
+		err   string
+	}{
+		{rules: "test_user:added,test_user_is_person:*", want: "test_user:added,test_user_is_person:changed"},
+		{rules: "test_user*:removed", want: "test_user:removed"},
+		{rules: "test_group*:removed,*:changed", want: "test_user:changed,test_user_is_person:changed"},
+		{rules: "*_has_*:removed,*_has_*:changed", want: ""},
+		{rules: "test_group_has_user:added", want: "test_group_has_user:added"},
+		{rules: "test_group", want: ""},
+		{rules: " test_user , ,test_user:changed", want: "test_user:added,test_user:removed,test_user:changed"},
+		{rules: "", want: ""},
+		{rules: "test_group:*,test_user:nothing", err: `rule "test_user:nothing": change must be added, removed, changed or *`},
+		{rules: "[:added", err: `rule "[:added": bad type pattern`},
+		{rules: ":added", err: "bad type pattern"},
+	}
+	for _, tt := range tests {
+		rules, err := graphdiff.ParseRules(tt.rules)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseRules(%q) = %v, %v; want error %q", tt.rules, rules, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseRules(%q): %v", tt.rules, err)
+			continue
+		}
+		if got := strings.Join(rep.Match(rules), ","); got != tt.want {
+			t.Errorf("Match(%q) = %q, want %q", tt.rules, got, tt.want)
+		}
+	}
+	if r := (graphdiff.Rule{Type: "okta_*", Change: graphdiff.Any}); r.String() != "okta_*:*" {
+		t.Errorf("Rule.String = %q", r)
+	}
+}
+
+func TestDiffManyObjectsStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	dir := t.TempDir()
+	var oldE, newE []*graph.Entity
+	const n = 5000
+	for i := range n {
+		oldE = append(oldE, user(i, "ACTIVE"))
+		if i%1000 == 0 {
+			newE = append(newE, user(i, "SUSPENDED"))
+		} else if i%1000 != 1 {
+			newE = append(newE, user(i, "ACTIVE"))
+		}
+	}
+	writeCollection(t, filepath.Join(dir, "a"), oldE, nil)
+	writeCollection(t, filepath.Join(dir, "b"), newE, nil)
+	od, _ := store.OpenDir(filepath.Join(dir, "a"))
+	nd, _ := store.OpenDir(filepath.Join(dir, "b"))
+	rep, err := graphdiff.Diff(context.Background(), od, nd, graphdiff.Options{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := rep.Types[0]
+	if td.Changed != n/1000 || td.Removed != n/1000 || td.Added != 0 || len(td.ChangedObjects) != 3 || !td.Truncated {
+		t.Fatalf("%+v", td)
+	}
+	var b strings.Builder
+	if err := graphdiff.WriteText(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(b.String(), "\n  ~ ") != 3 || !strings.Contains(b.String(), "  ... (more not listed; raise the limit)\n") {
+		t.Errorf("truncated listing:\n%s", b.String())
+	}
+}
