@@ -153,7 +153,9 @@ func listPagesOf[T any](ctx context.Context, c *httpclient.Client, path string, 
 			return err
 		}
 		var items []T
-		if err := fastjson.Unmarshal(resp.Body, &items); err != nil {
+		err := fastjson.Unmarshal(resp.Body, &items)
+		resp.Release() // items hold copies
+		if err != nil {
 			return fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
 		}
 		if len(items) == 0 {

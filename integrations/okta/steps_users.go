@@ -454,7 +454,9 @@ func getFactors(ctx context.Context, c *httpclient.Client, userID string) (fs []
 	if err := fastjson.Unmarshal(resp.Body, &fs); err != nil {
 		return nil, false, fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
 	}
-	if err := fastjson.Unmarshal(resp.Body, &statuses); err != nil {
+	err = fastjson.Unmarshal(resp.Body, &statuses)
+	resp.Release() // fs and statuses hold copies
+	if err != nil {
 		return nil, false, fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
 	}
 	for _, s := range statuses {

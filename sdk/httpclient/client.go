@@ -30,6 +30,7 @@ type Client struct {
 	hc     *http.Client
 	inner  http.RoundTripper
 	pacer  *pacer
+	bodies bodyPool // response body buffers (Response.Release)
 	scrub  *scrubber
 	log    *slog.Logger
 
@@ -51,6 +52,26 @@ type Response struct {
 	URL *url.URL
 	// Attempts is the number of attempts the request took.
 	Attempts int
+
+	buf  *[]byte // Body's buffer, from pool
+	pool *bodyPool
+}
+
+// Release hands the response's body buffer back to the client, which reuses
+// it for a later response. Body (and every slice of it, such as strings
+// converted without copying or json.RawMessage values that alias it) must
+// not be used after Release; values decoded from it with encoding/json
+// (which copies) stay valid. Calling Release is optional — a body never
+// released is garbage collected — and calling it again does nothing.
+// Callers that read many responses (list pages, per-object reads) release
+// each one once it is decoded, which keeps the allocation rate, and with it
+// the garbage collector's work and the peak memory, low.
+func (r *Response) Release() {
+	if r == nil || r.buf == nil {
+		return
+	}
+	r.pool.put(r.buf)
+	r.buf, r.Body = nil, nil
 }
 
 // New validates cfg and returns a Client.
@@ -200,6 +221,7 @@ type reqState struct {
 	lastRetryable bool
 	lastConc      bool      // the last attempt got a concurrency-limit 429
 	body          []byte    // body of the last attempt that returned a response
+	bodyBuf       *[]byte   // body's pooled buffer
 	lastEnd       time.Time // end of the previous attempt (start of a backoff)
 
 	started  time.Time // when Do was called
@@ -296,7 +318,8 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, body io.Read
 	}
 	resp.Body.Close()
 	b := st.body // the last attempt's body, read by the transport
-	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: b, URL: u, Attempts: st.attempts}
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: b, URL: u, Attempts: st.attempts,
+		buf: st.bodyBuf, pool: &c.bodies}
 	if resp.Request != nil && resp.Request.URL != nil {
 		out.URL = resp.Request.URL
 	}
@@ -329,7 +352,9 @@ func (c *Client) apiError(req integration.Request, status int, body []byte) *int
 }
 
 // GetJSON sends a GET to pathOrURL and decodes the JSON body into v. Errors
-// are those of Do, or a decoding error naming the endpoint.
+// are those of Do, or a decoding error naming the endpoint. When v is not
+// nil the returned Response's Body has been released (Response.Release):
+// everything decoded into v is a copy, and Header, Status and URL remain.
 func (c *Client) GetJSON(ctx context.Context, pathOrURL string, v any) (*Response, error) {
 	resp, err := c.Do(ctx, http.MethodGet, pathOrURL, nil)
 	if err != nil {
@@ -338,7 +363,9 @@ func (c *Client) GetJSON(ctx context.Context, pathOrURL string, v any) (*Respons
 	if v == nil {
 		return resp, nil
 	}
-	if err := json.Unmarshal(resp.Body, v); err != nil {
+	err = json.Unmarshal(resp.Body, v)
+	resp.Release() // v holds copies (RawMessage values included)
+	if err != nil {
 		return resp, &RequestError{
 			Request: integration.Request{Method: http.MethodGet, Endpoint: c.endpoint(resp.URL)},
 			Err:     c.scrub.wrap(fmt.Errorf("decoding JSON response: %w", err)),

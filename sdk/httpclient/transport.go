@@ -85,9 +85,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		f.counters.transportErrors.Add(1)
 		return nil, err
 	}
-	st.body = body // handed to Do's caller without another copy
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
+	// The body is handed to Do's caller without another copy; the
+	// previous attempt's (a retried response, already drained) goes back
+	// to the pool.
+	c.bodies.put(st.bodyBuf)
+	st.body, st.bodyBuf = *body, body
+	resp.Body = io.NopCloser(bytes.NewReader(*body))
+	resp.ContentLength = int64(len(*body))
 	resp.Request = req // never expose the authenticated clone
 	return resp, nil
 }
@@ -120,9 +124,9 @@ func (c *Client) contradiction(family, why string) {
 }
 
 // attempt sends one authenticated request and reads the whole body under
-// AttemptTimeout. A non-nil resp with a non-nil err means the headers
-// arrived but the body could not be read.
-func (t *transport) attempt(req *http.Request, st *reqState) (*http.Response, []byte, time.Time, error) {
+// AttemptTimeout into a buffer from the client's pool. A non-nil resp with
+// a non-nil err means the headers arrived but the body could not be read.
+func (t *transport) attempt(req *http.Request, st *reqState) (*http.Response, *[]byte, time.Time, error) {
 	c := t.c
 	ctx, cancel := context.WithTimeout(req.Context(), c.cfg.AttemptTimeout)
 	defer cancel()
@@ -137,36 +141,18 @@ func (t *transport) attempt(req *http.Request, st *reqState) (*http.Response, []
 	if resp.ContentLength > c.cfg.MaxBodyBytes {
 		return resp, nil, recv, tooLarge // don't read what we will refuse
 	}
-	var body []byte
+	hint := 0
 	if n := resp.ContentLength; n >= 0 {
-		body = make([]byte, 0, n+1)
+		hint = int(n) + 1 // room to see EOF without growing
 	}
-	body, err = readAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1), body)
+	body, err := c.bodies.readBody(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1), hint)
 	if err != nil {
+		c.bodies.put(body)
 		return resp, nil, recv, fmt.Errorf("reading response body: %w", err)
 	}
-	if int64(len(body)) > c.cfg.MaxBodyBytes {
+	if int64(len(*body)) > c.cfg.MaxBodyBytes {
+		c.bodies.put(body)
 		return resp, nil, recv, tooLarge
 	}
 	return resp, body, recv, nil
-}
-
-// readAll is io.ReadAll into buf (which may be pre-sized).
-func readAll(r io.Reader, buf []byte) ([]byte, error) {
-	if buf == nil {
-		buf = make([]byte, 0, 512)
-	}
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err != nil {
-			if err == io.EOF {
-				return buf, nil
-			}
-			return buf, err
-		}
-	}
 }
