@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 )
@@ -36,16 +39,19 @@ func serviceEntity(org orgInfo, name string) *graph.Entity {
 
 // ---- users ----
 
+// oktaUser is a user of the users listing, decoded with only the fields
+// the conversion reads. Timestamps are plain strings ("" when absent or
+// null), which decode without an allocation per field.
 type oktaUser struct {
-	ID              string         `json:"id"`
-	Status          string         `json:"status"`
-	Created         *string        `json:"created"`
-	Activated       *string        `json:"activated"`
-	StatusChanged   *string        `json:"statusChanged"`
-	LastLogin       *string        `json:"lastLogin"`
-	LastUpdated     *string        `json:"lastUpdated"`
-	PasswordChanged *string        `json:"passwordChanged"`
-	Profile         map[string]any `json:"profile"`
+	ID              string      `json:"id"`
+	Status          string      `json:"status"`
+	Created         string      `json:"created"`
+	Activated       string      `json:"activated"`
+	StatusChanged   string      `json:"statusChanged"`
+	LastLogin       string      `json:"lastLogin"`
+	LastUpdated     string      `json:"lastUpdated"`
+	PasswordChanged string      `json:"passwordChanged"`
+	Profile         userProfile `json:"profile"`
 	Credentials     struct {
 		Emails []struct {
 			Value  string `json:"value"`
@@ -54,34 +60,193 @@ type oktaUser struct {
 	} `json:"credentials"`
 }
 
-// flatValue returns v if it is a flat property value (a scalar, or an
-// array of scalars), and false for null and nested objects.
-func flatValue(v any) (any, bool) {
-	switch x := v.(type) {
-	case nil:
-		return nil, false
-	case string, bool, float64:
-		return x, true
-	case []any:
-		for _, el := range x {
-			switch el.(type) {
-			case string, bool, float64:
-			default:
-				return nil, false
-			}
-		}
-		return x, true
-	}
-	return nil, false
+// userProfile is a user's profile: every attribute, standard or custom, in
+// the order Okta sent them. It replaces a map[string]any, which cost a map,
+// a boxed value and a key string per attribute per user: the attributes
+// are decoded straight from the JSON into one slice, keys of Okta's base
+// profile are shared strings, and the property name of each key is worked
+// out at decode time.
+type userProfile struct {
+	attrs []profileAttr
 }
 
-func profileString(p map[string]any, k string) string {
-	s, _ := p[k].(string)
+// profileAttr is one profile attribute.
+type profileAttr struct {
+	key  string // as Okta sent it
+	name string // the entity property it becomes: camelCase(key)
+	// val is the value when flat (a string, float64, bool, or []any of
+	// those), as encoding/json decodes it into an any; flat is false for
+	// null, nested objects and arrays holding them, which are not copied.
+	val  any
+	flat bool
+}
+
+// baseProfileKeys are the attributes of Okta's base user profile (and a
+// few common custom ones): decoding shares these strings and their property
+// names instead of allocating them for every user. It is never modified.
+var baseProfileKeys = func() map[string][2]string {
+	m := map[string][2]string{}
+	for _, k := range []string{
+		"login", "email", "secondEmail", "firstName", "lastName", "middleName", "honorificPrefix",
+		"honorificSuffix", "title", "displayName", "nickName", "profileUrl", "primaryPhone", "mobilePhone",
+		"streetAddress", "city", "state", "zipCode", "postalAddress", "countryCode", "preferredLanguage",
+		"locale", "timezone", "userType", "employeeNumber", "costCenter", "organization", "division",
+		"department", "managerId", "manager", "hireDate", "terminationDate",
+	} {
+		m[k] = [2]string{k, camelCase(k)}
+	}
+	return m
+}()
+
+// UnmarshalJSON decodes a profile object. Values are converted as
+// encoding/json converts them into an any (strings unescaped, numbers as
+// float64); a value that is not flat is skipped (its key is kept, flat
+// false).
+func (p *userProfile) UnmarshalJSON(b []byte) error {
+	p.attrs = p.attrs[:0]
+	t := fastjson.NewTokenizer(b)
+	if !t.Next() {
+		return profileError(t)
+	}
+	if t.Delim == 0 && len(t.Value) > 0 && t.Value[0] == 'n' { // null
+		return nil
+	}
+	if t.Delim != '{' {
+		return errors.New("okta: user profile is not an object")
+	}
+	for t.Next() {
+		switch {
+		case t.Delim == '}' && t.Depth == 0:
+			return nil
+		case t.Delim == ',' || t.Delim == ':':
+			continue
+		case !t.IsKey:
+			return errors.New("okta: malformed user profile")
+		}
+		kb := t.String()
+		var a profileAttr
+		if names, ok := baseProfileKeys[string(kb)]; ok {
+			a.key, a.name = names[0], names[1]
+		} else {
+			a.key = string(kb)
+			a.name = camelCase(a.key)
+		}
+		if !t.Next() || t.Delim != ':' || !t.Next() {
+			return profileError(t)
+		}
+		var err error
+		if a.val, a.flat, err = profileValue(t); err != nil {
+			return err
+		}
+		p.attrs = append(p.attrs, a)
+	}
+	return profileError(t)
+}
+
+func profileError(t *fastjson.Tokenizer) error {
+	if t.Err != nil {
+		return fmt.Errorf("okta: decoding a user profile: %w", t.Err)
+	}
+	return errors.New("okta: decoding a user profile: unexpected end")
+}
+
+// profileValue decodes the value t is on, leaving t on its last token.
+func profileValue(t *fastjson.Tokenizer) (v any, flat bool, err error) {
+	switch t.Delim {
+	case 0:
+		return scalarToken(t)
+	case '{':
+		return nil, false, skipNested(t)
+	case '[':
+		depth := t.Depth
+		var arr []any
+		flat = true
+		for t.Next() {
+			switch {
+			case t.Delim == ']' && t.Depth == depth:
+				if arr == nil {
+					arr = []any{}
+				}
+				if !flat {
+					return nil, false, nil
+				}
+				return arr, true, nil
+			case t.Delim == ',':
+				continue
+			case t.Delim == '{' || t.Delim == '[':
+				flat = false
+				if err := skipNested(t); err != nil {
+					return nil, false, err
+				}
+			default:
+				x, ok, err := scalarToken(t)
+				if err != nil {
+					return nil, false, err
+				}
+				if !ok {
+					flat = false // null in an array
+				}
+				if flat {
+					arr = append(arr, x)
+				}
+			}
+		}
+		return nil, false, profileError(t)
+	}
+	return nil, false, errors.New("okta: malformed user profile")
+}
+
+// scalarToken converts the scalar t is on; ok is false for null.
+func scalarToken(t *fastjson.Tokenizer) (any, bool, error) {
+	v := t.Value
+	if len(v) == 0 {
+		return nil, false, errors.New("okta: malformed user profile")
+	}
+	switch v[0] {
+	case '"':
+		return string(t.String()), true, nil
+	case 't':
+		return true, true, nil
+	case 'f':
+		return false, true, nil
+	case 'n':
+		return nil, false, nil
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return nil, false, fmt.Errorf("okta: decoding a user profile: %w", err)
+	}
+	return f, true, nil
+}
+
+// skipNested moves t past the object or array it is at the start of.
+func skipNested(t *fastjson.Tokenizer) error {
+	depth := t.Depth
+	for t.Next() {
+		if (t.Delim == '}' || t.Delim == ']') && t.Depth == depth {
+			return nil
+		}
+	}
+	return profileError(t)
+}
+
+// str returns the string value of attribute k ("" when absent or not a
+// string); with several k, the last (as a map would keep).
+func (p *userProfile) str(k string) string {
+	s, _ := p.get(k).(string)
 	return s
 }
 
-// userEntity converts a user. mfa is nil when the user's factors are not
-// known (source disabled, or the user vanished before they were read).
+// get returns the value of attribute k (nil when absent or not flat).
+func (p *userProfile) get(k string) any {
+	for i := len(p.attrs) - 1; i >= 0; i-- {
+		if p.attrs[i].key == k {
+			return p.attrs[i].val
+		}
+	}
+	return nil
+}
+
 // dropInvalidProfileProperties removes from e, u's user entity, each
 // property copied from u's profile that breaks a rule of the entity's
 // classes (a custom attribute named like a typed data-model property, such
@@ -108,26 +273,27 @@ func dropInvalidProfileProperties(s graph.Schemas, e *graph.Entity, u *oktaUser)
 
 // fromProfile reports whether property name was copied from u's profile.
 func fromProfile(u *oktaUser, name string) bool {
-	for k := range u.Profile {
-		if camelCase(k) == name {
+	for _, a := range u.Profile.attrs {
+		if a.name == name {
 			return true
 		}
 	}
 	return false
 }
 
+// userEntity converts a user. mfa is nil when the user's factors are not
+// known (source disabled, or the user vanished before they were read).
 func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
-	e := &graph.Entity{Key: u.ID, Type: typeUser, Class: entUser.Class, Properties: make(map[string]any, len(u.Profile)+24)}
-	for k, v := range u.Profile {
-		fv, ok := flatValue(v)
-		if !ok {
+	p := &u.Profile
+	e := &graph.Entity{Key: u.ID, Type: typeUser, Class: entUser.Class, Properties: make(map[string]any, len(p.attrs)+24)}
+	for _, a := range p.attrs {
+		if !a.flat {
 			continue
 		}
-		name := camelCase(k)
-		if name == "" || name == "displayName" || strings.HasPrefix(name, "_") {
+		if a.name == "" || a.name == "displayName" || strings.HasPrefix(a.name, "_") {
 			continue
 		}
-		e.Set(name, fv)
+		e.Set(a.name, a.val)
 	}
 	if len(u.Credentials.Emails) > 0 {
 		verified, unverified := []string{}, []string{}
@@ -140,7 +306,7 @@ func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 		}
 		e.Set("verifiedEmails", verified).Set("unverifiedEmails", unverified)
 	}
-	login := profileString(u.Profile, "login")
+	login := p.str("login")
 	e.DisplayName = login
 	if e.DisplayName == "" {
 		e.DisplayName = u.ID
@@ -148,34 +314,55 @@ func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 	username, _, _ := strings.Cut(login, "@")
 	e.Set("id", u.ID).
 		Set("webLink", org.AdminURL+"/admin/user/profile/view/"+u.ID).
-		Set("name", strings.TrimSpace(profileString(u.Profile, "firstName")+" "+profileString(u.Profile, "lastName"))).
+		Set("name", strings.TrimSpace(p.str("firstName")+" "+p.str("lastName"))).
 		Set("username", username).
 		Set("status", strings.ToLower(u.Status)).
 		Set("active", u.Status == "ACTIVE")
-	if em, ok := u.Profile["email"].(string); ok {
+	if em, ok := p.get("email").(string); ok {
 		e.Set("email", strings.ToLower(em))
 	} else {
 		e.Set("email", nil)
 	}
-	setTime(e, u.Created, "created", "createdOn")
-	setTime(e, u.Activated, "activated", "activatedOn")
-	setTime(e, u.StatusChanged, "statusChanged", "statusChangedOn")
-	setTime(e, u.LastLogin, "lastLogin", "lastLoginOn")
-	setTime(e, u.LastUpdated, "lastUpdated", "lastUpdatedOn")
-	setTime(e, u.PasswordChanged, "passwordChanged", "passwordChangedOn")
-	if s := profileString(u.Profile, "hireDate"); s != "" {
+	setTime(e, &u.Created, "created", "createdOn")
+	setTime(e, &u.Activated, "activated", "activatedOn")
+	setTime(e, &u.StatusChanged, "statusChanged", "statusChangedOn")
+	setTime(e, &u.LastLogin, "lastLogin", "lastLoginOn")
+	setTime(e, &u.LastUpdated, "lastUpdated", "lastUpdatedOn")
+	setTime(e, &u.PasswordChanged, "passwordChanged", "passwordChangedOn")
+	if s := p.str("hireDate"); s != "" {
 		setTime(e, &s, "hiredOn")
 	}
-	if s := profileString(u.Profile, "terminationDate"); s != "" {
+	if s := p.str("terminationDate"); s != "" {
 		setTime(e, &s, "terminatedOn")
 	}
-	if cc := profileString(u.Profile, "countryCode"); cc != "" {
+	if cc := p.str("countryCode"); cc != "" {
 		e.Set("countryCode", cc)
 	}
 	if mfa != nil {
 		e.Set("mfaEnabled", *mfa)
 	}
 	return e
+}
+
+// flatValue returns v if it is a flat property value (a scalar, or an
+// array of scalars), and false for null and nested objects.
+func flatValue(v any) (any, bool) {
+	switch x := v.(type) {
+	case nil:
+		return nil, false
+	case string, bool, float64:
+		return x, true
+	case []any:
+		for _, el := range x {
+			switch el.(type) {
+			case string, bool, float64:
+			default:
+				return nil, false
+			}
+		}
+		return x, true
+	}
+	return nil, false
 }
 
 // ---- factors ----
