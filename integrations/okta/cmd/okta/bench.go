@@ -35,6 +35,7 @@ Examples:
   okta bench                                   # 1k, 10k, 100k users, 1 s windows
   okta bench --users 10000 --window 60s --target-windows 1.5
   okta bench --users 100000 --no-rate-limits --cpuprofile cpu.prof
+  okta bench --users 100000 --no-rate-limits --memprofile mem.prof   # allocations (alloc_space, alloc_objects)
   okta bench --users 10000 --runs 3 --format json
   okta bench --users 10000 --error-rate 0.02      # 2% server errors: nothing lost, time?
   okta bench --graph-okta-baseline                # 200, 2k, 10k users at graph-okta's settings, share 1 and default
@@ -65,6 +66,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	concZero := fs.Bool("concurrency-limit-zero", false, "the fake's concurrency 429s report X-Rate-Limit-Limit 0 instead of the concurrent values")
 	inProcess := fs.Bool("in-process", false, "run the fake in this process (peak RSS then includes it)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the collections to this file")
+	memprofile := fs.String("memprofile", "", "write an allocation profile of the collections to this file (go tool pprof -sample_index=alloc_space)")
 	errorRate := fs.Float64("error-rate", 0, "fraction of requests the fake answers with 500")
 	dropRate := fs.Float64("drop-rate", 0, "fraction of requests whose connection the fake drops mid-body")
 	graphOkta := fs.Bool("graph-okta-baseline", false, "graph-okta's baseline settings: 60 s windows, 20 ms latency, limits sized so graph-okta's plan needs --target-windows (default 1.75: two windows) windows")
@@ -142,6 +144,19 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return cli.ExitFailure
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: --memprofile: %v\n", err)
+			return cli.ExitUsage
+		}
+		defer f.Close()
+		defer func() {
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fmt.Fprintf(stderr, "error: --memprofile: %v\n", err)
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
