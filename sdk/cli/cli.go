@@ -143,7 +143,15 @@ type App[C any] struct {
 	// NoSignals stops Main from handling SIGINT/SIGTERM itself (the
 	// caller cancels ctx instead).
 	NoSignals bool
-	// Commands are extra commands of the binary (see Command).
+	// Builtins, when not nil, are the built-in commands Main mounts, in
+	// usage order, instead of all of them (BuiltinCommands). A binary
+	// composes its command set from the App's exported commands
+	// (CollectCommand, ValidateCommand, DocumentCommand,
+	// VisualizeCommand, DiffCommand, PushCommand), wrapped or renamed as
+	// it likes (see the composed-commands example of App).
+	Builtins []Command
+	// Commands are the binary's own commands (see Command), mounted
+	// after the built-in ones. A name mounted twice makes Main fail.
 	Commands []Command
 	// Sinks are the databases collect --sink and push can load into; the
 	// binary registers the ones it wants (PostgreSQL: sdk/cli/pgsink), so
@@ -193,7 +201,8 @@ type command[C any] struct {
 	setup    func(a *App[C], fs *flagSet) func(ctx context.Context, args []string) int
 }
 
-func (a *App[C]) commands() []command[C] {
+// builtins are the built-in commands in usage order.
+func (a *App[C]) builtins() []command[C] {
 	return []command[C]{
 		collectCommand[C](),
 		validateCommand[C](),
@@ -241,45 +250,36 @@ func (a *App[C]) Main(ctx context.Context, args []string) int {
 		fmt.Fprintln(a.stderr(), "error: cli.App has no Integration")
 		return ExitUsage
 	}
+	cmds, err := a.mounted()
+	if err != nil {
+		a.errorf("%v", err)
+		return ExitUsage
+	}
 	if len(args) == 0 {
-		a.printUsage(a.stderr())
+		a.printUsage(a.stderr(), cmds)
 		return ExitUsage
 	}
 	name := args[0]
 	switch name {
 	case "-h", "-help", "--help", "help":
 		if name == "help" && len(args) > 1 {
-			for _, c := range a.commands() {
-				if c.name == args[1] {
-					return a.runCommand(ctx, c, []string{"--help"})
-				}
-			}
-			for _, c := range a.Commands {
-				if c.Name == args[1] {
-					return c.Run(ctx, []string{"--help"})
-				}
+			if c, ok := findCommand(cmds, args[1]); ok {
+				return c.Run(ctx, []string{"--help"})
 			}
 			a.errorf("unknown command %q", args[1])
 			return ExitUsage
 		}
-		a.printUsage(a.stdout())
+		a.printUsage(a.stdout(), cmds)
 		return ExitOK
 	}
-	for _, c := range a.commands() {
-		if c.name != name {
-			continue
-		}
-		return a.runCommand(ctx, c, args[1:])
+	c, ok := findCommand(cmds, name)
+	if !ok {
+		a.errorf("unknown command %q (run %s --help)", name, a.program())
+		return ExitUsage
 	}
-	for _, c := range a.Commands {
-		if c.Name == name {
-			ctx, stop := a.handleSignals(ctx)
-			defer stop()
-			return c.Run(ctx, args[1:])
-		}
-	}
-	a.errorf("unknown command %q (run %s --help)", name, a.program())
-	return ExitUsage
+	ctx, stop := a.handleSignals(ctx)
+	defer stop()
+	return c.Run(ctx, args[1:])
 }
 
 // handleSignals returns a context cancelled with errInterrupted on the
@@ -320,13 +320,10 @@ func (a *App[C]) handleSignals(parent context.Context) (context.Context, func())
 	}
 }
 
-func (a *App[C]) printUsage(w io.Writer) {
+func (a *App[C]) printUsage(w io.Writer, cmds []Command) {
 	p := a.program()
 	fmt.Fprintf(w, "%s: the %s integration's command line.\n\nUsage:\n  %s <command> [flags] [args]\n\nCommands:\n", p, a.Integration.Name, p)
-	for _, c := range a.commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
-	for _, c := range a.Commands {
+	for _, c := range cmds {
 		fmt.Fprintf(w, "  %-10s %s\n", c.Name, c.Summary)
 	}
 	fmt.Fprintf(w, "\nRun '%s <command> --help' for a command's flags and examples.\n", p)
@@ -335,8 +332,8 @@ func (a *App[C]) printUsage(w io.Writer) {
 		ExitOK, ExitFailure, ExitUsage, ExitAuth, ExitPartial, ExitInterrupted)
 }
 
-// runCommand parses the command's flags and runs it.
-func (a *App[C]) runCommand(ctx context.Context, c command[C], args []string) int {
+// runBuiltin parses the built-in command's flags and runs it.
+func (a *App[C]) runBuiltin(ctx context.Context, c command[C], args []string) int {
 	fs := newFlagSet(c.name)
 	run := c.setup(a, fs)
 	pos, err := fs.parse(args)
@@ -348,8 +345,6 @@ func (a *App[C]) runCommand(ctx context.Context, c command[C], args []string) in
 		a.errorf("%s: %v (run %s %s --help)", c.name, err, a.program(), c.name)
 		return ExitUsage
 	}
-	ctx, stop := a.handleSignals(ctx)
-	defer stop()
 	return run(ctx, pos)
 }
 

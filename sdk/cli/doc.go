@@ -30,6 +30,11 @@
 //
 // Design choices:
 //
+//   - Commands are values (Command): every built-in one is exported
+//     (App.CollectCommand, App.DiffCommand, ..., App.BuiltinCommands), so
+//     a binary mounts the ones it wants (App.Builtins), wrapped or
+//     renamed, next to its own (App.Commands). Main only dispatches by
+//     name; each command parses its own flags.
 //   - Sources come from the integration's declaration
 //     (integration.Source, Step.Source): --disable-source hands the names
 //     to the runtime (runtime.Options.DisableSources), which disables
