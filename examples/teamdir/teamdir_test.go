@@ -6,9 +6,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stepgraph/stepgraph/examples/teamdir"
 	"github.com/stepgraph/stepgraph/examples/teamdir/fakeapi"
+	"github.com/stepgraph/stepgraph/sdk/fakeprovider"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/sdktest"
@@ -172,4 +174,27 @@ func TestCollectAgainstFake(t *testing.T) {
 	if !sdktest.Updating() {
 		sdktest.AssertGolden(t, c, "collect.golden.json")
 	}
+}
+
+// TestCollectSurvivesFaults collects from a fake that answers some requests
+// 500 and some 429 (as if another client had spent the rate limit), chosen
+// by a fault seed, so the same requests fail on every run: the integration
+// retries them and collects exactly what the golden file holds.
+func TestCollectSurvivesFaults(t *testing.T) {
+	srv := fakeapi.StartWith(fakeapi.Sample(), testToken, fakeprovider.Options{
+		Buckets: []fakeprovider.Bucket{{Name: "api", Limit: 1000}},
+		Window:  100 * time.Millisecond,
+		Faults:  fakeprovider.Faults{Seed: 3, ErrorRate: 0.25, RateLimitRate: 0.25},
+	})
+	defer srv.Close()
+	c := sdktest.Run(t, teamdir.New(teamdir.Options{Transport: srv.Transport()}), config(), sdktest.RunOptions{})
+	sdktest.AssertAll(t, c)
+	if !sdktest.Updating() {
+		sdktest.AssertGolden(t, c, "collect.golden.json")
+	}
+	st := srv.API.Stats()
+	if st.Injected5xx == 0 || st.RateLimited == 0 {
+		t.Fatalf("the fake injected %d 500s and %d 429s; the test needs both", st.Injected5xx, st.RateLimited)
+	}
+	t.Logf("survived %d injected 500s and %d 429s in %d requests", st.Injected5xx, st.RateLimited, st.Requests)
 }

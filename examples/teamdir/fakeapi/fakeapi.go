@@ -1,10 +1,14 @@
 // Package fakeapi serves a small, deterministic team directory API for the
 // teamdir example integration: an account, users, teams and team members.
 //
-// Every request needs "Authorization: Bearer <token>". Listings take a
-// "limit" (1-100, default 20) and an "after" cursor and link to the next
-// page with an RFC 8288 Link header (rel="next") built from the request's
-// Host, so a recording made through a stable host name replays anywhere.
+// It is built on sdk/fakeprovider, which supplies the mechanics: every
+// request needs "Authorization: Bearer <token>"; listings take a "limit"
+// (1-100, default 20) and an "after" cursor (the last item's id) and link
+// to the next page with an RFC 8288 Link header (rel="next") built from the
+// request's Host, so a recording made through a stable host name replays
+// anywhere; StartWith adds rate limits, a concurrency limit, latency and
+// seeded faults. This package only holds the directory's data, its
+// endpoints and its error body.
 //
 //	GET /api/v1/account
 //	GET /api/v1/users
@@ -13,14 +17,12 @@
 package fakeapi
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strconv"
+	"strings"
+
+	"github.com/stepgraph/stepgraph/sdk/fakeprovider"
 )
 
 // Account is the directory's owner.
@@ -94,33 +96,52 @@ func Sample() *Directory {
 	return d
 }
 
-// Handler returns the API over dir, accepting only token.
-func Handler(dir *Directory, token string) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/account", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, dir.Account)
-	})
-	mux.HandleFunc("GET /api/v1/users", func(w http.ResponseWriter, r *http.Request) {
-		page(w, r, dir.Users, func(u User) string { return u.ID })
-	})
-	mux.HandleFunc("GET /api/v1/teams", func(w http.ResponseWriter, r *http.Request) {
-		page(w, r, dir.Teams, func(t Team) string { return t.ID })
-	})
-	mux.HandleFunc("GET /api/v1/teams/{id}/members", func(w http.ResponseWriter, r *http.Request) {
-		members, ok := dir.Members[r.PathValue("id")]
+// New returns the API over dir, accepting only "Bearer <token>", with the
+// rate limits, faults and latency of opts (Auth and WriteError are the
+// fake's own).
+func New(dir *Directory, token string, opts fakeprovider.Options) *fakeprovider.Server {
+	opts.Auth = fakeprovider.TokenAuth{Scheme: "Bearer", Token: token, Realm: "teamdir"}
+	opts.WriteError = writeError
+	s := fakeprovider.New(opts)
+	paging := &fakeprovider.Paging{Default: 20, Max: 100, Strict: true}
+	s.Handle(fakeprovider.Endpoint{Pattern: "/api/v1/account", Serve: func(c *fakeprovider.Call) {
+		c.JSON(http.StatusOK, dir.Account)
+	}})
+	s.Handle(fakeprovider.Endpoint{Pattern: "/api/v1/users", Paging: paging, Serve: func(c *fakeprovider.Call) {
+		fakeprovider.Page(c, dir.Users, func(u User) string { return u.ID })
+	}})
+	s.Handle(fakeprovider.Endpoint{Pattern: "/api/v1/teams", Paging: paging, Serve: func(c *fakeprovider.Call) {
+		fakeprovider.Page(c, dir.Teams, func(t Team) string { return t.ID })
+	}})
+	s.Handle(fakeprovider.Endpoint{Pattern: "/api/v1/teams/{id}/members", Paging: paging, Serve: func(c *fakeprovider.Call) {
+		members, ok := dir.Members[c.Param("id")]
 		if !ok {
-			writeJSON(w, http.StatusNotFound, apiError{"E404", "team not found"})
+			c.Error(&fakeprovider.Error{Status: http.StatusNotFound, Reason: fakeprovider.ReasonNotFound, Message: "team not found"})
 			return
 		}
-		page(w, r, members, func(m Member) string { return m.UserID })
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+token {
-			writeJSON(w, http.StatusUnauthorized, apiError{"E401", "invalid or missing API token"})
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+		fakeprovider.Page(c, members, func(m Member) string { return m.UserID })
+	}})
+	return s
+}
+
+// Handler returns the API over dir, accepting only token, with no rate
+// limits and no faults.
+func Handler(dir *Directory, token string) http.Handler {
+	return New(dir, token, fakeprovider.Options{})
+}
+
+// writeError renders the directory's error body: {"errorCode": "E<status>",
+// "errorSummary": ...}.
+func writeError(c *fakeprovider.Call, e *fakeprovider.Error) {
+	msg := e.Message
+	switch {
+	case msg != "":
+	case e.Reason == fakeprovider.ReasonUnauthorized:
+		msg = "invalid or missing API token"
+	default:
+		msg = strings.ToLower(http.StatusText(e.Status))
+	}
+	c.JSON(e.Status, apiError{"E" + strconv.Itoa(e.Status), msg})
 }
 
 type apiError struct {
@@ -128,65 +149,35 @@ type apiError struct {
 	Summary string `json:"errorSummary"`
 }
 
-// page writes one page of items after the "after" cursor (an item id).
-func page[T any](w http.ResponseWriter, r *http.Request, items []T, id func(T) string) {
-	limit := 20
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			writeJSON(w, http.StatusBadRequest, apiError{"E400", "limit must be 1-100"})
-			return
-		}
-		limit = n
-	}
-	start := 0
-	if after := r.URL.Query().Get("after"); after != "" {
-		for i, it := range items {
-			if id(it) == after {
-				start = i + 1
-			}
-		}
-	}
-	end := min(start+limit, len(items))
-	if end < len(items) {
-		next := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path,
-			RawQuery: url.Values{"limit": {strconv.Itoa(limit)}, "after": {id(items[end-1])}}.Encode()}
-		w.Header().Set("Link", fmt.Sprintf("<%s>; rel=\"next\"", next.String()))
-	}
-	writeJSON(w, http.StatusOK, items[start:end])
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // Server is a running fake on a loopback port.
 type Server struct {
 	// URL is the server's base URL, e.g. http://127.0.0.1:40000.
 	URL string
-	srv *httptest.Server
+	// API is the fake, for its counters (API.Stats()).
+	API *fakeprovider.Server
+	run *fakeprovider.Running
 }
 
 // Start serves dir on a loopback port until Close.
 func Start(dir *Directory, token string) *Server {
-	srv := httptest.NewServer(Handler(dir, token))
-	return &Server{URL: srv.URL, srv: srv}
+	return StartWith(dir, token, fakeprovider.Options{})
+}
+
+// StartWith serves dir with the rate limits, faults and latency of opts on
+// a loopback port until Close. It panics if it cannot listen.
+func StartWith(dir *Directory, token string, opts fakeprovider.Options) *Server {
+	api := New(dir, token, opts)
+	run, err := fakeprovider.Start(api)
+	if err != nil {
+		panic(err)
+	}
+	return &Server{URL: run.URL, API: api, run: run}
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() { s.run.Close() }
 
 // Transport returns a transport that connects to this server whatever the
 // request's host, so clients can use a stable base URL (for example
 // http://api.teamdir.test) that ends up in recordings.
-func (s *Server) Transport() http.RoundTripper {
-	addr := s.srv.Listener.Addr().String()
-	return &http.Transport{
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		},
-	}
-}
+func (s *Server) Transport() http.RoundTripper { return s.run.Transport() }

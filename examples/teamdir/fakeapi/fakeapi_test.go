@@ -42,11 +42,12 @@ func TestPagingAndErrors(t *testing.T) {
 		t.Errorf("paged users = %v", ids)
 	}
 	for path, want := range map[string]int{
-		"/api/v1/account":               http.StatusOK,
-		"/api/v1/users?limit=0":         http.StatusBadRequest,
-		"/api/v1/teams/t-nope/members":  http.StatusNotFound,
-		"/api/v1/teams/t-web/members":   http.StatusOK,
-		"/api/v1/teams?limit=2&after=x": http.StatusOK,
+		"/api/v1/account":                        http.StatusOK,
+		"/api/v1/users?limit=0":                  http.StatusBadRequest,
+		"/api/v1/teams/t-nope/members":           http.StatusNotFound,
+		"/api/v1/teams/t-web/members":            http.StatusOK,
+		"/api/v1/teams?limit=2&after=x":          http.StatusBadRequest, // unknown cursor
+		"/api/v1/teams?limit=2&after=t-platform": http.StatusOK,
 	} {
 		if got := get(path, "tok").Code; got != want {
 			t.Errorf("GET %s = %d, want %d", path, got, want)
