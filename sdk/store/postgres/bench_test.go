@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,6 +24,10 @@ import (
 //   - re-push: the same collection again (nothing changes, nothing is
 //     rewritten).
 //
+// With each it prints the CPU time used by this process and, when the
+// server runs on this machine, by its backends: on a shared machine the
+// ratio of CPU times is steadier than the ratio of wall times.
+//
 // The collection is $STEPGRAPH_BENCH_COLLECTION (a .j1-integration folder,
 // e.g. one kept by `okta bench --users 100000 --no-rate-limits --keep DIR`)
 // or, without it, a synthetic Okta-like one of 50k users:
@@ -33,11 +36,11 @@ import (
 //	STEPGRAPH_BENCH_COLLECTION=/tmp/big/100000/.j1-integration \
 //	  go test ./sdk/store/postgres -run '^$' -bench Push -benchtime 1x
 func BenchmarkPush(b *testing.B) {
-	var log *slog.Logger
+	db := testDB(b, Options{})
 	if os.Getenv("STEPGRAPH_BENCH_DEBUG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		// wall time, server and client CPU of each load phase
+		db.hook = (&phaseMeter{w: os.Stderr}).hook
 	}
-	db := testDB(b, Options{Logger: log})
 	ctx := context.Background()
 	var d *store.Dir
 	if root := os.Getenv("STEPGRAPH_BENCH_COLLECTION"); root != "" {
@@ -58,19 +61,24 @@ func BenchmarkPush(b *testing.B) {
 		if _, err := db.ForgetInstance(ctx, inst); err != nil {
 			b.Fatal(err)
 		}
+		c0 := takeCPU(ctx, db)
 		rawN, rawTook := rawCopy(b, db, d)
+		c1 := takeCPU(ctx, db)
 		start := time.Now()
 		r1, err := Push(ctx, db, d, inst)
 		if err != nil {
 			b.Fatal(err)
 		}
 		first := time.Since(start)
+		c2 := takeCPU(ctx, db)
 		start = time.Now()
 		r2, err := Push(ctx, db, d, inst)
 		if err != nil {
 			b.Fatal(err)
 		}
 		second := time.Since(start)
+		c3 := takeCPU(ctx, db)
+		rawCPU, firstCPU, secondCPU := cpuSince(c0, c1), cpuSince(c1, c2), cpuSince(c2, c3)
 		objects := float64(r1.Entities + r1.Relationships)
 		rawRate := float64(rawN) / rawTook.Seconds()
 		firstRate := objects / first.Seconds()
@@ -78,14 +86,20 @@ func BenchmarkPush(b *testing.B) {
 		b.ReportMetric(firstRate, "obj/s-first")
 		b.ReportMetric(objects/second.Seconds(), "obj/s-repush")
 		b.ReportMetric(firstRate/rawRate, "first/rawcopy")
+		cpuRatio := ""
+		if rawCPU.serverKnown && firstCPU.serverKnown {
+			r := rawCPU.total().Seconds() / firstCPU.total().Seconds()
+			b.ReportMetric(r, "first/rawcopy-cpu")
+			cpuRatio = fmt.Sprintf("first load / raw COPY by CPU time (server + client): %.2f\n", r)
+		}
 		fmt.Fprintf(os.Stderr, "%d objects (%d entities, %d relationships) from %s\n"+
-			"raw jsonb COPY: %v (%.0f objects/s)\n"+
-			"first load:     %v (%.0f objects/s, %.2f of raw COPY)\n  %s\n  after sync: %+v\n"+
-			"re-push:        %v (%.0f objects/s)\n  %s\n",
+			"raw jsonb COPY: %v (%.0f objects/s); %v\n"+
+			"first load:     %v (%.0f objects/s, %.2f of raw COPY); %v\n  %s\n  after sync: %+v\n"+
+			"re-push:        %v (%.0f objects/s); %v\n  %s\n%s",
 			r1.Entities+r1.Relationships, r1.Entities, r1.Relationships, d.Root(),
-			rawTook.Round(time.Millisecond), rawRate,
-			first.Round(time.Millisecond), firstRate, firstRate/rawRate, r1, r1.AfterSync,
-			second.Round(time.Millisecond), objects/second.Seconds(), r2)
+			rawTook.Round(time.Millisecond), rawRate, rawCPU,
+			first.Round(time.Millisecond), firstRate, firstRate/rawRate, firstCPU, r1, r1.AfterSync,
+			second.Round(time.Millisecond), objects/second.Seconds(), secondCPU, r2, cpuRatio)
 	}
 }
 

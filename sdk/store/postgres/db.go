@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -133,9 +134,17 @@ func SchemaVersion() int {
 // each other; New and Open call it). A database whose schema is newer than
 // this package is refused.
 func (db *DB) Migrate(ctx context.Context) error {
+	return db.migrateTo(ctx, 0)
+}
+
+// migrateTo applies the migrations up to version upTo (0: all of them).
+func (db *DB) migrateTo(ctx context.Context, upTo int) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
+	}
+	if upTo > 0 {
+		ms = slices.DeleteFunc(ms, func(m sqlmigrate.Migration) bool { return m.Version > upTo })
 	}
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {

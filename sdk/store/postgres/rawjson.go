@@ -33,17 +33,24 @@ func skipSpace(b []byte, i int) int {
 }
 
 // skipString returns the index after the string that starts at b[i] == '"'.
+// It jumps from quote to quote (bytes.IndexByte) and counts the
+// backslashes before each: an odd number escapes the quote.
 func skipString(b []byte, i int) (int, error) {
-	i++
-	for i < len(b) {
-		switch b[i] {
-		case '\\':
-			i += 2
-		case '"':
-			return i + 1, nil
-		default:
-			i++
+	start := i + 1
+	for i = start; i <= len(b); {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			break
 		}
+		j += i
+		k := j
+		for k > start && b[k-1] == '\\' {
+			k--
+		}
+		if (j-k)%2 == 0 {
+			return j + 1, nil
+		}
+		i = j + 1
 	}
 	return 0, errSyntax
 }

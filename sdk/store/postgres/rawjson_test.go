@@ -73,3 +73,36 @@ func TestRawJSONWalk(t *testing.T) {
 		}
 	}
 }
+
+// skipString finds the end of strings with escaped quotes and backslash
+// runs, and rejects unterminated ones.
+func TestSkipString(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int // index after the string, -1: error
+	}{
+		{`"" x`, 2},
+		{`"abc",`, 5},
+		{`"a\"b"`, 6},
+		{`"a\\"b"`, 5},
+		{`"a\\\"b"`, 8},
+		{`"\\"`, 4},
+		{`"\""`, 4},
+		{`"\\\\"x`, 6},
+		{`"é\u0022"`, 10},
+		{`"abc`, -1},
+		{`"abc\"`, -1},
+		{`"`, -1},
+	} {
+		got, err := skipString([]byte(c.in), 0)
+		if c.want < 0 {
+			if err == nil {
+				t.Errorf("%s: accepted (end %d)", c.in, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%s: end %d (%v), want %d", c.in, got, err, c.want)
+		}
+	}
+}

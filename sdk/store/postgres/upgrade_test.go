@@ -1,0 +1,97 @@
+package postgres
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
+)
+
+// A database created by the previous schema version, holding loaded
+// instances, upgrades to the current one and then syncs exactly as a
+// database created at the current version: same user -> person mapping,
+// same change log for an unchanged re-push and for a changed collection.
+func TestUpgradeFromPreviousSchemaVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	latest := SchemaVersion()
+	t0 := time.Now().Add(-time.Hour)
+	hr := Instance{Integration: "hr", Name: "main"}
+	okta := Instance{Integration: "okta", Name: "acme"}
+	hrSteps := []stepSpec{{id: "fetch-employees", types: []string{"employee"}}}
+	employees := []*graph.Entity{entity("hr-0001", "employee", []string{"Person"}, "Alice", map[string]any{"email": "Alice@Example.com"})}
+	org1 := users(40)
+	org1[0].email = "alice@example.com"
+	org1[1].userType = "service"
+	org2 := append(append([]synthUser{}, org1[:2]...), org1[4:]...) // two users go
+	org2[2].email = "moved@example.com"
+	org2 = append(org2, synthUser{id: "00u-new-000001", email: "new@example.com"})
+
+	type outcome struct{ mapping, log2, log3 []string }
+	sync := func(t *testing.T, db *DB, upgrade func()) outcome {
+		mustPush(t, db, (&collection{integration: "hr", steps: hrSteps, entities: employees, started: t0}).write(t, t.TempDir()), hr)
+		ents, rels := synthOrg(org1, 3)
+		first := (&collection{integration: "okta", steps: fullSteps(), entities: ents, rels: rels, started: t0}).write(t, t.TempDir())
+		mustPush(t, db, first, okta)
+		upgrade()
+		var o outcome
+		changes := func(run int64) []string {
+			return query(t, db, `SELECT change || ' ' || kind || ' ' || key FROM change_log WHERE run_id = $1 ORDER BY 1`, run)
+		}
+		o.log2 = changes(mustPush(t, db, first, okta).RunID)
+		ents, rels = synthOrg(org2, 3)
+		o.log3 = changes(mustPush(t, db, (&collection{integration: "okta", steps: fullSteps(), entities: ents, rels: rels, started: t0.Add(time.Minute)}).write(t, t.TempDir()), okta).RunID)
+		o.mapping = query(t, db, `SELECT u.key || ' -> ' || p.key FROM relationship r
+			JOIN entity u ON u.id = r.from_id JOIN entity p ON p.id = r.to_id
+			WHERE r.rule = 'user_is_person' ORDER BY 1`)
+		return o
+	}
+
+	fresh := sync(t, testDB(t, Options{}), func() {})
+
+	pool := testPool(t)
+	schema := uniqueSchema(t)
+	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), `DROP SCHEMA "`+schema+`" CASCADE`) })
+	old := &DB{pool: pool, schema: schema, opts: Options{Schema: schema}, log: slog.New(slog.DiscardHandler)}
+	if err := old.migrateTo(ctx, latest-1); err != nil {
+		t.Fatal(err)
+	}
+	upgraded := sync(t, old, func() {
+		if v := queryInt(t, old, `SELECT max(version) FROM schema_migrations`); v != int64(latest-1) {
+			t.Fatalf("schema at version %d before the upgrade, want %d", v, latest-1)
+		}
+		if _, err := New(ctx, pool, Options{Schema: schema}); err != nil {
+			t.Fatalf("upgrade: %v", err)
+		}
+		if v := queryInt(t, old, `SELECT max(version) FROM schema_migrations`); v != int64(latest) {
+			t.Fatalf("schema at version %d after the upgrade, want %d", v, latest)
+		}
+	})
+
+	if len(fresh.log2) != 0 {
+		t.Errorf("unchanged re-push logged %v", fresh.log2)
+	}
+	if !slices.Contains(fresh.mapping, "00u000000000000 -> hr-0001") || len(fresh.mapping) != 38 ||
+		!slices.Contains(fresh.mapping, "00u000000000004 -> employee:moved@example.com") {
+		t.Errorf("mapping of the fresh database: %v", fresh.mapping)
+	}
+	if !slices.Contains(fresh.log3, "removed entity 00u000000000002") || !slices.Contains(fresh.log3, "added entity 00u-new-000001") {
+		t.Errorf("change log of the changed collection: %v", fresh.log3)
+	}
+	for _, c := range []struct {
+		what      string
+		got, want []string
+	}{
+		{"mapping", upgraded.mapping, fresh.mapping},
+		{"change log of the unchanged re-push", upgraded.log2, fresh.log2},
+		{"change log of the changed collection", upgraded.log3, fresh.log3},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s after the upgrade:\n got %s\nwant %s", c.what, strings.Join(c.got, "\n     "), strings.Join(c.want, "\n     "))
+		}
+	}
+}
