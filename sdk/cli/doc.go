@@ -7,9 +7,12 @@
 //	app := &cli.App[teamdir.Config]{
 //		Integration: teamdir.New(teamdir.Options{}),
 //		Sinks:       []cli.Sink{pgsink.Sink()}, // optional: collect --sink, push
-//		Prepare:     demo,                      // optional: before config loading
 //	}
 //	os.Exit(app.Main(context.Background(), os.Args[1:]))
+//
+// App.Prepare (a hook before the configuration is loaded, e.g. to serve a
+// demo org), App.Builtins and App.Commands (the command set) are optional
+// too.
 //
 // or, without options, os.Exit(cli.Main(ctx, integ, os.Args[1:])).
 //

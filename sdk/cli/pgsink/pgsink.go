@@ -2,7 +2,7 @@
 // sdk/store/postgres) as a sink of the stepgraph command line. A binary
 // that wants collect --sink postgres://... and push adds it to its App:
 //
-//	app := &cli.App[okta.Config]{Integration: integ, Sinks: []cli.Sink{pgsink.Sink()}}
+//	app := &cli.App[teamdir.Config]{Integration: teamdir.New(teamdir.Options{}), Sinks: []cli.Sink{pgsink.Sink()}}
 //
 // It is its own package so that sdk/cli, and binaries that do not register
 // it, link no PostgreSQL driver.

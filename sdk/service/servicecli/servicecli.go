@@ -2,9 +2,10 @@
 // service (package service): instances, worker, alerts and status. A
 // binary mounts them next to the sdk/cli commands:
 //
+//	integ := teamdir.New(teamdir.Options{})
 //	reg := service.NewRegistry()
-//	service.Register(reg, service.Definition[okta.Config]{Integration: integ})
-//	app := &cli.App[okta.Config]{Integration: integ, Commands: servicecli.Commands(servicecli.Options{Registry: reg})}
+//	service.Register(reg, service.Definition[teamdir.Config]{Integration: integ})
+//	app := &cli.App[teamdir.Config]{Integration: integ, Commands: servicecli.Commands(servicecli.Options{Registry: reg})}
 //
 // They live apart from sdk/cli so that the plain CLI carries no database
 // or queue code.

@@ -12,6 +12,7 @@
 //	res, err := postgres.Push(ctx, db, dir, postgres.Instance{Integration: "okta", Name: "acme"})
 //	// or collect straight into the database (collect --sink postgres://...):
 //	st, err := postgres.NewStore(ctx, db, postgres.Instance{Integration: "okta", Name: "acme"}, postgres.StoreOptions{})
+//	integ, cfg := teamdir.New(teamdir.Options{}), &teamdir.Config{BaseURL: "https://api.teamdir.example"}
 //	result, err := runtime.Run(ctx, integ, cfg, runtime.Options{Store: st})
 //
 // OpenStore and PushURL do the same from a URL for a command line.
