@@ -55,9 +55,9 @@ func (k objKind) dir() string {
 type fileState uint8
 
 const (
-	fileOpen fileState = iota
-	fileWriting
-	fileWritten
+	fileOpen    fileState = iota // taking objects
+	fileWriting                  // complete, chunks waiting for the writer
+	fileWritten                  // complete and closed on disk
 )
 
 type graphFile struct {
@@ -66,8 +66,26 @@ type graphFile struct {
 	typ   string
 	n     int
 	state fileState
-	data  []byte // encoded objects, comma separated, until written
+	data  []byte // encoded objects not handed to the writer yet
+	// size is the bytes handed to the writer so far (the file's prefix),
+	// queued the chunks of them not written yet.
+	size   int
+	queued int
 }
+
+// chunk is a piece of a graph file for the writer: the next bytes of
+// file id, and whether they end it.
+type chunk struct {
+	id   uint32
+	data []byte
+	last bool
+}
+
+// chunkSize is the size at which an open file's encoded objects go to the
+// writer. Files are streamed to disk in chunks, so an open file holds at
+// most about this much in memory, instead of all its objects (up to
+// MaxBytesPerFile).
+const chunkSize = 64 << 10
 
 type bufKey struct {
 	kind objKind
@@ -97,11 +115,11 @@ type Filesystem struct {
 	opts    FilesystemOptions
 
 	mu     sync.Mutex
+	wrote  *sync.Cond // on mu: the writer finished a chunk
 	files  []*graphFile
 	open   map[bufKey]uint32
 	seq    map[bufKey]int
-	sizes  map[bufKey]int // bytes of the last file written per key, to size buffers
-	free   [][]byte       // written files' buffers, reused for new files
+	free   [][]byte // written chunks' buffers, reused
 	byType map[kindType][]uint32
 	// index maps hash(_key) -> fileID<<32 | position. It is built on the
 	// first FindEntity/FindRelationship and kept up to date from then on,
@@ -111,10 +129,10 @@ type Filesystem struct {
 	buildMu sync.Mutex
 	err     error // first write error, sticky
 	done    bool
-	// Full files are written by one background writer so encoding goes on
-	// while the kernel copies bytes; the bounded queue caps the memory held
-	// by files waiting to be written.
-	queue   chan uint32
+	// Files are written by one background writer, chunk by chunk, so
+	// encoding goes on while the kernel copies bytes; the bounded queue
+	// caps the memory held by chunks waiting to be written.
+	queue   chan chunk
 	pending sync.WaitGroup
 	writer  sync.WaitGroup
 	dirMu   sync.Mutex
@@ -161,17 +179,17 @@ func NewFilesystem(root string, opts FilesystemOptions) (*Filesystem, error) {
 		return nil, fmt.Errorf("store: create staging folder: %w", err)
 	}
 	s := &Filesystem{
-		queue:   make(chan uint32, 4),
+		queue:   make(chan chunk, 32),
 		root:    root,
 		staging: staging,
 		opts:    opts,
 		open:    map[bufKey]uint32{},
 		seq:     map[bufKey]int{},
-		sizes:   map[bufKey]int{},
-		free:    make([][]byte, 0, 8),
+		free:    make([][]byte, 0, 48),
 		byType:  map[kindType][]uint32{},
 		dirs:    map[string]bool{},
 	}
+	s.wrote = sync.NewCond(&s.mu)
 	s.writer.Add(1)
 	go s.writeLoop()
 	return s, nil
@@ -179,17 +197,23 @@ func NewFilesystem(root string, opts FilesystemOptions) (*Filesystem, error) {
 
 func (s *Filesystem) writeLoop() {
 	defer s.writer.Done()
-	for id := range s.queue {
-		_ = s.writeFile(id) // the error is kept in s.err and reported by later calls
+	open := map[uint32]*os.File{} // files with chunks still to come
+	defer func() {
+		for _, fd := range open { // an aborted run's unfinished files
+			fd.Close()
+		}
+	}()
+	for c := range s.queue {
+		_ = s.writeChunk(open, c) // the error is kept in s.err and reported by later calls
 		s.pending.Done()
 	}
 }
 
-// send hands full files, already counted in pending, to the writer,
-// blocking while its queue is full.
-func (s *Filesystem) send(ids []uint32) {
-	for _, id := range ids {
-		s.queue <- id
+// send hands chunks, already counted in pending, to the writer, blocking
+// while its queue is full.
+func (s *Filesystem) send(cs []chunk) {
+	for _, c := range cs {
+		s.queue <- c
 	}
 }
 
@@ -248,7 +272,7 @@ func (s *Filesystem) AddRelationships(ctx context.Context, stepID string, rs []*
 }
 
 func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, key string), enc func(int, []byte) ([]byte, error)) error {
-	var full []uint32
+	var full []chunk
 	s.mu.Lock()
 	if s.done {
 		s.mu.Unlock()
@@ -285,14 +309,14 @@ func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, 
 			s.index.Insert(s.index.Hash(key), uint64(id)<<32|uint64(f.n))
 		}
 		f.n++
-		if f.n >= s.opts.MaxObjectsPerFile || len(f.data) >= s.opts.MaxBytesPerFile {
-			s.sizes[k] = len(f.data)
+		if f.n >= s.opts.MaxObjectsPerFile || f.size+len(f.data) >= s.opts.MaxBytesPerFile {
 			delete(s.open, k)
-			f.state = fileWriting
-			full = append(full, id)
+			full = append(full, s.cut(id, f, true))
+		} else if len(f.data) >= chunkSize {
+			full = append(full, s.cut(id, f, false))
 		}
 	}
-	// Count the files as pending while mu is held: a Commit or Abort that
+	// Count the chunks as pending while mu is held: a Commit or Abort that
 	// takes mu next waits for them before it closes the writer's queue.
 	s.pending.Add(len(full))
 	s.mu.Unlock()
@@ -303,25 +327,41 @@ func (s *Filesystem) add(kind objKind, stepID string, n int, at func(int) (typ, 
 	return encErr
 }
 
+// cut hands f's encoded objects to the writer as its next chunk (the last
+// one, closing the JSON document, when last). Caller holds s.mu and sends
+// the chunk after releasing it.
+func (s *Filesystem) cut(id uint32, f *graphFile, last bool) chunk {
+	if last {
+		f.data = append(f.data, "]}\n"...)
+		f.state = fileWriting
+	}
+	c := chunk{id: id, data: f.data, last: last}
+	f.size += len(f.data)
+	f.queued++
+	f.data = nil
+	if !last {
+		f.data = s.buffer()
+	}
+	return c
+}
+
+// buffer returns an empty chunk buffer. Caller holds s.mu.
+func (s *Filesystem) buffer() []byte {
+	if n := len(s.free); n > 0 {
+		b := s.free[n-1][:0]
+		s.free = s.free[:n-1]
+		return b
+	}
+	// Room for a chunk and the object that crosses its end.
+	return make([]byte, 0, chunkSize+chunkSize/2)
+}
+
 // newFile opens a new graph file for k. Caller holds s.mu.
 func (s *Filesystem) newFile(k bufKey) uint32 {
 	s.seq[k]++
 	rel := filepath.Join("graph", k.step, k.kind.dir(), fmt.Sprintf("%s.%d.json", k.typ, s.seq[k]))
 	id := uint32(len(s.files))
-	size := 64 << 10
-	if last := s.sizes[k]; last > size {
-		// Rounded to 256 KiB so buffers of one type have equal capacity
-		// and are reused from the free list.
-		size = min(last+last/8, s.opts.MaxBytesPerFile+64<<10)
-		size = (size + 256<<10 - 1) &^ (256<<10 - 1)
-	}
-	var data []byte
-	if n := len(s.free); n > 0 && cap(s.free[n-1]) >= size {
-		data, s.free = s.free[n-1][:0], s.free[:n-1]
-	} else {
-		data = make([]byte, 0, size)
-	}
-	data = append(data, `{"`+k.kind.dir()+`":[`...)
+	data := append(s.buffer(), `{"`+k.kind.dir()+`":[`...)
 	s.files = append(s.files, &graphFile{rel: rel, kind: k.kind, typ: k.typ, data: data})
 	s.open[k] = id
 	kt := kindType{k.kind, k.typ}
@@ -329,29 +369,54 @@ func (s *Filesystem) newFile(k bufKey) uint32 {
 	return id
 }
 
-// writeFile writes a file that is in state fileWriting. Only one goroutine
-// writes a given file.
-func (s *Filesystem) writeFile(id uint32) error {
+// writeChunk appends chunk c to its file, creating the file (and its
+// folder) on its first chunk and closing it on its last. open holds the
+// writer's open files. Only the writer goroutine calls it, so the chunks of
+// a file are written in the order they were queued.
+func (s *Filesystem) writeChunk(open map[uint32]*os.File, c chunk) error {
 	s.mu.Lock()
-	f := s.files[id]
-	data := f.data
-	dir := filepath.Dir(filepath.Join(s.staging, f.rel))
+	f := s.files[c.id]
+	failed := s.err != nil
 	s.mu.Unlock()
+	path := filepath.Join(s.staging, f.rel)
 
-	s.dirMu.Lock()
 	var err error
-	if !s.dirs[dir] {
-		if err = os.MkdirAll(dir, 0o755); err == nil {
-			s.dirs[dir] = true
+	fd := open[c.id]
+	if fd == nil && !failed {
+		dir := filepath.Dir(path)
+		s.dirMu.Lock()
+		if !s.dirs[dir] {
+			if err = os.MkdirAll(dir, 0o755); err == nil {
+				s.dirs[dir] = true
+			}
+		}
+		s.dirMu.Unlock()
+		if err == nil {
+			fd, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		}
+		if err == nil {
+			open[c.id] = fd
 		}
 	}
-	s.dirMu.Unlock()
-	if err == nil {
-		// data already starts with the {"entities":[ header.
-		err = os.WriteFile(filepath.Join(s.staging, f.rel), append(data, "]}\n"...), 0o644)
+	if err == nil && fd != nil {
+		_, err = fd.Write(c.data)
+	}
+	if c.last && fd != nil {
+		if cerr := fd.Close(); err == nil {
+			err = cerr
+		}
+		delete(open, c.id)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	f.queued--
+	if c.last && f.queued == 0 {
+		f.state = fileWritten
+	}
+	if len(s.free) < cap(s.free) && cap(c.data) >= chunkSize && cap(c.data) <= 4*chunkSize {
+		s.free = append(s.free, c.data[:0]) // reuse the buffer
+	}
+	s.wrote.Broadcast()
 	if err != nil {
 		err = fmt.Errorf("store: write %s: %w", f.rel, err)
 		if s.err == nil {
@@ -359,11 +424,6 @@ func (s *Filesystem) writeFile(id uint32) error {
 		}
 		return err
 	}
-	f.state = fileWritten
-	if len(s.free) < cap(s.free) {
-		s.free = append(s.free, f.data) // reuse the buffer for the next file
-	}
-	f.data = nil
 	return nil
 }
 
@@ -377,14 +437,17 @@ func (s *Filesystem) Flush(ctx context.Context) error {
 	}
 	var ids []uint32
 	for k, id := range s.open {
-		s.files[id].state = fileWriting
 		ids = append(ids, id)
 		delete(s.open, k)
 	}
-	s.pending.Add(len(ids))
-	s.mu.Unlock()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	s.send(ids)
+	cs := make([]chunk, len(ids))
+	for i, id := range ids {
+		cs[i] = s.cut(id, s.files[id], true)
+	}
+	s.pending.Add(len(cs))
+	s.mu.Unlock()
+	s.send(cs)
 	s.pending.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -403,23 +466,9 @@ func (s *Filesystem) loadFile(id uint32) ([]*graph.Entity, []*graph.Relationship
 	}
 	s.cacheMu.Unlock()
 
-	s.mu.Lock()
-	f := s.files[id]
-	state := f.state
-	var raw []byte
-	if state != fileWritten {
-		raw = make([]byte, 0, len(f.data)+3)
-		raw = append(raw, f.data...)
-		raw = append(raw, "]}"...)
-	}
-	s.mu.Unlock()
-
-	var err error
-	if state == fileWritten {
-		raw, err = os.ReadFile(filepath.Join(s.staging, f.rel))
-		if err != nil {
-			return nil, nil, fmt.Errorf("store: read %s: %w", f.rel, err)
-		}
+	raw, f, state, err := s.fileBytes(id)
+	if err != nil {
+		return nil, nil, err
 	}
 	ents, rels, err := decodeGraphFile(raw, f.kind)
 	if err != nil {
@@ -432,6 +481,40 @@ func (s *Filesystem) loadFile(id uint32) ([]*graph.Entity, []*graph.Relationship
 		s.cacheMu.Unlock()
 	}
 	return ents, rels, nil
+}
+
+// fileBytes returns the content of graph file id so far: once written,
+// the file as on disk; while open, the chunks written so far followed by
+// the objects not handed to the writer yet, closed as a JSON document.
+// f's rel and kind never change and may be read without s.mu.
+func (s *Filesystem) fileBytes(id uint32) (raw []byte, f *graphFile, state fileState, err error) {
+	s.mu.Lock()
+	f = s.files[id]
+	for f.queued > 0 { // the prefix on disk is complete once they are written
+		s.wrote.Wait()
+	}
+	state = f.state
+	path := filepath.Join(s.staging, f.rel)
+	if state == fileWritten {
+		s.mu.Unlock()
+		if raw, err = os.ReadFile(path); err != nil {
+			return nil, f, state, fmt.Errorf("store: read %s: %w", f.rel, err)
+		}
+		return raw, f, state, nil
+	}
+	// Open: no chunk of it can be queued while mu is held, so the prefix
+	// read now is exactly f.size bytes.
+	defer s.mu.Unlock()
+	if f.size > 0 {
+		if raw, err = os.ReadFile(path); err != nil {
+			return nil, f, state, fmt.Errorf("store: read %s: %w", f.rel, err)
+		}
+		if len(raw) != f.size {
+			return nil, f, state, fmt.Errorf("store: read %s: %d bytes on disk, want %d", f.rel, len(raw), f.size)
+		}
+	}
+	raw = append(raw, f.data...)
+	return append(raw, "]}"...), f, state, nil
 }
 
 // decodeGraphFile decodes either a bare array or {"entities"|"relationships": [...]}.
