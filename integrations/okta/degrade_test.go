@@ -95,7 +95,7 @@ func TestOneUsersFactorsFailingDegradesAtTheFinestGrain(t *testing.T) {
 }
 
 // spillSpy records, at the first factors request (fetch-users'
-// factor spill is open by then), the spill files inside the staging
+// factor store is open by then), the scratch files inside the staging
 // folders under dir.
 type spillSpy struct {
 	dir  string
@@ -106,7 +106,7 @@ type spillSpy struct {
 func (s *spillSpy) RoundTrip(req *http.Request) (*http.Response, error) {
 	if strings.HasSuffix(req.URL.Path, "/factors") {
 		s.once.Do(func() {
-			s.seen, _ = filepath.Glob(filepath.Join(s.dir, ".out.staging-*", ".scratch", "okta-spill-*.tsv"))
+			s.seen, _ = filepath.Glob(filepath.Join(s.dir, ".out.staging-*", ".scratch", "scratch-*.bin"))
 		})
 	}
 	return http.DefaultTransport.RoundTrip(req)

@@ -3,7 +3,8 @@
 // JupiterOne's graph-okta v3 (a drop-in replacement), on the public stepgraph
 // SDK only. The contract is docs/okta.md; the steps are:
 //
-//	fetch-account, fetch-users, fetch-groups, fetch-applications,
+//	fetch-account, fetch-users, fetch-groups, fetch-group-members,
+//	fetch-applications, fetch-application-users,
 //	fetch-mfa-devices, build-user-group-users-relationships,
 //	build-app-user-group-users-relationships, build-group-app-relationships,
 //	build-user-app-relationships, fetch-rules, fetch-roles,
@@ -30,12 +31,18 @@
 // is built from the collected users; roles are asked only of the users
 // /api/v1/iam/assignees/users lists.
 //
+// Each request belongs to the step that reports it: group members and
+// application users are paged by steps of their own (fetch-group-members,
+// fetch-application-users), which run while fetch-users pages users, and
+// hand their pages to the build steps in typed, disk-backed scratch stores
+// (integration.Scratch) under run-local keys.
+//
 // mfaEnabled: fetch-users reads each page's factors before storing the
-// page's users, so the stored user carries mfaEnabled (graph-okta computed
-// it after storing and lost it). The factors are handed to
-// fetch-mfa-devices through a temporary JSON Lines file (its path passed
-// under a typed run-state key, the file removed after use), so neither step holds every
-// factor in memory and fetch-mfa-devices makes no request.
+// page's users (integration.ForEachInBatches), so the stored user carries
+// mfaEnabled (graph-okta computed it after storing and lost it); the
+// factor requests are its own, made whenever the mfa-devices source is on.
+// It hands the factors to fetch-mfa-devices in a scratch store, so neither
+// step holds every factor in memory and fetch-mfa-devices makes no request.
 //
 // Memory: list pages are streamed and decoded into json.RawMessage items;
 // the only per-object state kept across steps is compact (user id -> email

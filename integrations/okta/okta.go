@@ -37,6 +37,8 @@ const (
 	StepRoles               = "fetch-roles"
 	StepApplicationCreation = "build-application-creation-relationship"
 	StepDevices             = "fetch-devices"
+	StepGroupMembers        = "fetch-group-members"
+	StepAppUsers            = "fetch-application-users"
 )
 
 // Tuning defaults.
@@ -54,18 +56,16 @@ const (
 )
 
 // Typed run state handed between steps (integration.Key): persisted
-// indexes survive reuse; spill files are run-local.
+// indexes survive reuse; scratch stores are run-local.
 var (
-	keyAccount     = integration.NewKey[accountData]("okta.account")
-	keyUsers       = integration.NewKey[*userIndex]("okta.users")
-	keyGroups      = integration.NewKey[[]groupInfo]("okta.groups")
-	keyApps        = integration.NewKey[[]appInfo]("okta.apps")
-	keyFactorSpill = integration.NewLocalKey[factorSpill]("okta.factorSpill")
-	// Spills of prefetched child lists, consumed by the build steps.
-	keyAppUserSpill     = integration.NewLocalKey[spillRef]("okta.appUserSpill")
-	keyAppGroupSpill    = integration.NewLocalKey[spillRef]("okta.appGroupSpill")
-	keyUserGroupMembers = integration.NewLocalKey[spillRef]("okta.userGroupMemberSpill")
-	keyAppGroupMembers  = integration.NewLocalKey[spillRef]("okta.appGroupMemberSpill")
+	keyAccount          = integration.NewKey[accountData]("okta.account")
+	keyUsers            = integration.NewKey[*userIndex]("okta.users")
+	keyGroups           = integration.NewKey[[]groupInfo]("okta.groups")
+	keyApps             = integration.NewKey[[]appInfo]("okta.apps")
+	keyFactors          = integration.NewLocalKey[*factorData]("okta.factors")
+	keyUserGroupMembers = integration.NewLocalKey[*memberPages]("okta.userGroupMembers")
+	keyAppGroupMembers  = integration.NewLocalKey[*memberPages]("okta.appGroupMembers")
+	keyAppUsers         = integration.NewLocalKey[*assignments]("okta.appUsers")
 )
 
 // Entity types.
@@ -117,10 +117,6 @@ const (
 	appCreationFilter   = `eventType eq "application.lifecycle.update" and debugContext.debugData.requestUri ew "_new_"`
 	deprovisionedSearch = `status eq "DEPROVISIONED"`
 )
-
-// decodeWorkers is how many goroutines decode a spill's records at once in
-// the steps that emit prefetched data (JSON decoding is their main cost).
-const decodeWorkers = 2
 
 // Options configure the integration beyond its Config. The zero value
 // collects from the configured org over the network.
@@ -462,7 +458,7 @@ func mapped(typ, from string) integration.MappedRelationshipType {
 	return integration.MappedRelationshipType{Type: typ, Class: graph.ASSIGNED, Source: from, Target: typeAWSRole, Direction: graph.Reverse}
 }
 
-// steps declares the 13 steps.
+// steps declares the 15 steps.
 func (x *Collector) steps() []integration.Step[Config] {
 	return []integration.Step[Config]{
 		{
@@ -476,11 +472,10 @@ func (x *Collector) steps() []integration.Step[Config] {
 			ID: StepUsers, Name: "Fetch Users", DependsOn: []string{StepAccount},
 			Entities:      []integration.EntityType{entUser},
 			Relationships: []integration.RelationshipType{rel(relAccountHasUser, graph.HAS, typeAccount, typeUser)},
-			Data: []integration.DataKey{
-				keyUsers.Data(),
-				keyFactorSpill.Data(),
-			},
-			Run: x.fetchUsers,
+			// With the mfa-devices source on, it also reads the users'
+			// factors (mfaEnabled needs them) and hands them over.
+			Data: []integration.DataKey{keyUsers.Data(), keyFactors.Data()},
+			Run:  x.fetchUsers,
 		},
 		{
 			ID: StepGroups, Name: "Fetch Groups", Source: SourceGroups, DependsOn: []string{StepAccount},
@@ -489,23 +484,25 @@ func (x *Collector) steps() []integration.Step[Config] {
 				rel(relAccountHasGroup, graph.HAS, typeAccount, typeUserGroup),
 				rel(relAccountHasGroup, graph.HAS, typeAccount, typeAppUserGroup),
 			},
-			Data: []integration.DataKey{
-				keyGroups.Data(),
-				keyUserGroupMembers.Data(),
-				keyAppGroupMembers.Data(),
-			},
-			Run: x.fetchGroups,
+			Data: []integration.DataKey{keyGroups.Data()},
+			Run:  x.fetchGroups,
+		},
+		{
+			ID: StepGroupMembers, Name: "Fetch Group Members", Source: SourceGroups, DependsOn: []string{StepGroups},
+			Data: []integration.DataKey{keyUserGroupMembers.Data(), keyAppGroupMembers.Data()},
+			Run:  x.fetchGroupMembers,
 		},
 		{
 			ID: StepApplications, Name: "Fetch Applications", Source: SourceApplications, DependsOn: []string{StepAccount},
 			Entities:      []integration.EntityType{entApp},
 			Relationships: []integration.RelationshipType{rel(relAccountHasApp, graph.HAS, typeAccount, typeApp)},
-			Data: []integration.DataKey{
-				keyApps.Data(),
-				keyAppUserSpill.Data(),
-				keyAppGroupSpill.Data(),
-			},
-			Run: x.fetchApplications,
+			Data:          []integration.DataKey{keyApps.Data()},
+			Run:           x.fetchApplications,
+		},
+		{
+			ID: StepAppUsers, Name: "Fetch Application Users", Source: SourceApplications, DependsOn: []string{StepApplications},
+			Data: []integration.DataKey{keyAppUsers.Data()},
+			Run:  x.fetchAppUsers,
 		},
 		{
 			ID: StepMFADevices, Name: "Fetch MFA Devices", Source: SourceMFADevices, DependsOn: []string{StepUsers},
@@ -514,12 +511,12 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run:           x.fetchMFADevices,
 		},
 		{
-			ID: StepUserGroupUsers, Name: "Build User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups},
+			ID: StepUserGroupUsers, Name: "Build User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups, StepGroupMembers},
 			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeUserGroup, typeUser)},
 			Run:           x.buildUserGroupUsers,
 		},
 		{
-			ID: StepAppUserGroupUsers, Name: "Build App User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups},
+			ID: StepAppUserGroupUsers, Name: "Build App User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups, StepGroupMembers},
 			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeAppUserGroup, typeUser)},
 			Run:           x.buildAppUserGroupUsers,
 		},
@@ -533,7 +530,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run:                 x.buildGroupApps,
 		},
 		{
-			ID: StepUserApps, Name: "Build User Application Relationships", DependsOn: []string{StepUsers, StepApplications},
+			ID: StepUserApps, Name: "Build User Application Relationships", DependsOn: []string{StepUsers, StepApplications, StepAppUsers},
 			Relationships:       []integration.RelationshipType{rel(relUserAssignedApp, graph.ASSIGNED, typeUser, typeApp)},
 			MappedRelationships: []integration.MappedRelationshipType{mapped(relUserAssignedAWSRole, typeUser)},
 			Run:                 x.buildUserApps,
@@ -577,6 +574,6 @@ func (x *Collector) steps() []integration.Step[Config] {
 
 // StepIDs returns the step ids in declaration order.
 func StepIDs() []string {
-	return []string{StepAccount, StepUsers, StepGroups, StepApplications, StepMFADevices, StepUserGroupUsers,
-		StepAppUserGroupUsers, StepGroupApps, StepUserApps, StepRules, StepRoles, StepApplicationCreation, StepDevices}
+	return []string{StepAccount, StepUsers, StepGroups, StepGroupMembers, StepApplications, StepAppUsers, StepMFADevices,
+		StepUserGroupUsers, StepAppUserGroupUsers, StepGroupApps, StepUserApps, StepRules, StepRoles, StepApplicationCreation, StepDevices}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/sdktest"
 )
 
@@ -26,5 +27,54 @@ func TestEachRunBuildsItsOwnClient(t *testing.T) {
 	}
 	if api := f.srv.Server.Stats().Requests; total != api || api <= first {
 		t.Errorf("HTTPStats counts %d requests, the fake answered %d (%d in the first run)", total, api, first)
+	}
+}
+
+// TestEachRequestBelongsToItsStep: group members, application users and
+// application groups are requested by the steps that report them
+// (fetch-group-members, fetch-application-users,
+// build-group-app-relationships), not prefetched by fetch-groups or
+// fetch-applications, so their errors are reported where they happen and
+// the listing steps stay clean (#12).
+func TestEachRequestBelongsToItsStep(t *testing.T) {
+	f := startFake(t, oktafake.OrgSpec{Users: 40, Seed: 4}, oktafake.ServerOptions{
+		Faults: oktafake.Faults{Forbidden: []string{oktafake.EndpointGroupUsers, oktafake.EndpointAppUsers, oktafake.EndpointAppGroups}},
+	})
+	c := f.run(t, sdktest.RunOptions{})
+	for _, tc := range []struct {
+		step    string
+		partial bool
+	}{
+		{StepGroups, false}, {StepApplications, false},
+		{StepGroupMembers, true}, {StepAppUsers, true}, {StepGroupApps, true},
+	} {
+		s := stepByID(c.Result.Summary, tc.step)
+		if s.Status != runtime.StatusSuccess || (len(s.PartialTypes) > 0) != tc.partial {
+			t.Errorf("step %s: %s, partial %v, warnings %v; want success, partial=%v", tc.step, s.Status, s.PartialTypes, s.Warnings, tc.partial)
+		}
+	}
+}
+
+// TestUsersAloneCarryMFAEnabled: fetch-users reads the factors its
+// mfaEnabled needs whether or not fetch-mfa-devices runs (collect --step
+// fetch-users), and none when the mfa-devices source is disabled for the
+// run (#12: no WillRun).
+func TestUsersAloneCarryMFAEnabled(t *testing.T) {
+	f := startFake(t, oktafake.OrgSpec{Users: 30, Seed: 2}, oktafake.ServerOptions{})
+	c := f.run(t, sdktest.RunOptions{Only: []string{StepUsers}})
+	for _, u := range c.EntitiesOf(typeUser) {
+		if _, ok := u.Properties["mfaEnabled"]; !ok {
+			t.Fatalf("user %s stored without mfaEnabled by fetch-users alone", u.Key)
+		}
+	}
+	f.srv.Server.ResetStats()
+	c = f.run(t, sdktest.RunOptions{Only: []string{StepUsers}, DisableSources: []string{SourceMFADevices}})
+	if n := f.srv.Server.Stats().Endpoints[oktafake.EndpointUserFactors]; n != 0 {
+		t.Errorf("%d factor requests with the mfa-devices source disabled", n)
+	}
+	for _, u := range c.EntitiesOf(typeUser) {
+		if _, ok := u.Properties["mfaEnabled"]; ok {
+			t.Fatalf("user %s has mfaEnabled although factors were not read", u.Key)
+		}
 	}
 }

@@ -168,6 +168,40 @@ func listPagesOf[T any](ctx context.Context, c *httpclient.Client, path string, 
 	return nil
 }
 
+// pagesOf iterates over the pages of a list endpoint (Link rel="next"),
+// each page's items decoded as T; an empty page ends the listing. Errors
+// say what was being done (what, e.g. "listing users").
+func pagesOf[T any](ctx context.Context, c *httpclient.Client, path, what string) iter.Seq2[[]T, error] {
+	return func(yield func([]T, error) bool) {
+		err := listPagesOf(ctx, c, path, func(items []T) error {
+			if !yield(items, nil) {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && err != errStop {
+			yield(nil, fmt.Errorf("okta: %s: %w", what, err))
+		}
+	}
+}
+
+// errStop ends a listing whose consumer stopped.
+var errStop = errors.New("stop")
+
+// concatPages iterates over the pages of a, then those of b (after a
+// ended without error).
+func concatPages[T any](a, b iter.Seq2[[]T, error]) iter.Seq2[[]T, error] {
+	return func(yield func([]T, error) bool) {
+		for _, s := range []iter.Seq2[[]T, error]{a, b} {
+			for items, err := range s {
+				if !yield(items, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
 func endpointOf(resp *httpclient.Response) string {
 	if resp == nil || resp.URL == nil {
 		return "response"

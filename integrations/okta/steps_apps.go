@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	fastjson "github.com/segmentio/encoding/json"
 
@@ -77,100 +78,60 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 		return fmt.Errorf("okta: listing applications: %w", err)
 	}
 	integration.Put(sc, keyApps, infos)
-	paths, err := r.prefetchAssignments(ctx, infos, sc.WillRun(StepUserApps), sc.WillRun(StepGroupApps))
-	if err != nil {
-		return err
-	}
-	for key, path := range paths {
-		integration.Put(sc, key, spillRef{Path: path})
-	}
 	return nil
 }
 
-// spillRef hands a finished spill file to the step that consumes it.
-type spillRef struct{ Path string }
+// assignments holds the entries of applications' user (or group) lists
+// by application id.
+type assignments = integration.Scratch[json.RawMessage]
 
-// Assignment spill records: key = application id, tag tagAssignment with
-// the entry's raw JSON, or tagGone when the application was deleted since
-// it was listed.
-const (
-	tagAssignment = "assignment"
-	tagGone       = "gone"
-)
+// fetchAppUsers pages every application's users, in parallel with the
+// users listing (the apps bucket is separate), for
+// build-user-app-relationships to emit once users are collected.
+func (x *Collector) fetchAppUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
+	r, err := x.begin(sc)
+	if err != nil {
+		return err
+	}
+	s, err := r.pageAssignments(ctx, r.apps(), false)
+	if err != nil {
+		return err
+	}
+	integration.Put(sc, keyAppUsers, s)
+	return nil
+}
 
-// prefetchAssignments pages every application's users (when users) and
-// groups (when groups) into spills the build steps emit from. fetch-
-// applications calls it for the build steps of this run, in parallel with
-// the users and groups listings (the apps bucket is separate); a build step
-// calls it itself when fetch-applications was replayed from a previous run.
-// It returns the finished spills' paths by data key.
-func (r *run) prefetchAssignments(ctx context.Context, apps []appInfo, users, groups bool) (map[integration.Key[spillRef]]string, error) {
-	type job struct {
-		app    string
-		groups bool
+// pageAssignments pages every application's users (or groups) into a
+// store.
+func (r *run) pageAssignments(ctx context.Context, apps []appInfo, groups bool) (*assignments, error) {
+	what, sub := "application users", "/users?limit=500"
+	if groups {
+		what, sub = "application groups", "/groups?limit=200"
 	}
-	var jobs []job
-	var spills [2]*spill // users, groups
-	for k, want := range []bool{users, groups} {
-		if !want {
-			continue
-		}
-		sp, err := r.newSpill("application assignment")
-		if err != nil {
-			return nil, err
-		}
-		defer func() {
-			if spills[k] != nil {
-				spills[k].discard()
-			}
-		}()
-		spills[k] = sp
-		for _, a := range apps {
-			jobs = append(jobs, job{app: a.ID, groups: k == 1})
-		}
+	s, err := integration.NewScratch[json.RawMessage](r.sc, what)
+	if err != nil {
+		return nil, err
 	}
-	err := integration.ForEach(ctx, r.sc, indexes(len(jobs)), func(ctx context.Context, i int) error {
-		j := jobs[i]
-		sp, sub := spills[0], "/users?limit=500"
-		if j.groups {
-			sp, sub = spills[1], "/groups?limit=200"
-		}
-		err := listPages(ctx, r.c, pathApps+"/"+seg(j.app)+sub, func(items []json.RawMessage) error {
+	err = integration.ForEach(ctx, r.sc, slices.Values(apps), func(ctx context.Context, a appInfo) error {
+		err := listPages(ctx, r.c, pathApps+"/"+seg(a.ID)+sub, func(items []json.RawMessage) error {
 			for _, raw := range items {
-				if err := sp.write(j.app, tagAssignment, raw); err != nil {
+				if err := s.Add(a.ID, raw); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		if err != nil && isNotFound(err) {
-			return sp.write(j.app, tagGone, nil)
+		if err == nil {
+			return nil
 		}
-		if err != nil { // the policy may degrade it: the assignments are then partial
-			err = fmt.Errorf("okta: listing assignments of application %s: %w", j.app, err)
-			if j.groups {
-				return integration.PartialTypes(err, relGroupAssignedApp, relUserGroupAssignedAWSRole)
-			}
-			return integration.PartialTypes(err, relUserAssignedApp, relUserAssignedAWSRole)
+		// The policy skips a deleted application, may degrade others.
+		err = fmt.Errorf("okta: listing the %s of application %s: %w", what, a.ID, err)
+		if groups {
+			return integration.PartialTypes(err, relGroupAssignedApp, relUserGroupAssignedAWSRole)
 		}
-		return nil
+		return integration.PartialTypes(err, relUserAssignedApp, relUserAssignedAWSRole)
 	})
-	if err != nil {
-		return nil, err
-	}
-	paths := map[integration.Key[spillRef]]string{}
-	for k, key := range []integration.Key[spillRef]{keyAppUserSpill, keyAppGroupSpill} {
-		if spills[k] == nil {
-			continue
-		}
-		path, err := spills[k].finish()
-		spills[k] = nil
-		if err != nil {
-			return nil, err
-		}
-		paths[key] = path
-	}
-	return paths, nil
+	return s, err
 }
 
 // assignment is an app user or app group entry.
@@ -188,8 +149,8 @@ func (x *Collector) buildUserApps(ctx context.Context, sc *integration.StepConte
 }
 
 // buildAssignments emits the ASSIGNED relationships of every application's
-// groups (or users) from the spill fetch-applications wrote, with mapped
-// relationships to AWS IAM roles for AWS apps.
+// groups (or users), with mapped relationships to AWS IAM roles for AWS
+// apps.
 func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepContext[Config], groups bool) error {
 	r, err := x.begin(sc)
 	if err != nil {
@@ -205,9 +166,9 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	} else {
 		users = r.users()
 	}
-	what, key := "user", keyAppUserSpill
+	what := "user"
 	if groups {
-		what, key = "group", keyAppGroupSpill
+		what = "group"
 	}
 	// relationships builds the relationships of one assignment entry.
 	relationships := func(app appInfo, raw json.RawMessage) ([]*graph.Relationship, error) {
@@ -256,37 +217,33 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 		}
 		return rs, nil
 	}
-	var path string
-	if v, ok := integration.Get(sc, key); ok {
-		path = v.Path
-	} else {
-		// fetch-applications was replayed from a previous run's output:
-		// page the assignments now.
-		paths, err := r.prefetchAssignments(ctx, apps, !groups, groups)
-		if err != nil {
+	// The group assignments are paged here (groups are collected); the
+	// user assignments by fetch-application-users, unless it was replayed
+	// from a previous run's output.
+	s, ok := integration.Get(sc, keyAppUsers)
+	if groups || !ok {
+		if s, err = r.pageAssignments(ctx, apps, groups); err != nil {
 			return err
 		}
-		path = paths[key]
 	}
+	defer s.Close()
 	byID := make(map[string]appInfo, len(apps))
 	for _, a := range apps {
 		byID[a.ID] = a
 	}
-	err = readSpillBatches(ctx, path, decodeWorkers, 500, func(recs []spillRecord) ([]*graph.Entity, []*graph.Relationship, error) {
-		var batch []*graph.Relationship
-		for _, rec := range recs {
-			if rec.tag == tagGone {
-				r.sk.add("applications deleted since they were listed", 1)
-				continue
-			}
-			rs, err := relationships(byID[rec.key], rec.payload)
-			if err != nil {
-				return nil, nil, err
-			}
-			batch = append(batch, rs...)
+	var batch []*graph.Relationship
+	err = s.Each(ctx, func(app string, raw json.RawMessage) error {
+		rs, err := relationships(byID[app], raw)
+		if batch = append(batch, rs...); err != nil || len(batch) < 500 {
+			return err
 		}
-		return nil, batch, nil
-	}, r.emit)
+		err = r.emit(ctx, nil, batch)
+		batch = batch[:0]
+		return err
+	})
+	if err == nil {
+		err = r.emit(ctx, nil, batch)
+	}
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
@@ -100,99 +100,66 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 		return fmt.Errorf("okta: listing groups: %w", err)
 	}
 	integration.Put(sc, keyGroups, infos)
-	paths, err := r.prefetchMembers(ctx, infos, sc.WillRun(StepUserGroupUsers), sc.WillRun(StepAppUserGroupUsers))
-	if err != nil {
-		return err
-	}
-	for key, path := range paths {
-		integration.Put(sc, key, spillRef{Path: path})
-	}
 	return nil
 }
 
-// Member spill records: key = group id, tag = the group's type with a
-// comma-separated page of member ids, or tagGone when the group was deleted
-// since it was listed.
+// memberPages holds pages of group member ids by group id, for the groups
+// of one entity type.
+type memberPages = integration.Scratch[[]string]
 
-// memberSpillKey returns the data key of the member spill for groups of
-// type t (APP_GROUP or not).
-func memberSpillKey(t string) integration.Key[spillRef] {
-	if t == "APP_GROUP" {
-		return keyAppGroupMembers
+// fetchGroupMembers pages the members of every group that has some (by
+// stats; Everyone is built from the users), in parallel with the users
+// listing, for the build steps to emit once users are collected.
+func (x *Collector) fetchGroupMembers(ctx context.Context, sc *integration.StepContext[Config]) error {
+	r, err := x.begin(sc)
+	if err != nil {
+		return err
 	}
-	return keyUserGroupMembers
+	user, app, err := r.pageMembers(ctx, r.groups(), true, true)
+	if err != nil {
+		return err
+	}
+	integration.Put(sc, keyUserGroupMembers, user)
+	integration.Put(sc, keyAppGroupMembers, app)
+	return nil
 }
 
-// prefetchMembers pages the members of every group that has some (by
-// stats; Everyone is built from the users) now, in parallel with the users
-// listing, into spills the build steps emit from once users are collected.
-//
-// A build step calls it itself, for its own group type, when fetch-groups
-// was replayed from a previous run's output. It returns the finished
-// spills' paths by data key.
-func (r *run) prefetchMembers(ctx context.Context, groups []groupInfo, userGroups, appGroups bool) (map[integration.Key[spillRef]]string, error) {
-	spills := map[integration.Key[spillRef]]*spill{}
-	defer func() {
-		for _, sp := range spills {
-			sp.discard()
-		}
-	}()
-	var todo []groupInfo
-	for _, g := range groups {
-		key := memberSpillKey(g.Type)
+// pageMembers pages the members of the user groups (when userGroups) and
+// of the app groups (when appGroups) that have some into two stores.
+func (r *run) pageMembers(ctx context.Context, groups []groupInfo, userGroups, appGroups bool) (user, app *memberPages, err error) {
+	if user, err = integration.NewScratch[[]string](r.sc, "group members"); err != nil {
+		return nil, nil, err
+	}
+	if app, err = integration.NewScratch[[]string](r.sc, "app group members"); err != nil {
+		return nil, nil, err
+	}
+	todo := slices.DeleteFunc(slices.Clone(groups), func(g groupInfo) bool {
 		want := userGroups
 		if g.Type == "APP_GROUP" {
 			want = appGroups
 		}
-		if g.Type == "BUILT_IN" || g.Members == 0 || !want {
-			continue
+		return g.Type == "BUILT_IN" || g.Members == 0 || !want
+	})
+	err = integration.ForEach(ctx, r.sc, slices.Values(todo), func(ctx context.Context, g groupInfo) error {
+		s := user
+		if g.Type == "APP_GROUP" {
+			s = app
 		}
-		if spills[key] == nil {
-			sp, err := r.newSpill("group member")
-			if err != nil {
-				return nil, err
-			}
-			spills[key] = sp
-		}
-		todo = append(todo, g)
-	}
-	err := integration.ForEach(ctx, r.sc, indexes(len(todo)), func(ctx context.Context, i int) error {
-		g := todo[i]
-		sp := spills[memberSpillKey(g.Type)]
 		err := listPagesOf(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []idOnly) error {
-			ids := make([]byte, 0, 21*len(items))
+			ids := make([]string, 0, len(items))
 			for _, u := range items {
-				if u.ID == "" {
-					continue
+				if u.ID != "" {
+					ids = append(ids, u.ID)
 				}
-				if len(ids) > 0 {
-					ids = append(ids, ',')
-				}
-				ids = append(ids, u.ID...)
 			}
-			return sp.write(g.ID, g.Type, ids)
+			return s.Add(g.ID, ids)
 		}, httpclient.WithExpectedItems(g.Members, 1000)) // stats give the member count
-		if err != nil && isNotFound(err) {
-			return sp.write(g.ID, tagGone, nil)
-		}
-		if err != nil { // the policy may degrade it: memberships are then partial
+		if err != nil { // the policy skips a deleted group, may degrade others
 			return integration.PartialTypes(fmt.Errorf("okta: listing members of group %s: %w", g.ID, err), relGroupHasUser)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	paths := map[integration.Key[spillRef]]string{}
-	for key, sp := range spills {
-		path, err := sp.finish()
-		delete(spills, key)
-		if err != nil {
-			return nil, err
-		}
-		paths[key] = path
-	}
-	return paths, nil
+	return user, app, err
 }
 
 // idOnly decodes just the id of a listed object.
@@ -257,8 +224,10 @@ func (x *Collector) buildAppUserGroupUsers(ctx context.Context, sc *integration.
 }
 
 // buildGroupUsers emits group HAS user for the groups of one entity type:
-// the Everyone group from the collected users, the others from the member
-// spill fetch-groups wrote (groups known empty were never paged).
+// the Everyone group from the collected users, the others from the members
+// fetch-group-members paged (groups known empty were never paged). When
+// fetch-group-members was replayed from a previous run's output, it pages
+// them itself.
 func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepContext[Config], appGroups bool) error {
 	r, err := x.begin(sc)
 	if err != nil {
@@ -271,43 +240,29 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 		users := r.users()
 		for _, g := range groups {
 			if g.Type == "BUILT_IN" {
-				if err := r.emitMembers(ctx, g, users.All); err != nil {
+				if err := r.emitMembers(ctx, g.ID, typeUserGroup, users.All); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	key := memberSpillKey("")
+	key, from := keyUserGroupMembers, typeUserGroup
 	if appGroups {
-		key = memberSpillKey("APP_GROUP")
+		key, from = keyAppGroupMembers, typeAppUserGroup
 	}
-	var path string
-	if v, ok := integration.Get(sc, key); ok {
-		path = v.Path
-	} else if sc.WillRun(StepGroups) {
-		r.sk.warn(ctx, sc) // no group of this type has members
-		return nil
-	} else {
-		// fetch-groups was replayed from a previous run's output: page
-		// the members now.
-		paths, err := r.prefetchMembers(ctx, groups, !appGroups, appGroups)
+	members, ok := integration.Get(sc, key)
+	if !ok {
+		user, app, err := r.pageMembers(ctx, groups, !appGroups, appGroups)
 		if err != nil {
 			return err
 		}
-		if path = paths[key]; path == "" {
-			r.sk.warn(ctx, sc) // no group of this type has members
-			return nil
+		if members = user; appGroups {
+			members = app
 		}
 	}
-	err = readSpill(path, func(group, tag string, ids []byte) error {
-		if tag == tagGone {
-			r.sk.add("groups deleted since they were listed", 1)
-			return nil
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		return r.emitMembers(ctx, groupInfo{ID: group, Type: tag}, strings.Split(string(ids), ","))
+	defer members.Close()
+	err = members.Each(ctx, func(group string, ids []string) error {
+		return r.emitMembers(ctx, group, from, ids)
 	})
 	if err != nil {
 		return err
@@ -316,17 +271,16 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 	return nil
 }
 
-func (r *run) emitMembers(ctx context.Context, g groupInfo, userIDs []string) error {
-	from := groupType(g.Type)
+func (r *run) emitMembers(ctx context.Context, group, from string, userIDs []string) error {
 	rs := make([]*graph.Relationship, 0, min(len(userIDs), 1000))
 	for _, uid := range userIDs {
 		if !r.sc.HasKey(uid) {
 			r.sk.add("group members whose user was not collected", 1)
 			continue
 		}
-		rs = append(rs, graph.DirectByKey(g.ID, from, graph.HAS, uid, typeUser,
-			graph.WithKey(g.ID+"|has_user|"+uid), graph.WithType(relGroupHasUser),
-			graph.WithProperties(map[string]any{"groupId": g.ID, "userId": uid})))
+		rs = append(rs, graph.DirectByKey(group, from, graph.HAS, uid, typeUser,
+			graph.WithKey(group+"|has_user|"+uid), graph.WithType(relGroupHasUser),
+			graph.WithProperties(map[string]any{"groupId": group, "userId": uid})))
 		if len(rs) == 1000 {
 			if _, err := r.em.relationships(ctx, rs); err != nil {
 				return err

@@ -220,11 +220,12 @@ type JobState interface {
 	// marked partial) or skipped (counted in a warning), and err when it
 	// fails the step. Handle(nil) is nil.
 	Handle(ctx context.Context, err error) error
-	// WillRun reports whether step id is part of this run and will execute
-	// its Run function (it is not disabled, deselected or replayed from a
-	// previous run's output). A step uses it to prefetch, early and in
-	// parallel with other steps, data only a later step consumes.
-	WillRun(stepID string) bool
+	// SourceEnabled reports whether the ingestion source (Integration.
+	// Sources) is enabled in this run: not disabled by the run's options
+	// or the configuration. A step that reads part of another source's
+	// data for its own output (Okta's users read their MFA factors for
+	// mfaEnabled) asks it.
+	SourceEnabled(source string) bool
 }
 
 // DeclaredTypes returns every _type a step declares, entities first, each

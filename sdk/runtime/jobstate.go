@@ -300,12 +300,8 @@ func (j *jobState[C]) Progress(name string, delta int64) {
 	j.r.emit(Event{Kind: EventProgress, StepID: j.id, Name: name, Delta: delta})
 }
 
-// WillRun implements integration.JobState.
-func (j *jobState[C]) WillRun(stepID string) bool {
-	i, ok := j.r.plan.byID[stepID]
-	if !ok {
-		return false
-	}
-	sr := j.r.steps[i]
-	return !sr.disabled && !sr.reuse
+// SourceEnabled implements integration.JobState.
+func (j *jobState[C]) SourceEnabled(source string) bool {
+	_, off := j.r.sourcesOff[source]
+	return !off && slices.ContainsFunc(j.r.integ.Sources, func(s integration.Source[C]) bool { return s.Name == source })
 }

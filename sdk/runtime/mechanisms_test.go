@@ -390,3 +390,59 @@ func TestSourcesDeclaredOnce(t *testing.T) {
 		t.Errorf("step naming an undeclared source: err = %v", err)
 	}
 }
+
+// TestForEachInBatches: items of a later batch start while an item of an
+// earlier batch is still working (the budget stays busy across pages), yet
+// done gets the batches in the order they arrived, each once all its items
+// finished, with what the items wrote (#12: Okta's users and factors).
+func TestForEachInBatches(t *testing.T) {
+	type item struct{ in, out int }
+	release := make(chan struct{})
+	laterStarted := make(chan struct{})
+	var once sync.Once
+	var order [][]int
+	s := step("a")
+	s.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+		batches := func(yield func([]item, error) bool) {
+			for b := range 4 {
+				items := make([]item, 3)
+				for i := range items {
+					items[i].in = b*10 + i
+				}
+				if !yield(items, nil) {
+					return
+				}
+			}
+		}
+		return integration.ForEachInBatches(ctx, sc, batches, 8, func(ctx context.Context, it *item) error {
+			switch {
+			case it.in == 0:
+				<-release // the first item waits until a later batch's item ran
+			case it.in >= 10:
+				once.Do(func() { close(laterStarted); close(release) })
+			}
+			it.out = it.in * 2
+			return nil
+		}, func(batch []item) error {
+			select {
+			case <-laterStarted:
+			default:
+				t.Error("a batch was done before any later batch's item started")
+			}
+			var outs []int
+			for _, it := range batch {
+				outs = append(outs, it.out)
+			}
+			order = append(order, outs)
+			return nil
+		})
+	}
+	res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{s}}, &cfg{}, runtime.Options{Workers: 4})
+	if err != nil || res.Failed() {
+		t.Fatalf("run: %v %+v", err, res.Summary.Steps)
+	}
+	want := [][]int{{0, 2, 4}, {20, 22, 24}, {40, 42, 44}, {60, 62, 64}}
+	if !slices.EqualFunc(order, want, slices.Equal[[]int]) {
+		t.Errorf("done got %v, want %v", order, want)
+	}
+}

@@ -198,6 +198,8 @@ type run[C any] struct {
 	scratch   store.Scratcher    // the run's scratch space, set on first use
 	tempDir   *store.TempScratch // when the store keeps none on disk
 	onEnd     []func()           // run state cleanups, in registration order
+	// sourcesOff are the sources disabled in this run, with the reason.
+	sourcesOff map[string]string
 }
 
 // Run validates the config, runs the integration's steps and commits the
@@ -298,6 +300,7 @@ func (r *run[C]) prepare() error {
 	if err != nil {
 		return err
 	}
+	r.sourcesOff = sourceOff
 	var startStates map[string]integration.StepStartState
 	if r.integ.StepStartStates != nil {
 		startStates = r.integ.StepStartStates(r.cfg)

@@ -524,27 +524,30 @@ func TestSecretsMaskedInLogsAndWarnings(t *testing.T) {
 	}
 }
 
-func TestWillRun(t *testing.T) {
+// TestSourceEnabled: a step asks whether an ingestion source is on in
+// this run: off when the run's options or the configuration disable it,
+// or when it is not declared (#12; replaces WillRun).
+func TestSourceEnabled(t *testing.T) {
 	var got map[string]bool
-	steps := []integration.Step[cfg]{step("a"), step("b", "a"), step("c", "a"), step("d")}
+	steps := []integration.Step[cfg]{step("a")}
 	steps[0].Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
 		got = map[string]bool{}
-		for _, id := range []string{"a", "b", "c", "d", "nope"} {
-			got[id] = sc.WillRun(id)
+		for _, s := range []string{"x", "y", "z", "nope"} {
+			got[s] = sc.SourceEnabled(s)
 		}
 		return nil
 	}
 	integ := &integration.Integration[cfg]{Name: "t", Steps: steps,
-		StepStartStates: func(*cfg) map[string]integration.StepStartState {
-			return map[string]integration.StepStartState{"c": {Disabled: true}}
-		}}
-	if _, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{Only: []string{"a", "b", "c"}}); err != nil {
+		Sources:         []integration.Source[cfg]{{Name: "x"}, {Name: "y"}, {Name: "z"}},
+		DisabledSources: func(*cfg) map[string]string { return map[string]string{"z": ""} },
+	}
+	if _, err := runtime.Run(context.Background(), integ, &cfg{}, runtime.Options{DisableSources: []string{"y"}}); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"a": true, "b": true, "c": false, "d": false, "nope": false}
-	for id, w := range want {
-		if got[id] != w {
-			t.Errorf("WillRun(%s) = %v, want %v", id, got[id], w)
+	want := map[string]bool{"x": true, "y": false, "z": false, "nope": false}
+	for s, w := range want {
+		if got[s] != w {
+			t.Errorf("SourceEnabled(%s) = %v, want %v", s, got[s], w)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,5 +55,88 @@ func TestScratchDirIsTheRunsAndGoesWithIt(t *testing.T) {
 				t.Errorf("scratch folder %s kept after the run", paths[0])
 			}
 		})
+	}
+}
+
+// TestScratchHandsTypedValuesBetweenSteps: a step fills a typed, disk-backed
+// integration.Scratch from concurrent fan-out items and hands it to a later
+// step under a run-local key; the consumer reads the values decoded, grouped
+// by key, in an order that depends only on the keys (two runs that add in
+// opposite orders read the same sequence), each key's values in the order
+// they were added. The file is in the run's scratch folder and Close
+// removes it (#12).
+func TestScratchHandsTypedValuesBetweenSteps(t *testing.T) {
+	type member struct {
+		Group string
+		IDs   []string
+	}
+	key := integration.NewLocalKey[*integration.Scratch[member]]("t.members")
+	read := func(reverse bool) []string {
+		var got []string
+		var file string
+		a, b := step("a"), step("b", "a")
+		a.Data = []integration.DataKey{key.Data()}
+		b.NeedsData = []string{key.Name()}
+		a.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+			s, err := integration.NewScratch[member](sc, "members")
+			if err != nil {
+				return err
+			}
+			groups := []string{"g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8"}
+			if reverse {
+				slices.Reverse(groups)
+			}
+			err = integration.ForEach(ctx, sc, slices.Values(groups), func(ctx context.Context, g string) error {
+				for page := range 3 {
+					if err := s.Add(g, member{Group: g, IDs: []string{g + "-page" + strconv.Itoa(page)}}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			integration.Put(sc, key, s)
+			return err
+		}
+		b.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+			s, err := integration.Need(sc, key)
+			if err != nil {
+				return err
+			}
+			d, _ := sc.ScratchDir()
+			files, _ := filepath.Glob(filepath.Join(d, "*"))
+			if len(files) != 1 {
+				t.Errorf("scratch folder holds %v, want the store's file", files)
+			} else {
+				file = files[0]
+			}
+			if err := s.Each(ctx, func(k string, v member) error {
+				if v.Group != k {
+					t.Errorf("value of %s under key %s", v.Group, k)
+				}
+				got = append(got, v.IDs...)
+				return nil
+			}); err != nil {
+				return err
+			}
+			return s.Close()
+		}
+		res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{a, b}}, &cfg{}, runtime.Options{Workers: 4})
+		if err != nil || res.Failed() {
+			t.Fatalf("run: %v %+v", err, res.Summary.Steps)
+		}
+		if _, err := os.Stat(file); file == "" || !os.IsNotExist(err) {
+			t.Errorf("store file %q not removed by Close", file)
+		}
+		return got
+	}
+	first, second := read(false), read(true)
+	if len(first) != 24 || !slices.Equal(first, second) {
+		t.Fatalf("read order depends on the order values were added:\n%v\n%v", first, second)
+	}
+	for i := 0; i < len(first); i += 3 {
+		g := strings.TrimSuffix(first[i], "-page0")
+		if want := []string{g + "-page0", g + "-page1", g + "-page2"}; !slices.Equal(first[i:i+3], want) {
+			t.Errorf("values of %s: %v, want %v (grouped, in the order added)", g, first[i:i+3], want)
+		}
 	}
 }

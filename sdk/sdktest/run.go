@@ -35,6 +35,9 @@ type RunOptions struct {
 	// Reuse fills the dependencies of the Only steps from a previous
 	// run's output (runtime Options.Reuse), as collect --use-cache does.
 	Reuse *store.Dir
+	// DisableSources switches these ingestion sources off for the run
+	// (runtime Options.DisableSources), as --disable-source does.
+	DisableSources []string
 }
 
 // Collection is what a run collected, read back from its in-memory store.
@@ -83,6 +86,8 @@ func Run[C any](t testing.TB, integ *integration.Integration[C], cfg *C, opts Ru
 		Reuse:        opts.Reuse,
 		Now:          opts.Now,
 		SkipValidate: opts.SkipValidate,
+
+		DisableSources: opts.DisableSources,
 	})
 	if res == nil {
 		t.Fatalf("sdktest: run %s: %v", integ.Name, err)
