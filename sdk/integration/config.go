@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 )
 
 // Field describes one configuration field, read from the config struct's tags:
@@ -283,17 +285,9 @@ func MaskedConfig(cfg any) map[string]string {
 	for _, f := range fields {
 		s := fmt.Sprint(v.FieldByIndex(f.index).Interface())
 		if f.Secret && s != "" {
-			s = Mask(s)
+			s = redact.Mask(s)
 		}
 		out[f.Name] = s
 	}
 	return out
-}
-
-// Mask hides a secret, keeping nothing of it for short values.
-func Mask(s string) string {
-	if len(s) < 20 {
-		return "****"
-	}
-	return "****" + s[len(s)-2:]
 }

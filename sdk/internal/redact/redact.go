@@ -1,6 +1,7 @@
 // Package redact scrubs known secret values from text and from log
-// records. It is not API: the runtime, the CLI and the HTTP client apply
-// it for every integration.
+// records, and masks a secret for display. It is not API: the runtime, the
+// CLI, the HTTP client and integration.MaskedConfig apply it for every
+// integration.
 package redact
 
 import (
@@ -8,6 +9,15 @@ import (
 	"log/slog"
 	"strings"
 )
+
+// Mask hides a secret for display: "****", plus its last 2 characters
+// when it is long enough (20 or more) that they give nothing away.
+func Mask(s string) string {
+	if len(s) < 20 {
+		return "****"
+	}
+	return "****" + s[len(s)-2:]
+}
 
 // Redactor replaces known secret values in text.
 type Redactor struct {
