@@ -48,6 +48,9 @@ func ParseTime(v any) (ms int64, ok bool, err error) {
 		if x == "" {
 			return 0, false, nil
 		}
+		if ms, ok := parseISOFast(x); ok {
+			return ms, true, nil
+		}
 		for _, l := range timeLayouts {
 			if t, perr := time.Parse(l, x); perr == nil {
 				return t.UnixMilli(), true, nil
@@ -94,4 +97,63 @@ func (e *Entity) SetTime(name string, v any) error {
 		e.Set(name, ms)
 	}
 	return nil
+}
+
+// parseISOFast parses the timestamp forms providers send most, without
+// trying layouts one by one: "2006-01-02T15:04:05Z", with a fraction of 1
+// to 9 digits, and "2006-01-02" (midnight UTC). ok is false for anything
+// else (other offsets, out-of-range fields), which then takes the layout
+// loop, so results are exactly time.Parse's.
+func parseISOFast(s string) (ms int64, ok bool) {
+	n := len(s)
+	if n != 10 && (n < 20 || s[n-1] != 'Z') {
+		return 0, false
+	}
+	num := func(i, w int) (int, bool) {
+		v := 0
+		for _, c := range []byte(s[i : i+w]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' || mo < 1 || mo > 12 || d < 1 ||
+		d > daysIn(time.Month(mo), y) {
+		return 0, false
+	}
+	if n == 10 {
+		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC).UnixMilli(), true
+	}
+	h, ok1 := num(11, 2)
+	mi, ok2 := num(14, 2)
+	sec, ok3 := num(17, 2)
+	if !ok1 || !ok2 || !ok3 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || h > 23 || mi > 59 || sec > 59 {
+		return 0, false
+	}
+	nsec := 0
+	if n > 20 {
+		frac := s[19 : n-1]
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return 0, false
+		}
+		v, ok := num(20, len(frac)-1)
+		if !ok {
+			return 0, false
+		}
+		for range 10 - len(frac) {
+			v *= 10
+		}
+		nsec = v
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC).UnixMilli(), true
+}
+
+// daysIn returns the number of days of month m of year y.
+func daysIn(m time.Month, y int) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
