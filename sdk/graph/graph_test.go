@@ -286,3 +286,23 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// TestWithPropertiesTakesTheMap: the first WithProperties of a
+// relationship becomes its property map without a copy (one map per
+// relationship instead of two); later ones merge into it.
+func TestWithPropertiesTakesTheMap(t *testing.T) {
+	props := map[string]any{"userId": "00u1", "factorId": "mfa1"}
+	r := graph.DirectByKey("00u1abcdefgh", "okta_user", graph.ASSIGNED, "mfa1abcdefgh", "mfa_device",
+		graph.WithProperties(props), graph.WithProperties(map[string]any{"role": "x"}))
+	props["probe"] = true
+	if r.Properties["probe"] != true || r.Properties["userId"] != "00u1" || r.Properties["role"] != "x" || len(r.Properties) != 4 {
+		t.Errorf("properties = %v, want the map given, merged with the second", r.Properties)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		graph.DirectByKey("00u1abcdefgh", "okta_user", graph.ASSIGNED, "mfa1abcdefgh", "mfa_device",
+			graph.WithType("okta_user_assigned_mfa_device"), graph.WithProperties(props))
+	})
+	if allocs > 5 { // the relationship, its key, the two option closures and their slice
+		t.Errorf("DirectByKey with WithProperties: %v allocations, want at most 5 (no property map copy)", allocs)
+	}
+}

@@ -138,9 +138,17 @@ func WithType(t string) DirectOption { return func(r *Relationship) { r.Type = t
 // WithKey overrides the conventional _key.
 func WithKey(k string) DirectOption { return func(r *Relationship) { r.Key = k } }
 
-// WithProperties merges props into the relationship's properties.
+// WithProperties merges props into the relationship's properties. A
+// relationship without properties yet takes props itself as its property
+// map, without copying it (collections build hundreds of thousands of
+// relationships, each with a map literal): pass a map that is not used for
+// anything else afterwards.
 func WithProperties(props map[string]any) DirectOption {
 	return func(r *Relationship) {
+		if r.Properties == nil && props != nil {
+			r.Properties = props
+			return
+		}
 		for k, v := range props {
 			r.Set(k, v)
 		}
