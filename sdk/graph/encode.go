@@ -195,7 +195,7 @@ func appendProperties(buf []byte, props map[string]any) ([]byte, error) {
 	if len(props) == 0 {
 		return buf, nil
 	}
-	var stack [16]kv
+	var stack [48]kv // most objects have fewer properties: no allocation
 	pairs := stack[:0]
 	for k, v := range props {
 		pairs = append(pairs, kv{k, v})
