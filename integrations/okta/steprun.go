@@ -315,8 +315,9 @@ func setTime(e *graph.Entity, v *string, names ...string) {
 	if err != nil || !ok {
 		return
 	}
+	val := any(ms) // boxed once for every name
 	for _, n := range names {
-		e.Set(n, ms)
+		e.Set(n, val)
 	}
 }
 
