@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"io"
 	"log/slog"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
 )
 

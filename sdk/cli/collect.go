@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -14,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )

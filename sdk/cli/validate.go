@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"log/slog"
 	"sort"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
 )
 

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/stepgraph/stepgraph/sdk/internal/keyindex"
-	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"log/slog"
 	"slices"
 	"sort"
@@ -19,6 +17,9 @@ import (
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/internal/keyindex"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
+	"github.com/stepgraph/stepgraph/sdk/internal/scratch"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -195,9 +196,9 @@ type run[C any] struct {
 	workers chan struct{} // the run-wide fan-out budget
 
 	scratchMu sync.Mutex
-	scratch   store.Scratcher    // the run's scratch space, set on first use
-	tempDir   *store.TempScratch // when the store keeps none on disk
-	onEnd     []func()           // run state cleanups, in registration order
+	scratch   store.Scratcher // the run's scratch space, set on first use
+	tempDir   *scratch.Temp   // when the store keeps none on disk
+	onEnd     []func()        // run state cleanups, in registration order
 	// sourcesOff are the sources disabled in this run, with the reason.
 	sourcesOff map[string]string
 }

@@ -3,12 +3,13 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"log/slog"
 	"slices"
 	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/internal/redact"
+	"github.com/stepgraph/stepgraph/sdk/internal/scratch"
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
 
@@ -63,7 +64,7 @@ func (r *run[C]) scratchDir() (string, error) {
 		if sc, ok := r.store.(store.Scratcher); ok {
 			r.scratch = sc
 		} else {
-			r.tempDir = store.NewTempScratch()
+			r.tempDir = scratch.NewTemp()
 			r.scratch = r.tempDir
 		}
 	}

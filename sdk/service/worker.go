@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/stepgraph/stepgraph/sdk/graph"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/internal/redact"
 	"github.com/stepgraph/stepgraph/sdk/runtime"

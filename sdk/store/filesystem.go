@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/stepgraph/stepgraph/sdk/graph"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/internal/keyindex"
+	"github.com/stepgraph/stepgraph/sdk/internal/scratch"
 )
 
 // DefaultRoot is the conventional output folder.
@@ -240,7 +241,7 @@ func recoverInterrupted(parent, base, root string) {
 			}
 			pidStr, _, _ := strings.Cut(rest, "-")
 			pid, _ := strconv.Atoi(pidStr)
-			if pid > 0 && pid != os.Getpid() && processAlive(pid) {
+			if pid > 0 && pid != os.Getpid() && scratch.Alive(pid) {
 				continue // a live process owns it
 			}
 			p := filepath.Join(parent, name)

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
 )
 
 // Scratcher is implemented by stores that lend a run disk space for its
@@ -38,58 +35,4 @@ func (s *Filesystem) ScratchDir() (string, error) {
 		return "", fmt.Errorf("store: create scratch folder: %w", err)
 	}
 	return dir, nil
-}
-
-// TempScratch is scratch space for a run whose store keeps nothing on disk
-// (Memory, or a store without Scratcher): a folder in the system temp
-// folder named stepgraph-scratch-<pid>-*, created on first use and removed
-// by Remove. NewTempScratch removes the folders of processes that are gone.
-type TempScratch struct {
-	mu  sync.Mutex
-	dir string
-}
-
-const tempScratchPrefix = "stepgraph-scratch-"
-
-// NewTempScratch returns an unused scratch space after removing the
-// leftovers of dead runs.
-func NewTempScratch() *TempScratch {
-	entries, _ := os.ReadDir(os.TempDir())
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), tempScratchPrefix)
-		if !ok || !e.IsDir() {
-			continue
-		}
-		pidStr, _, _ := strings.Cut(rest, "-")
-		if pid, err := strconv.Atoi(pidStr); err == nil && pid != os.Getpid() && !processAlive(pid) {
-			_ = os.RemoveAll(filepath.Join(os.TempDir(), e.Name()))
-		}
-	}
-	return &TempScratch{}
-}
-
-// ScratchDir implements Scratcher.
-func (t *TempScratch) ScratchDir() (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.dir == "" {
-		dir, err := os.MkdirTemp("", tempScratchPrefix+strconv.Itoa(os.Getpid())+"-")
-		if err != nil {
-			return "", fmt.Errorf("store: create scratch folder: %w", err)
-		}
-		t.dir = dir
-	}
-	return t.dir, nil
-}
-
-// Remove deletes the scratch folder, if it was created.
-func (t *TempScratch) Remove() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.dir == "" {
-		return nil
-	}
-	err := os.RemoveAll(t.dir)
-	t.dir = ""
-	return err
 }

@@ -1,13 +1,13 @@
 //go:build !unix
 
-package store
+package scratch
 
 import "os"
 
-// processAlive reports whether a process with this id exists. Where there
+// Alive reports whether a process with this id exists. Where there
 // are no signals (Windows), finding the process opens a handle to it,
 // which fails for a process that is gone.
-func processAlive(pid int) bool {
+func Alive(pid int) bool {
 	p, err := os.FindProcess(pid)
 	if err != nil {
 		return false
