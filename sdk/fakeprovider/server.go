@@ -213,6 +213,16 @@ func (s *Server) BucketOf(path string) string {
 	return s.anyBkt
 }
 
+// Route returns the endpoint (its Pattern, or Unknown) and the bucket
+// that a request with method and path is served and counted by.
+func (s *Server) Route(method, path string) (endpoint, bucket string) {
+	endpoint = Unknown
+	if ep, _, _ := s.match(method, path); ep != nil {
+		endpoint = ep.Pattern
+	}
+	return endpoint, s.BucketOf(path)
+}
+
 func splitPath(p string) []string {
 	p = strings.Trim(p, "/")
 	if p == "" {

@@ -223,6 +223,17 @@ func TestRateLimitHeadersAnd429(t *testing.T) {
 	if s.Limit("items") != 3 || s.BucketOf("/items/x") != "items" || s.BucketOf("/itemsx") != "rest" || s.BucketOf("/") != "rest" {
 		t.Fatalf("limit %d, buckets %q %q", s.Limit("items"), s.BucketOf("/items/x"), s.BucketOf("/itemsx"))
 	}
+	for _, tc := range [][4]string{
+		{http.MethodGet, "/items/i-1", "/items/{id}", "items"},
+		{http.MethodGet, "/items/special/", "/items/special", "items"},
+		{http.MethodPost, "/things/t/parts", "/things/{id}/parts", "rest"},
+		{http.MethodGet, "/things/t/parts", fakeprovider.Unknown, "rest"},
+		{http.MethodGet, "/items/a/b", fakeprovider.Unknown, "items"},
+	} {
+		if ep, b := s.Route(tc[0], tc[1]); ep != tc[2] || b != tc[3] {
+			t.Errorf("Route(%s %s) = %s, %s; want %s, %s", tc[0], tc[1], ep, b, tc[2], tc[3])
+		}
+	}
 	// Windows are aligned to multiples of 300 ms since the epoch: this one
 	// ends 200 ms from now, in the next second.
 	end := start.Add(200 * time.Millisecond)

@@ -18,7 +18,11 @@
 // # Server
 //
 // NewServer returns an http.Handler; Start / StartTLS serve it on loopback,
-// Server.ListenAndServe serves it for a CLI. Faithful to Okta:
+// Server.ListenAndServe serves it for a CLI. The mechanics (routing, paging
+// links, rate-limit buckets and headers, the concurrency limit, latency,
+// seeded faults, counters) are sdk/fakeprovider's; this package holds
+// Okta's endpoints, data, error bodies, credentials and authorization
+// server. Faithful to Okta:
 //
 //   - "Authorization: SSWS <token>" (401 E0000011 otherwise); JSON bodies,
 //     ISO-8601 UTC times with milliseconds; error bodies {errorCode,
@@ -77,7 +81,9 @@
 //
 // Fault injection (Faults) is deterministic: whether a request fails depends
 // on the fault seed, its method and URI and how many times that URI was
-// requested before, never on interleaving. Stats counts requests per bucket
+// requested before, never on interleaving; a dropped connection cuts off
+// a successful answer only (errors are sent whole). ServerOptions.DateOffset
+// makes the Date header stale or skewed. Stats counts requests per bucket
 // and endpoint, 429s, injected faults and the highest concurrency, and gives
 // the rate-limit floor of a run.
 package oktafake

@@ -9,54 +9,13 @@ import (
 	"time"
 )
 
-func (s *Server) dispatch(c *call) outcome {
-	switch c.tpl {
-	case EndpointOktaSupport:
-		return s.oktaSupport(c)
-	case EndpointUsers:
-		return s.listUsers(c)
-	case EndpointUser:
-		return s.getUser(c)
-	case EndpointUserFactors:
-		return s.userFactors(c)
-	case EndpointUserRoles:
-		return s.userRoles(c)
-	case EndpointIAMAssignees:
-		return s.iamAssignees(c)
-	case EndpointGroups:
-		return s.listGroups(c)
-	case EndpointGroup:
-		return s.getGroup(c)
-	case EndpointGroupUsers:
-		return s.groupUsers(c)
-	case EndpointGroupRoles:
-		return s.groupRoles(c)
-	case EndpointGroupRules:
-		return s.groupRules(c)
-	case EndpointApps:
-		return s.listApps(c)
-	case EndpointApp:
-		return s.getApp(c)
-	case EndpointAppUsers:
-		return s.appUsers(c)
-	case EndpointAppGroups:
-		return s.appGroups(c)
-	case EndpointDevices:
-		return s.listDevices(c)
-	case EndpointLogs:
-		return s.listLogs(c)
-	}
-	c.error(http.StatusNotFound, "E0000007", "Not found: Resource not found: "+c.r.URL.Path+" ("+c.r.Method+")")
-	return outcomeNotFound
-}
-
 type jSupport struct {
 	Support    string         `json:"support"`
 	Expiration *string        `json:"expiration"`
 	Links      map[string]any `json:"_links"`
 }
 
-func (s *Server) oktaSupport(c *call) outcome {
+func (s *Server) oktaSupport(c *call) {
 	o := s.org
 	self := c.objBase + EndpointOktaSupport
 	body := jSupport{Support: "DISABLED", Links: map[string]any{"grant": jHrefM{Href: self + "/grant", Method: "POST"}}}
@@ -68,8 +27,8 @@ func (s *Server) oktaSupport(c *call) outcome {
 			"revoke": jHrefM{Href: self + "/revoke", Method: "POST"},
 		}
 	}
-	c.writeJSON(http.StatusOK, body)
-	return outcomeServed
+	c.JSON(http.StatusOK, body)
+	return
 }
 
 func (o *Org) userField(i int) func(string) (string, bool) {
@@ -120,18 +79,19 @@ func known(set map[string]bool) func(string) bool { return func(f string) bool {
 
 // GET /api/v1/users: DEPROVISIONED users are omitted unless a search or
 // filter expression is given, in which case it selects among all users.
-func (s *Server) listUsers(c *call) outcome {
+func (s *Server) listUsers(c *call) {
 	o := s.org
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	var exprs []filterExpr
 	for _, p := range []string{"search", "filter"} {
 		e, ok := c.parseFilterParam(p, known(userFields))
 		if !ok {
 			c.error(http.StatusBadRequest, "E0000031", "Invalid search criteria.", p+": invalid expression")
-			return outcomeOther
+			return
 		}
 		if e != nil {
 			exprs = append(exprs, e)
@@ -139,7 +99,8 @@ func (s *Server) listUsers(c *call) outcome {
 	}
 	start, ok := c.afterIndex(o.userIndex)
 	if !ok {
-		return c.badRequest("after")
+		c.badRequest("after")
+		return
 	}
 	match := func(i int) bool { return o.users[i].status != stDeprovisioned }
 	if len(exprs) > 0 {
@@ -156,11 +117,11 @@ func (s *Server) listUsers(c *call) outcome {
 	idx, more := pageOf(start, len(o.users), limit, match)
 	next := ""
 	if more {
-		next = c.nextURL(o.users[idx[len(idx)-1]].id, limit)
+		next = c.NextURL(o.users[idx[len(idx)-1]].id, limit)
 	}
-	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderUser(c.objBase, idx[k]) })
-	return outcomeServed
+	c.SetLinks(next)
+	c.List(http.StatusOK, len(idx), func(k int) any { return o.renderUser(c.objBase, idx[k]) })
+	return
 }
 
 func (s *Server) userOf(c *call) (int, bool) {
@@ -171,37 +132,40 @@ func (s *Server) userOf(c *call) (int, bool) {
 	return i, true
 }
 
-func (s *Server) getUser(c *call) outcome {
+func (s *Server) getUser(c *call) {
 	i, ok := s.userOf(c)
 	if !ok {
 		// Okta also resolves logins; the fake only knows ids.
-		return c.notFound("User")
+		c.notFound("User")
+		return
 	}
-	c.writeJSON(http.StatusOK, s.org.renderUser(c.objBase, i))
-	return outcomeServed
+	c.JSON(http.StatusOK, s.org.renderUser(c.objBase, i))
+	return
 }
 
 // GET /api/v1/users/{id}/factors: not paged.
-func (s *Server) userFactors(c *call) outcome {
+func (s *Server) userFactors(c *call) {
 	i, ok := s.userOf(c)
 	if !ok {
-		return c.notFound("User")
+		c.notFound("User")
+		return
 	}
 	fs := s.org.userFactors(i)
-	c.writeList(http.StatusOK, len(fs), func(k int) any { return s.org.renderFactor(c.objBase, i, &fs[k]) })
-	return outcomeServed
+	c.List(http.StatusOK, len(fs), func(k int) any { return s.org.renderFactor(c.objBase, i, &fs[k]) })
+	return
 }
 
 // GET /api/v1/users/{id}/roles: not paged; USER- and GROUP-assigned roles.
-func (s *Server) userRoles(c *call) outcome {
+func (s *Server) userRoles(c *call) {
 	o := s.org
 	i, ok := s.userOf(c)
 	if !ok {
-		return c.notFound("User")
+		c.notFound("User")
+		return
 	}
 	direct, via := o.rolesOfUser(int32(i))
 	userHref := c.objBase + "/api/v1/users/" + o.users[i].id
-	c.writeList(http.StatusOK, len(direct)+len(via), func(k int) any {
+	c.List(http.StatusOK, len(direct)+len(via), func(k int) any {
 		if k < len(direct) {
 			return renderRole(&direct[k], "USER", userHref)
 		}
@@ -209,7 +173,7 @@ func (s *Server) userRoles(c *call) outcome {
 		g := &o.groups[gk[0]]
 		return renderRole(&g.roles[gk[1]], "GROUP", c.objBase+"/api/v1/groups/"+g.id)
 	})
-	return outcomeServed
+	return
 }
 
 type jAssignee struct {
@@ -224,17 +188,19 @@ type jAssignees struct {
 }
 
 // GET /api/v1/iam/assignees/users: one object, next link in the body.
-func (s *Server) iamAssignees(c *call) outcome {
+func (s *Server) iamAssignees(c *call) {
 	o := s.org
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	start := 0
 	if a := c.q.Get("after"); a != "" {
 		ui := o.userIndex(a)
 		if ui < 0 {
-			return c.badRequest("after")
+			c.badRequest("after")
+			return
 		}
 		start, _ = slices.BinarySearch(o.assignees, int32(ui)+1)
 	}
@@ -252,10 +218,10 @@ func (s *Server) iamAssignees(c *call) outcome {
 		})
 	}
 	if end < len(o.assignees) {
-		body.Links["next"] = jHref{c.nextURL(o.users[o.assignees[end-1]].id, limit)}
+		body.Links["next"] = jHref{c.NextURL(o.users[o.assignees[end-1]].id, limit)}
 	}
-	c.writeJSON(http.StatusOK, body)
-	return outcomeServed
+	c.JSON(http.StatusOK, body)
+	return
 }
 
 var groupFields = map[string]bool{"type": true, "id": true, "profile.name": true, "lastUpdated": true, "lastMembershipUpdated": true, "created": true}
@@ -293,23 +259,24 @@ func hasExpand(c *call, what string) bool {
 }
 
 // GET /api/v1/groups: filter on type etc., q (name prefix), expand=stats.
-func (s *Server) listGroups(c *call) outcome {
+func (s *Server) listGroups(c *call) {
 	o := s.org
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	stats := hasExpand(c, "stats")
 	if t := s.opts.Faults.GroupStatsLimit; t > 0 && stats && limit > t {
 		c.error(http.StatusInternalServerError, "E0000009", "Internal Server Error")
-		return outcomeInjected5xx
+		return
 	}
 	var exprs []filterExpr
 	for _, p := range []string{"filter", "search"} {
 		e, ok := c.parseFilterParam(p, known(groupFields))
 		if !ok {
 			c.error(http.StatusBadRequest, "E0000031", "Invalid search criteria.", p+": invalid expression")
-			return outcomeOther
+			return
 		}
 		if e != nil {
 			exprs = append(exprs, e)
@@ -318,7 +285,8 @@ func (s *Server) listGroups(c *call) outcome {
 	prefix := strings.ToLower(c.q.Get("q"))
 	start, ok := c.afterIndex(o.groupIndex)
 	if !ok {
-		return c.badRequest("after")
+		c.badRequest("after")
+		return
 	}
 	var match func(int) bool
 	if len(exprs) > 0 || prefix != "" {
@@ -337,11 +305,11 @@ func (s *Server) listGroups(c *call) outcome {
 	idx, more := pageOf(start, len(o.groups), limit, match)
 	next := ""
 	if more {
-		next = c.nextURL(o.groups[idx[len(idx)-1]].id, limit)
+		next = c.NextURL(o.groups[idx[len(idx)-1]].id, limit)
 	}
-	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderGroup(c.objBase, idx[k], stats) })
-	return outcomeServed
+	c.SetLinks(next)
+	c.List(http.StatusOK, len(idx), func(k int) any { return o.renderGroup(c.objBase, idx[k], stats) })
+	return
 }
 
 func (s *Server) groupOf(c *call) (int, bool) {
@@ -352,13 +320,14 @@ func (s *Server) groupOf(c *call) (int, bool) {
 	return i, true
 }
 
-func (s *Server) getGroup(c *call) outcome {
+func (s *Server) getGroup(c *call) {
 	i, ok := s.groupOf(c)
 	if !ok {
-		return c.notFound("UserGroup")
+		c.notFound("UserGroup")
+		return
 	}
-	c.writeJSON(http.StatusOK, s.org.renderGroup(c.objBase, i, hasExpand(c, "stats")))
-	return outcomeServed
+	c.JSON(http.StatusOK, s.org.renderGroup(c.objBase, i, hasExpand(c, "stats")))
+	return
 }
 
 // userPage pages a sorted list of user indices with a user-id cursor.
@@ -375,21 +344,23 @@ func (c *call) userPage(users []int32, limit int) (page []int32, next string, ok
 	end := min(start+limit, len(users))
 	page = users[start:end]
 	if end < len(users) {
-		next = c.nextURL(o.users[users[end-1]].id, limit)
+		next = c.NextURL(o.users[users[end-1]].id, limit)
 	}
 	return page, next, true
 }
 
 // GET /api/v1/groups/{id}/users.
-func (s *Server) groupUsers(c *call) outcome {
+func (s *Server) groupUsers(c *call) {
 	o := s.org
 	gi, ok := s.groupOf(c)
 	if !ok {
-		return c.notFound("UserGroup")
+		c.notFound("UserGroup")
+		return
 	}
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	members := o.groups[gi].members
 	if o.groups[gi].typ == gtBuiltIn {
@@ -397,69 +368,75 @@ func (s *Server) groupUsers(c *call) outcome {
 	}
 	page, next, ok := c.userPage(members, limit)
 	if !ok {
-		return c.badRequest("after")
+		c.badRequest("after")
+		return
 	}
-	c.setLinks(next)
-	c.writeList(http.StatusOK, len(page), func(k int) any { return o.renderUser(c.objBase, int(page[k])) })
-	return outcomeServed
+	c.SetLinks(next)
+	c.List(http.StatusOK, len(page), func(k int) any { return o.renderUser(c.objBase, int(page[k])) })
+	return
 }
 
 // GET /api/v1/groups/{id}/roles: not paged.
-func (s *Server) groupRoles(c *call) outcome {
+func (s *Server) groupRoles(c *call) {
 	o := s.org
 	gi, ok := s.groupOf(c)
 	if !ok {
-		return c.notFound("UserGroup")
+		c.notFound("UserGroup")
+		return
 	}
 	g := &o.groups[gi]
 	href := c.objBase + "/api/v1/groups/" + g.id
-	c.writeList(http.StatusOK, len(g.roles), func(k int) any { return renderRole(&g.roles[k], "GROUP", href) })
-	return outcomeServed
+	c.List(http.StatusOK, len(g.roles), func(k int) any { return renderRole(&g.roles[k], "GROUP", href) })
+	return
 }
 
 // GET /api/v1/groups/rules.
-func (s *Server) groupRules(c *call) outcome {
+func (s *Server) groupRules(c *call) {
 	o := s.org
 	if s.opts.Faults.RulesNotEnabled {
 		c.error(http.StatusBadRequest, "E0000038", "This operation is not allowed in the current authentication state.",
 			"Feature not enabled: GROUP_RULES")
-		return outcomeOther
+		return
 	}
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	start, ok := c.afterIndex(o.ruleIndex)
 	if !ok {
-		return c.badRequest("after")
+		c.badRequest("after")
+		return
 	}
 	idx, more := pageOf(start, len(o.rules), limit, nil)
 	next := ""
 	if more {
-		next = c.nextURL(o.rules[idx[len(idx)-1]].id, limit)
+		next = c.NextURL(o.rules[idx[len(idx)-1]].id, limit)
 	}
-	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderRule(idx[k]) })
-	return outcomeServed
+	c.SetLinks(next)
+	c.List(http.StatusOK, len(idx), func(k int) any { return o.renderRule(idx[k]) })
+	return
 }
 
 var appFields = map[string]bool{"status": true, "name": true, "id": true, "signOnMode": true}
 
 // GET /api/v1/apps.
-func (s *Server) listApps(c *call) outcome {
+func (s *Server) listApps(c *call) {
 	o := s.org
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	e, ok := c.parseFilterParam("filter", known(appFields))
 	if !ok {
 		c.error(http.StatusBadRequest, "E0000031", "Invalid search criteria.", "filter: invalid expression")
-		return outcomeOther
+		return
 	}
 	start, ok := c.afterIndex(o.appIndex)
 	if !ok {
-		return c.badRequest("after")
+		c.badRequest("after")
+		return
 	}
 	var match func(int) bool
 	if e != nil {
@@ -486,11 +463,11 @@ func (s *Server) listApps(c *call) outcome {
 	idx, more := pageOf(start, len(o.apps), limit, match)
 	next := ""
 	if more {
-		next = c.nextURL(o.apps[idx[len(idx)-1]].id, limit)
+		next = c.NextURL(o.apps[idx[len(idx)-1]].id, limit)
 	}
-	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderApp(c.objBase, idx[k]) })
-	return outcomeServed
+	c.SetLinks(next)
+	c.List(http.StatusOK, len(idx), func(k int) any { return o.renderApp(c.objBase, idx[k]) })
+	return
 }
 
 func (s *Server) appOf(c *call) (int, bool) {
@@ -501,96 +478,105 @@ func (s *Server) appOf(c *call) (int, bool) {
 	return i, true
 }
 
-func (s *Server) getApp(c *call) outcome {
+func (s *Server) getApp(c *call) {
 	i, ok := s.appOf(c)
 	if !ok {
-		return c.notFound("AppInstance")
+		c.notFound("AppInstance")
+		return
 	}
-	c.writeJSON(http.StatusOK, s.org.renderApp(c.objBase, i))
-	return outcomeServed
+	c.JSON(http.StatusOK, s.org.renderApp(c.objBase, i))
+	return
 }
 
 // GET /api/v1/apps/{id}/users: direct and group-scoped assignments.
-func (s *Server) appUsers(c *call) outcome {
+func (s *Server) appUsers(c *call) {
 	o := s.org
 	ai, ok := s.appOf(c)
 	if !ok {
-		return c.notFound("AppInstance")
+		c.notFound("AppInstance")
+		return
 	}
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	us := o.apps[ai].users
 	start := 0
 	if a := c.q.Get("after"); a != "" {
 		ui := o.userIndex(a)
 		if ui < 0 {
-			return c.badRequest("after")
+			c.badRequest("after")
+			return
 		}
 		start, _ = slices.BinarySearchFunc(us, int32(ui)+1, func(x appUserRec, t int32) int { return int(x.user - t) })
 	}
 	end := min(start+limit, len(us))
 	next := ""
 	if end < len(us) {
-		next = c.nextURL(o.users[us[end-1].user].id, limit)
+		next = c.NextURL(o.users[us[end-1].user].id, limit)
 	}
 	page := us[start:end]
-	c.setLinks(next)
-	c.writeList(http.StatusOK, len(page), func(k int) any { return o.renderAppUser(c.objBase, ai, &page[k]) })
-	return outcomeServed
+	c.SetLinks(next)
+	c.List(http.StatusOK, len(page), func(k int) any { return o.renderAppUser(c.objBase, ai, &page[k]) })
+	return
 }
 
 // GET /api/v1/apps/{id}/groups.
-func (s *Server) appGroups(c *call) outcome {
+func (s *Server) appGroups(c *call) {
 	o := s.org
 	ai, ok := s.appOf(c)
 	if !ok {
-		return c.notFound("AppInstance")
+		c.notFound("AppInstance")
+		return
 	}
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	gs := o.apps[ai].groups
 	start := 0
 	if a := c.q.Get("after"); a != "" {
 		gi := o.groupIndex(a)
 		if gi < 0 {
-			return c.badRequest("after")
+			c.badRequest("after")
+			return
 		}
 		start, _ = slices.BinarySearchFunc(gs, int32(gi)+1, func(x appGroupRec, t int32) int { return int(x.group - t) })
 	}
 	end := min(start+limit, len(gs))
 	next := ""
 	if end < len(gs) {
-		next = c.nextURL(o.groups[gs[end-1].group].id, limit)
+		next = c.NextURL(o.groups[gs[end-1].group].id, limit)
 	}
-	c.setLinks(next)
-	c.writeList(http.StatusOK, end-start, func(k int) any { return o.renderAppGroup(c.objBase, ai, start+k) })
-	return outcomeServed
+	c.SetLinks(next)
+	c.List(http.StatusOK, end-start, func(k int) any { return o.renderAppGroup(c.objBase, ai, start+k) })
+	return
 }
 
 // GET /api/v1/devices: expand=user embeds the device's users.
-func (s *Server) listDevices(c *call) outcome {
+func (s *Server) listDevices(c *call) {
 	o := s.org
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	start, ok := c.afterIndex(o.deviceIndex)
 	if !ok {
-		return c.badRequest("after")
+		c.badRequest("after")
+		return
 	}
 	expand := hasExpand(c, "user") || hasExpand(c, "users")
 	idx, more := pageOf(start, len(o.devices), limit, nil)
 	next := ""
 	if more {
-		next = c.nextURL(o.devices[idx[len(idx)-1]].id, limit)
+		next = c.NextURL(o.devices[idx[len(idx)-1]].id, limit)
 	}
-	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderDevice(c.objBase, idx[k], expand) })
-	return outcomeServed
+	c.SetLinks(next)
+	c.List(http.StatusOK, len(idx), func(k int) any { return o.renderDevice(c.objBase, idx[k], expand) })
+	return
 }
 
 var logFields = map[string]bool{
@@ -626,18 +612,20 @@ func (o *Org) parseLogCursor(s string) (int, bool) {
 // 7 days before the org's Now. Without until the query is a polling query:
 // every page carries a next link, and a page with no events links to
 // itself. Events of the org's future never exist.
-func (s *Server) listLogs(c *call) outcome {
+func (s *Server) listLogs(c *call) {
 	o := s.org
 	limit, ok := c.pageLimit()
 	if !ok {
-		return c.badRequest("limit")
+		c.badRequest("limit")
+		return
 	}
 	nowMs := o.now * 1000
 	sinceMs := nowMs - 7*day*1000
 	if v := c.q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return c.badRequest("since")
+			c.badRequest("since")
+			return
 		}
 		sinceMs = t.UnixMilli()
 	}
@@ -645,20 +633,22 @@ func (s *Server) listLogs(c *call) outcome {
 	if v := c.q.Get("until"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return c.badRequest("until")
+			c.badRequest("until")
+			return
 		}
 		untilMs, polling = t.UnixMilli(), false
 	}
 	e, ok := c.parseFilterParam("filter", known(logFields))
 	if !ok {
 		c.error(http.StatusBadRequest, "E0000031", "Invalid search criteria.", "filter: invalid expression")
-		return outcomeOther
+		return
 	}
 	var start int
 	if a := c.q.Get("after"); a != "" {
 		start, ok = o.parseLogCursor(a)
 		if !ok {
-			return c.badRequest("after")
+			c.badRequest("after")
+			return
 		}
 	} else {
 		start, _ = slices.BinarySearchFunc(o.events, sinceMs, func(x eventRec, t int64) int {
@@ -691,11 +681,11 @@ func (s *Server) listLogs(c *call) outcome {
 	next := ""
 	switch {
 	case polling && len(idx) == 0:
-		next = c.selfURL()
+		next = c.SelfURL()
 	case polling || more:
-		next = c.nextURL(o.logCursor(idx[len(idx)-1]+1), limit)
+		next = c.NextURL(o.logCursor(idx[len(idx)-1]+1), limit)
 	}
-	c.setLinks(next)
-	c.writeList(http.StatusOK, len(idx), func(k int) any { return o.renderEvent(idx[k]) })
-	return outcomeServed
+	c.SetLinks(next)
+	c.List(http.StatusOK, len(idx), func(k int) any { return o.renderEvent(idx[k]) })
+	return
 }

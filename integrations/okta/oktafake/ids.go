@@ -27,18 +27,6 @@ func mix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-func hashString(seed uint64, s string) uint64 {
-	h := uint64(14695981039346656037) ^ mix64(seed)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return mix64(h)
-}
-
-// unit maps a hash to [0,1).
-func unit(h uint64) float64 { return float64(h>>11) / (1 << 53) }
-
 func orgTag(seed uint64) string {
 	h := mix64(seed ^ 0x5eed)
 	b := make([]byte, 4)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/stepgraph/stepgraph/sdk/fakeprovider"
 )
 
 // TokenPath is the org authorization server's token endpoint the fake
@@ -150,7 +151,7 @@ type authServer struct {
 	tokens  map[string]*issuedToken
 	last    map[string]string // client -> latest token
 	jtis    map[string]time.Time
-	bucket  bucketState
+	limiter *fakeprovider.Limiter // the token bucket
 	st      TokenStats
 }
 
@@ -162,7 +163,7 @@ func newAuthServer(s *Server, opts OAuthOptions) *authServer {
 		opts.TokenLimit = 600
 	}
 	a := &authServer{s: s, opts: opts, clients: map[string]OAuthClient{}, tokens: map[string]*issuedToken{},
-		last: map[string]string{}, jtis: map[string]time.Time{}}
+		last: map[string]string{}, jtis: map[string]time.Time{}, limiter: fakeprovider.NewLimiter(s.api.Window())}
 	for _, c := range opts.Clients {
 		a.clients[c.ClientID] = c
 	}
@@ -176,7 +177,7 @@ func (s *Server) TokenStats() TokenStats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := a.st
-	out.Limit, out.Window = a.opts.TokenLimit, s.window
+	out.Limit, out.Window = a.opts.TokenLimit, s.api.Window()
 	out.Refusals = map[string]int64{}
 	for k, v := range a.st.Refusals {
 		out.Refusals[k] = v
@@ -226,22 +227,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	a := s.oauth
 	now := s.clock()
 	h := w.Header()
-	h.Set("Date", now.UTC().Format(http.TimeFormat))
+	h.Set("Date", now.Add(s.opts.DateOffset).UTC().Format(http.TimeFormat))
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	h.Set("Content-Type", "application/json")
 
-	win, _, end := s.windowOf(now)
 	a.mu.Lock()
 	a.st.Requests++
-	if a.bucket.win != win {
-		a.bucket.win, a.bucket.count = win, 0
-	}
-	a.bucket.count++
-	count := a.bucket.count
 	a.mu.Unlock()
-	s.setRateHeaders(h, a.opts.TokenLimit, max(0, a.opts.TokenLimit-count), end)
-	if count > a.opts.TokenLimit && !s.opts.DisableRateLimits {
+	q := a.limiter.Take(BucketToken, a.opts.TokenLimit, now)
+	q.SetHeaders(h)
+	if !q.OK && !s.opts.DisableRateLimits {
 		a.mu.Lock()
 		a.st.RateLimited++
 		a.mu.Unlock()
@@ -432,20 +428,22 @@ func newAccessToken(client string, scopes []string, now time.Time, life time.Dur
 }
 
 // authorize checks a management API request's credentials: the API token
-// (SSWS), or an access token of the authorization server (Bearer) that has
-// not expired and carries the endpoint's scope. It writes the 401/403 and
-// returns false when the request may not proceed.
-func (s *Server) authorize(c *call, tpl string) (outcome, bool) {
-	authz := c.r.Header.Get("Authorization")
-	h := c.w.Header()
-	if authz == "SSWS "+s.token {
-		return outcomeServed, true
+// (SSWS), or an access token of the authorization server (Bearer, or DPoP
+// when bound) that has not expired and carries the endpoint's scope. It
+// returns the 401/403 to answer when the request may not proceed.
+func (s *Server) authorize(c *fakeprovider.Call) *fakeprovider.Error {
+	r := c.Request()
+	authz := r.Header.Get("Authorization")
+	if (fakeprovider.TokenAuth{Scheme: "SSWS", Token: s.token}).Valid(r) {
+		return nil
+	}
+	unauthorized := func(challenge string) *fakeprovider.Error {
+		return &fakeprovider.Error{Status: http.StatusUnauthorized, Reason: fakeprovider.ReasonUnauthorized,
+			Header: http.Header{"Www-Authenticate": {challenge}}}
 	}
 	scheme, tok, _ := strings.Cut(authz, " ")
 	if !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")) || tok == "" {
-		h.Set("WWW-Authenticate", `SSWS realm="Okta"`)
-		c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
-		return outcomeUnauthorized, false
+		return unauthorized(`SSWS realm="Okta"`)
 	}
 	a := s.oauth
 	now := s.clock()
@@ -470,32 +468,35 @@ func (s *Server) authorize(c *call, tpl string) (outcome, bool) {
 	}
 	a.mu.Unlock()
 	if !valid {
-		h.Set("WWW-Authenticate", `Bearer authorization_uri="`+TokenPath+`", realm="Okta", error="invalid_token", error_description="The token has expired."`)
-		c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
-		return outcomeUnauthorized, false
+		return unauthorized(`Bearer authorization_uri="` + TokenPath + `", realm="Okta", error="invalid_token", error_description="The token has expired."`)
 	}
 	if jkt == "" && !strings.EqualFold(scheme, "Bearer") {
-		h.Set("WWW-Authenticate", `Bearer realm="Okta", error="invalid_token", error_description="The access token is not DPoP-bound."`)
-		c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
-		return outcomeUnauthorized, false
+		return unauthorized(`Bearer realm="Okta", error="invalid_token", error_description="The access token is not DPoP-bound."`)
 	}
 	if jkt != "" {
-		if problem := a.checkDPoPAPIRequest(c.r, scheme, tok, jkt, a.audience(c.r), now); problem != "" {
+		if problem := a.checkDPoPAPIRequest(r, scheme, tok, jkt, a.audience(r), now); problem != "" {
 			a.mu.Lock()
 			a.st.Refusals["API: "+problem]++
 			a.mu.Unlock()
-			h.Set("WWW-Authenticate", `DPoP algs="ES256 RS256", error="invalid_dpop_proof", error_description="`+problem+`"`)
-			c.error(http.StatusUnauthorized, "E0000011", "Invalid token provided")
-			return outcomeUnauthorized, false
+			return unauthorized(`DPoP algs="ES256 RS256", error="invalid_dpop_proof", error_description="` + problem + `"`)
 		}
 	}
-	if need, ok := EndpointScopes[tpl]; ok && !slices.Contains(scopes, need) {
+	if ep := c.Endpoint(); ep != nil && ep.Scope != "" && !slices.Contains(scopes, ep.Scope) {
 		a.mu.Lock()
 		a.st.InsufficientScope++
 		a.mu.Unlock()
-		h.Set("WWW-Authenticate", `Bearer realm="Okta", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", scope="`+need+`"`)
-		c.error(http.StatusForbidden, "E0000006", "You do not have permission to perform the requested action", "The access token lacks the scope "+need)
-		return outcomeForbidden, false
+		return &fakeprovider.Error{Status: http.StatusForbidden, Reason: fakeprovider.ReasonForbidden,
+			Causes: []string{"The access token lacks the scope " + ep.Scope},
+			Header: http.Header{"Www-Authenticate": {`Bearer realm="Okta", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", scope="` + ep.Scope + `"`}}}
 	}
-	return outcomeServed, true
+	return nil
+}
+
+// marshal encodes v as the fake's JSON (no HTML escaping).
+func marshal(v any) []byte {
+	b, err := fakeprovider.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -113,6 +113,10 @@ type ServerOptions struct {
 	Faults Faults
 	// Clock replaces time.Now for rate-limit windows and the Date header.
 	Clock func() time.Time
+	// DateOffset is added to the Date header only (not to the windows nor
+	// the reset headers): negative for a stale Date, positive for one
+	// ahead of the resets.
+	DateOffset time.Duration
 	// OAuth configures the org authorization server (TokenPath): the
 	// registered service apps, token lifetime and scope handling.
 	OAuth OAuthOptions

@@ -2,11 +2,10 @@ package oktafake
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"time"
+
+	"github.com/stepgraph/stepgraph/sdk/fakeprovider"
 )
 
 // Running is a fake Okta server listening on a loopback port.
@@ -16,34 +15,28 @@ type Running struct {
 	// Server is the handler, for Stats and options.
 	Server *Server
 
-	hs     *httptest.Server
+	run    *fakeprovider.Running
 	client *http.Client
 }
 
 // Start serves a new Server for org over plain HTTP on 127.0.0.1:0.
 func Start(org *Org, opts ServerOptions) (*Running, error) {
-	return start(org, opts, false)
+	return start(org, opts, fakeprovider.Start)
 }
 
 // StartTLS serves a new Server for org over HTTPS (a self-signed httptest
 // certificate for 127.0.0.1) on 127.0.0.1:0; use Running.Client to trust it.
 func StartTLS(org *Org, opts ServerOptions) (*Running, error) {
-	return start(org, opts, true)
+	return start(org, opts, fakeprovider.StartTLS)
 }
 
-func start(org *Org, opts ServerOptions, tls bool) (*Running, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func start(org *Org, opts ServerOptions, serve func(http.Handler) (*fakeprovider.Running, error)) (*Running, error) {
+	s := NewServer(org, opts)
+	run, err := serve(s)
 	if err != nil {
 		return nil, err
 	}
-	s := NewServer(org, opts)
-	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}}
-	if tls {
-		hs.StartTLS()
-	} else {
-		hs.Start()
-	}
-	return &Running{URL: hs.URL, Server: s, hs: hs, client: hs.Client()}, nil
+	return &Running{URL: run.URL, Server: s, run: run, client: run.Client()}, nil
 }
 
 // Client returns an *http.Client that trusts the server's certificate (for
@@ -53,8 +46,7 @@ func (r *Running) Client() *http.Client { return r.client }
 
 // Close shuts the server down, closing client connections.
 func (r *Running) Close() error {
-	r.hs.CloseClientConnections()
-	r.hs.Close()
+	r.run.Close()
 	return nil
 }
 
@@ -62,28 +54,10 @@ func (r *Running) Close() error {
 // until ctx is done, then shuts down gracefully (5 s grace). It returns nil
 // after a shutdown requested by ctx.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(ctx, ln)
+	return fakeprovider.ListenAndServe(ctx, addr, s)
 }
 
 // Serve serves s on ln until ctx is done (see ListenAndServe).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err := hs.Shutdown(sctx)
-		if e := <-done; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
-			err = e
-		}
-		return err
-	}
+	return fakeprovider.Serve(ctx, ln, s)
 }

@@ -153,7 +153,7 @@ func TestBucketRouting(t *testing.T) {
 		"/":                               {EndpointUnknown, BucketOther},
 	}
 	for p, want := range tests {
-		tpl, b, _ := route(p)
+		tpl, b := NewServer(NewOrg(OrgSpec{Users: 1}), ServerOptions{}).api.Route(http.MethodGet, p)
 		if tpl != want[0] || b != want[1] {
 			t.Errorf("%s: %s %s, want %v", p, tpl, b, want)
 		}
@@ -161,47 +161,46 @@ func TestBucketRouting(t *testing.T) {
 }
 
 func TestConcurrencyLimit(t *testing.T) {
-	s := NewServer(NewOrg(OrgSpec{Users: 20}), ServerOptions{ConcurrencyLimit: 1, Latency: 2 * time.Second})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() {
-		req := httptest.NewRequest(http.MethodGet, "/api/v1/users", nil).WithContext(ctx)
-		req.Header.Set("Authorization", "SSWS "+DefaultToken)
-		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, req)
-		done <- rec.Code
-	}()
-	for deadline := time.Now().Add(5 * time.Second); s.inflight.Load() != 1; {
-		if time.Now().After(deadline) {
-			t.Fatal("first request never in flight")
+	for _, zero := range []bool{false, true} {
+		s := NewServer(NewOrg(OrgSpec{Users: 20}), ServerOptions{ConcurrencyLimit: 1, ConcurrencyLimitZero: zero, Latency: time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int)
+		go func() {
+			req := httptest.NewRequest(http.MethodGet, "/api/v1/users", nil).WithContext(ctx)
+			req.Header.Set("Authorization", "SSWS "+DefaultToken)
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			done <- rec.Code
+		}()
+		for deadline := time.Now().Add(5 * time.Second); s.api.InFlight() != 1; {
+			if time.Now().After(deadline) {
+				t.Fatal("first request never in flight")
+			}
+			time.Sleep(time.Millisecond)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	rec := do(t, s, "/api/v1/users")
-	// Okta's documented form: the concurrent values.
-	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("X-Rate-Limit-Limit") != "1" || rec.Header().Get("X-Rate-Limit-Remaining") != "0" || rec.Header().Get("X-Rate-Limit-Reset") == "" {
-		t.Fatalf("concurrency 429: %d %v", rec.Code, rec.Header())
-	}
-	s.opts.ConcurrencyLimitZero = true
-	if rec := do(t, s, "/api/v1/users"); rec.Code != http.StatusTooManyRequests || rec.Header().Get("X-Rate-Limit-Limit") != "0" {
-		t.Fatalf("concurrency 429, limit-0 form: %d %v", rec.Code, rec.Header())
-	}
-	if decodeError(t, rec.Body.Bytes()).ErrorCode != "E0000047" {
-		t.Fatal("body")
-	}
-	cancel() // Latency honours cancellation.
-	select {
-	case <-done:
-	case <-time.After(time.Second):
-		t.Fatal("latency ignored cancellation")
-	}
-	st := s.Stats()
-	if st.ConcurrencyLimited != 2 || st.Canceled != 1 || st.MaxInFlight != 1 || st.Buckets[BucketUsers].ConcurrencyLimited != 2 {
-		t.Fatalf("stats %+v", st)
-	}
-	// The concurrency-limited request did not count against the bucket.
-	if st.Buckets[BucketUsers].Admitted != 1 {
-		t.Fatalf("admitted %d", st.Buckets[BucketUsers].Admitted)
+		rec := do(t, s, "/api/v1/users")
+		h := rec.Header()
+		if !zero {
+			// Okta's documented form: the concurrent values.
+			if rec.Code != http.StatusTooManyRequests || h.Get("X-Rate-Limit-Limit") != "1" || h.Get("X-Rate-Limit-Remaining") != "0" || h.Get("X-Rate-Limit-Reset") == "" {
+				t.Fatalf("concurrency 429: %d %v", rec.Code, h)
+			}
+		} else if rec.Code != http.StatusTooManyRequests || h.Get("X-Rate-Limit-Limit") != "0" {
+			t.Fatalf("concurrency 429, limit-0 form: %d %v", rec.Code, h)
+		}
+		if decodeError(t, rec.Body.Bytes()).ErrorCode != "E0000047" {
+			t.Fatal("body")
+		}
+		cancel() // Latency honours cancellation.
+		<-done
+		st := s.Stats()
+		if st.ConcurrencyLimited != 1 || st.Canceled != 1 || st.MaxInFlight != 1 || st.Buckets[BucketUsers].ConcurrencyLimited != 1 {
+			t.Fatalf("stats %+v", st)
+		}
+		// The concurrency-limited request did not count against the bucket.
+		if st.Buckets[BucketUsers].Admitted != 1 {
+			t.Fatalf("admitted %d", st.Buckets[BucketUsers].Admitted)
+		}
 	}
 }
 
@@ -519,5 +518,19 @@ func TestListenAndServe(t *testing.T) {
 	}
 	if err := s.ListenAndServe(context.Background(), "not-an-address"); err == nil {
 		t.Fatal("bad address accepted")
+	}
+}
+
+func TestDateOffset(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 10, 0, time.UTC)
+	s := NewServer(NewOrg(OrgSpec{Users: 5}), ServerOptions{Clock: func() time.Time { return now }, DateOffset: -90 * time.Second})
+	rec := do(t, s, "/api/v1/users")
+	if rec.Code != 200 || rec.Header().Get("Date") != now.Add(-90*time.Second).Format(http.TimeFormat) {
+		t.Fatalf("Date %q, want 90 s stale", rec.Header().Get("Date"))
+	}
+	// The resets stay on the server's clock: a client that trusts Date sees
+	// the window end 90 s further away than it is.
+	if got := rec.Header().Get("X-Rate-Limit-Reset"); got != strconv.FormatInt(now.Truncate(time.Minute).Add(time.Minute).Unix(), 10) {
+		t.Fatalf("reset %s", got)
 	}
 }
