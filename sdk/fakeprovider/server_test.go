@@ -488,3 +488,18 @@ func TestTransportAndServe(t *testing.T) {
 		t.Fatal("bad address accepted")
 	}
 }
+
+// TestHashIsStable pins Hash: fakes pick their seeded faults and objects
+// with it (oktafake's deleted objects, every fault pattern), so a change
+// would silently change every fake's test data.
+func TestHashIsStable(t *testing.T) {
+	if got := fakeprovider.Hash(0, "GET /items"); got != 8394072961848433590 {
+		t.Errorf("Hash(0, GET /items) = %d", got)
+	}
+	if got := fakeprovider.Hash(0xe770, "GET /items#1"); got != 2339664692498433513 {
+		t.Errorf("Hash(0xe770, GET /items#1) = %d", got)
+	}
+	if got := fakeprovider.Unit(fakeprovider.Hash(7, "00u1")); got != 0.003532640391094577 {
+		t.Errorf("Unit = %v", got)
+	}
+}
