@@ -23,14 +23,12 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/stepgraph/stepgraph/integrations/okta"
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
 	"github.com/stepgraph/stepgraph/sdk/cli"
 	"github.com/stepgraph/stepgraph/sdk/cli/pgsink"
-	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
 // fakeUsers is the size of the bundled fake org.
@@ -56,10 +54,25 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			return benchFakeMain(ctx, args[1:], stdout, stderr)
 		}
 	}
-	opts := okta.Options{}
-	lookup := lookupEnv
-	if len(args) > 0 && (args[0] == "collect" || args[0] == "validate") && !orgConfigured(args, lookupEnv) {
-		opts.Source = demoSource
+	app := newApp(okta.NewCollector(okta.Options{}), lookupEnv, lookupEnv, stdout, stderr)
+	app.Prepare = demo(app, lookupEnv, stderr)
+	return app.Main(ctx, args)
+}
+
+// demo is the App.Prepare hook of collect and validate: when no org URL
+// and no credential is configured anywhere (flags, environment, .env), it
+// serves the bundled fake org on a loopback port, points the
+// configuration at it and mounts a collector that sends its requests
+// there, for the command's duration.
+func demo(app *cli.App[okta.Config], lookupEnv func(string) (string, bool), stderr io.Writer) func(context.Context, *cli.Preparation) error {
+	return func(_ context.Context, p *cli.Preparation) error {
+		for _, f := range connectionFields {
+			// A variable set but blank is a configuration mistake, not a
+			// request for the demo.
+			if _, blank := lookupEnv(f.env); blank || p.Given[f.name] != "" {
+				return nil
+			}
+		}
 		// The org is anchored to the current day so two runs on one day give
 		// identical data (a diff between them shows no change).
 		org := oktafake.NewOrg(oktafake.OrgSpec{Users: fakeUsers, Seed: 1, Now: time.Now().UTC().Truncate(24 * time.Hour)})
@@ -67,28 +80,17 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		// demo run does not spend most of its time pacing.
 		srv, err := oktafake.Start(org, oktafake.ServerOptions{Window: fakeWindow, ObjectBaseURL: fakeOrgURL})
 		if err != nil {
-			fmt.Fprintf(stderr, "error: starting the bundled fake Okta: %v\n", err)
-			return cli.ExitFailure
+			return fmt.Errorf("starting the bundled fake Okta: %w", err)
 		}
-		defer srv.Close()
-		opts.BaseURL = srv.URL
-		lookup = func(k string) (string, bool) {
-			switch k {
-			case "OKTA_ORG_URL":
-				return fakeOrgURL, true
-			case "OKTA_API_KEY":
-				return oktafake.DefaultToken, true
-			}
-			return lookupEnv(k)
-		}
+		p.OnDone(func() { srv.Close() })
+		p.Set["orgUrl"], p.Set["apiKey"] = fakeOrgURL, oktafake.DefaultToken
+		mount(app, okta.NewCollector(okta.Options{BaseURL: srv.URL, Source: demoSource}))
 		fmt.Fprintf(stderr, "%s\n", demoBanner)
 		slog.New(slog.NewTextHandler(stderr, nil)).Info(
 			"no Okta org configured (no org URL and no credential in the environment, .env or flags): using the bundled fake Okta org; set OKTA_ORG_URL and credentials to collect from a real org",
 			"fakeOrg", fakeOrgURL, "users", fakeUsers, "servedAt", srv.URL)
+		return nil
 	}
-	col := okta.NewCollector(opts)
-	app := newApp(col, lookup, lookupEnv, stdout, stderr)
-	return app.Main(ctx, args)
 }
 
 // demoSource is summary.json's metadata.details.source of a demo run.
@@ -105,8 +107,9 @@ const demoBanner = `
 type connectionField struct{ name, env string }
 
 // connectionFields are the org URL and every credential field of
-// okta.Config. Any of them set anywhere means a real org was meant, so the
-// demo never runs and the config's validation names what is missing. A new
+// okta.Config. Any of them set anywhere (or an environment variable of
+// them set but blank) means a real org was meant, so the demo never runs
+// and the config's validation names what is missing. A new
 // credential field goes here (TestConnectionFieldsCoverEveryCredential
 // fails until it does).
 var connectionFields = []connectionField{
@@ -119,15 +122,10 @@ var connectionFields = []connectionField{
 }
 
 // newApp mounts the CLI for col: lookup is the environment the commands
-// read (the demo's), lookupEnv the process's.
+// read, lookupEnv the process's (the service's commands).
 func newApp(col *okta.Collector, lookup, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) *cli.App[okta.Config] {
-	return &cli.App[okta.Config]{
-		Integration: col.Integration(),
-		Program:     "okta",
-		Probe:       probe(col),
-		HTTPStats:   httpStats(col),
-		// --log-level debug reaches the HTTP client too.
-		Logger:    col.SetLogger,
+	app := &cli.App[okta.Config]{
+		Program:   "okta",
 		DocFile:   "docs/okta.md",
 		OpenGraph: openGraph,
 		Sinks:     []cli.Sink{pgsink.Sink()},
@@ -136,48 +134,17 @@ func newApp(col *okta.Collector, lookup, lookupEnv func(string) (string, bool), 
 		Stderr:    stderr,
 		Commands:  serviceCommands(serviceRegistry(col, nil), lookupEnv, stdout, stderr),
 	}
+	mount(app, col)
+	return app
 }
 
-// orgConfigured reports whether an org URL or any credential is set in the
-// flags, the environment or the .env file (even empty: a variable that is
-// set but blank is a configuration mistake, not a request for the demo).
-func orgConfigured(args []string, lookupEnv func(string) (string, bool)) bool {
-	for _, f := range connectionFields {
-		if _, ok := lookupEnv(f.env); ok {
-			return true
-		}
-	}
-	envFile := ".env"
-	for i, a := range args {
-		if !strings.HasPrefix(a, "-") {
-			continue
-		}
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !hasVal && i+1 < len(args) {
-			val = args[i+1]
-		}
-		if name == "env-file" {
-			envFile = val
-		}
-		for _, f := range connectionFields {
-			if name == f.name {
-				return true
-			}
-		}
-	}
-	if envFile == "" {
-		return false
-	}
-	vars, err := integration.ReadDotEnv(envFile)
-	if err != nil {
-		return false
-	}
-	for _, f := range connectionFields {
-		if _, ok := vars[f.env]; ok {
-			return true
-		}
-	}
-	return false
+// mount makes col the integration app's commands run: its declaration,
+// per-source probe, HTTP statistics and logger.
+func mount(app *cli.App[okta.Config], col *okta.Collector) {
+	app.Integration = col.Integration()
+	app.Probe = probe(col)
+	app.HTTPStats = httpStats(col)
+	app.Logger = col.SetLogger // --log-level debug reaches validate's HTTP client too
 }
 
 func probe(col *okta.Collector) func(context.Context, *okta.Config) ([]cli.ProbeResult, error) {

@@ -74,29 +74,37 @@ func TestCollectsFromBundledFakeWithoutOrg(t *testing.T) {
 	}
 }
 
-func TestOrgConfigured(t *testing.T) {
+// TestDemoIsDecidedByPrepare: the demo org is chosen by the App.Prepare
+// hook from what the command line, the environment and the .env file set
+// (parsed once, by the CLI), never from flags parsed by hand (#12 item 5).
+func TestDemoIsDecidedByPrepare(t *testing.T) {
 	dir := t.TempDir()
 	env := filepath.Join(dir, "x.env")
 	os.WriteFile(env, []byte("OKTA_ORG_URL=https://a.okta.com\n"), 0o600)
 	cases := []struct {
 		args []string
 		env  map[string]string
-		want bool
+		demo bool
 	}{
-		{[]string{"collect", "--env-file", ""}, nil, false},
-		{[]string{"collect", "--env-file", ""}, map[string]string{"OKTA_ORG_URL": "https://a.okta.com"}, true},
-		{[]string{"collect", "--orgUrl", "https://a.okta.com", "--env-file", ""}, nil, true},
-		{[]string{"collect", "--env-file=" + env}, nil, true},
-		{[]string{"collect", "--env-file", ""}, map[string]string{"OKTA_API_KEY": "k"}, true},
-		{[]string{"collect", "--env-file", ""}, map[string]string{"OKTA_ORG_URL": ""}, true},
-		{[]string{"collect", "--env-file", ""}, map[string]string{"OKTA_PRIVATE_KEY_FILE": "/k.pem"}, true},
-		{[]string{"collect", "--clientId", "0oa1", "--env-file", ""}, nil, true},
-		{[]string{"collect", "--enableDevices", "--env-file", ""}, map[string]string{"OKTA_ENABLE_DEVICES": "true"}, false},
+		{[]string{"--env-file", ""}, nil, true},
+		{[]string{"--env-file", ""}, map[string]string{"OKTA_ORG_URL": "https://a.okta.com"}, false},
+		{[]string{"--orgUrl", "https://a.okta.com", "--env-file", ""}, nil, false},
+		{[]string{"--orgUrl=https://a.okta.com", "--env-file", ""}, nil, false},
+		{[]string{"--env-file=" + env}, nil, false},
+		{[]string{"--env-file", ""}, map[string]string{"OKTA_API_KEY": "k"}, false},
+		{[]string{"--env-file", ""}, map[string]string{"OKTA_ORG_URL": ""}, false},
+		{[]string{"--env-file", ""}, map[string]string{"OKTA_PRIVATE_KEY_FILE": "/k.pem"}, false},
+		{[]string{"--clientId", "0oa1", "--env-file", ""}, nil, false},
+		{[]string{"--enableDevices", "--env-file", ""}, map[string]string{"OKTA_ENABLE_DEVICES": "true"}, true},
 	}
 	for _, c := range cases {
 		look := func(k string) (string, bool) { v, ok := c.env[k]; return v, ok }
-		if got := orgConfigured(c.args, look); got != c.want {
-			t.Errorf("orgConfigured(%v, %v) = %v", c.args, c.env, got)
+		var stdout, stderr bytes.Buffer
+		app := newApp(okta.NewCollector(okta.Options{}), look, look, &stdout, &stderr)
+		app.Prepare = demo(app, look, &stderr)
+		app.Main(context.Background(), append([]string{"validate"}, c.args...))
+		if got := strings.Contains(stderr.String(), "DEMO MODE"); got != c.demo {
+			t.Errorf("validate %v with %v: demo %v, want %v\n%s%s", c.args, c.env, got, c.demo, stdout.String(), stderr.String())
 		}
 	}
 }
