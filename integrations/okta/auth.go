@@ -10,21 +10,25 @@ import (
 	"time"
 
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
+	"github.com/stepgraph/stepgraph/sdk/httpclient/oauthclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
-// clientAuth is how one shared HTTP client authenticates: the legacy API
+// pathToken is the org authorization server's token endpoint. Okta's
+// management API only accepts tokens of the org authorization server, not
+// of a custom one.
+const pathToken = "/oauth2/v1/token"
+
+// clientAuth is how the run's HTTP client authenticates: the legacy API
 // token as a static header, or a service app's access tokens through an
-// httpclient.Authenticator. Either way the credential is attached only to
-// requests for the org's host, by the same HTTP client.
+// OAuth 2.0 token source (sdk/httpclient/oauthclient). Either way the
+// credential is attached only to requests for the org's host, by the same
+// HTTP client.
 type clientAuth struct {
-	method string
-	// key tells clients apart without holding a secret in the clear for
-	// the service app (client id, key fingerprint, scopes).
-	key     string
-	token   string       // API token (AuthAPIToken)
-	keyText string       // the private key's text, scrubbed from errors (AuthServiceApp)
-	ts      *tokenSource // AuthServiceApp
+	token   string                   // API token (AuthAPIToken)
+	keyText string                   // the private key's text, scrubbed from errors (AuthServiceApp)
+	ts      *oauthclient.TokenSource // AuthServiceApp
+	app     *serviceApp
 }
 
 // newClientAuth builds the authentication of cfg (already validated by
@@ -35,23 +39,25 @@ func newClientAuth(cfg *Config, orgURL, base string, now func() time.Time) (*cli
 		return nil, err
 	}
 	if method == AuthAPIToken {
-		tok := strings.TrimSpace(cfg.APIKey)
-		return &clientAuth{method: method, key: tok, token: tok}, nil
+		return &clientAuth{token: strings.TrimSpace(cfg.APIKey)}, nil
 	}
 	app, err := loadServiceApp(cfg)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := newTokenSource(app, orgURL, base, now)
+	ts, err := oauthclient.New(oauthclient.Config{
+		ClientID: app.clientID, Key: app.key, KeyID: app.keyID,
+		TokenURL: strings.TrimSuffix(base, "/") + pathToken, Audience: strings.TrimSuffix(orgURL, "/") + pathToken,
+		Scopes: app.scopes, Clock: now,
+		Server: "the Okta authorization server", Who: "the service app",
+		Hint:         "check clientId, the private key (it must match a public key registered for the app, with keyId if the app has several) and that the org URL is the org the app belongs to",
+		AudienceHint: ", the org's token endpoint; check orgUrl",
+		GrantHint:    "; grant them in the Admin Console under Applications > the app > Okta API Scopes",
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &clientAuth{
-		method:  method,
-		key:     "oauth2:" + app.clientID + ":" + app.keyID + ":" + app.fingerprint + ":" + strings.Join(app.scopes, " "),
-		keyText: app.material,
-		ts:      ts,
-	}, nil
+	return &clientAuth{keyText: app.material, ts: ts, app: app}, nil
 }
 
 // configure sets the credential fields of the HTTP client configuration.
@@ -70,7 +76,7 @@ func (a *clientAuth) configure(hc *httpclient.Config) {
 // attach hands the built client's credential channel to the token source.
 func (a *clientAuth) attach(c *httpclient.Client) {
 	if a.ts != nil {
-		a.ts.hc = c.CredentialClient()
+		a.ts.Attach(c)
 	}
 }
 
@@ -124,7 +130,7 @@ func (a *clientAuth) scopeProblem(ctx context.Context, source string) error {
 	if slices.Contains(granted, scope) {
 		return nil
 	}
-	if !slices.Contains(a.ts.app.scopes, scope) {
+	if !slices.Contains(a.app.scopes, scope) {
 		return fmt.Errorf("missing scope %s: not requested (add it to scopes, or leave scopes unset to request what the enabled sources need)", scope)
 	}
 	return fmt.Errorf("missing scope %s: the service app is not granted it (Admin Console: Applications > the app > Okta API Scopes > Grant)", scope)
@@ -171,7 +177,7 @@ func (a *clientAuth) describeProbe(ctx context.Context) ProbeResult {
 		return res
 	}
 	granted, missing, err := a.ts.Granted(ctx)
-	res.Endpoint = "OAuth 2.0 service app " + a.ts.app.clientID + ", token scopes: " + strings.Join(granted, " ")
+	res.Endpoint = "OAuth 2.0 service app " + a.app.clientID + ", token scopes: " + strings.Join(granted, " ")
 	if len(missing) > 0 {
 		res.Endpoint += "; not granted: " + strings.Join(missing, " ")
 	}

@@ -1,22 +1,14 @@
 package okta
 
 import (
+	"cmp"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 
-	"github.com/go-jose/go-jose/v4"
-
+	"github.com/stepgraph/stepgraph/sdk/httpclient/oauthclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
@@ -79,12 +71,8 @@ func DefaultScopes(cfg *Config) []string {
 type serviceApp struct {
 	clientID string
 	keyID    string
-	alg      jose.SignatureAlgorithm
 	key      crypto.Signer
 	scopes   []string
-	// fingerprint identifies the key (SHA-256 of its public part) without
-	// revealing it: clients are shared per (org, client, key, scopes).
-	fingerprint string
 	// material is the key's text as configured (inline or from the file),
 	// scrubbed from the HTTP client's errors and logs.
 	material string
@@ -143,41 +131,14 @@ func loadServiceApp(cfg *Config) (*serviceApp, error) {
 		raw = b
 	}
 	app := &serviceApp{clientID: id, keyID: strings.TrimSpace(cfg.KeyID), material: strings.TrimSpace(string(raw))}
-	key, kid, err := parsePrivateKey(raw)
+	key, kid, err := oauthclient.ParsePrivateKey(raw)
 	if err != nil {
 		return nil, bad(field, err.Error())
 	}
-	app.key = key
-	if app.keyID == "" {
-		app.keyID = kid
+	if _, err := oauthclient.Algorithm(key); err != nil {
+		return nil, bad(field, err.Error())
 	}
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
-		if k.N.BitLen() < 2048 {
-			return nil, bad(field, fmt.Sprintf("is a %d-bit RSA key; Okta requires at least 2048 bits", k.N.BitLen()))
-		}
-		app.alg = jose.RS256
-	case *ecdsa.PrivateKey:
-		switch k.Curve {
-		case elliptic.P256():
-			app.alg = jose.ES256
-		case elliptic.P384():
-			app.alg = jose.ES384
-		case elliptic.P521():
-			app.alg = jose.ES512
-		default:
-			return nil, bad(field, "is an EC key on an unsupported curve (use P-256)")
-		}
-	default:
-		return nil, bad(field, "is neither an RSA nor an EC private key (Okta signs client assertions with RS256 or ES256)")
-	}
-	pub, err := x509.MarshalPKIXPublicKey(key.Public())
-	if err != nil {
-		return nil, bad(field, "has a public part that cannot be encoded")
-	}
-	sum := sha256.Sum256(pub)
-	app.fingerprint = hex.EncodeToString(sum[:8])
-
+	app.key, app.keyID = key, cmp.Or(app.keyID, kid)
 	if len(cfg.Scopes) == 0 {
 		app.scopes = DefaultScopes(cfg)
 	} else {
@@ -192,61 +153,6 @@ func loadServiceApp(cfg *Config) (*serviceApp, error) {
 		app.scopes = slices.Compact(app.scopes)
 	}
 	return app, nil
-}
-
-// parsePrivateKey reads a PEM (PKCS #8, PKCS #1 or SEC 1) or JWK private
-// key. It returns the JWK's kid, if any. Errors never quote the input.
-func parsePrivateKey(raw []byte) (crypto.Signer, string, error) {
-	text := strings.TrimSpace(string(raw))
-	// Environment variables often carry PEM with escaped newlines.
-	if !strings.Contains(text, "\n") && strings.Contains(text, `\n`) {
-		text = strings.ReplaceAll(text, `\n`, "\n")
-	}
-	if strings.HasPrefix(text, "{") {
-		var jwk jose.JSONWebKey
-		if err := json.Unmarshal([]byte(text), &jwk); err != nil {
-			return nil, "", fmt.Errorf("is not a valid JWK (JSON Web Key) private key")
-		}
-		if jwk.IsPublic() {
-			return nil, "", fmt.Errorf("is a public JWK; the private key (with its \"d\" member) is needed")
-		}
-		s, ok := jwk.Key.(crypto.Signer)
-		if !ok {
-			return nil, "", fmt.Errorf("is a JWK that holds no RSA or EC private key")
-		}
-		return s, jwk.KeyID, nil
-	}
-	block, _ := pem.Decode([]byte(text))
-	if block == nil {
-		return nil, "", fmt.Errorf("is neither a PEM private key (-----BEGIN PRIVATE KEY-----) nor a JWK")
-	}
-	switch block.Type {
-	case "PRIVATE KEY":
-		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, "", fmt.Errorf("is a PEM PRIVATE KEY block that does not parse as PKCS #8")
-		}
-		s, ok := k.(crypto.Signer)
-		if !ok {
-			return nil, "", fmt.Errorf("is a PKCS #8 key of an unsupported type")
-		}
-		return s, "", nil
-	case "RSA PRIVATE KEY":
-		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, "", fmt.Errorf("is a PEM RSA PRIVATE KEY block that does not parse as PKCS #1")
-		}
-		return k, "", nil
-	case "EC PRIVATE KEY":
-		k, err := x509.ParseECPrivateKey(block.Bytes)
-		if err != nil {
-			return nil, "", fmt.Errorf("is a PEM EC PRIVATE KEY block that does not parse")
-		}
-		return k, "", nil
-	case "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE":
-		return nil, "", fmt.Errorf("is a PEM %s; the private key is needed", block.Type)
-	}
-	return nil, "", fmt.Errorf("is a PEM block of type %q, not a private key", block.Type)
 }
 
 // CredentialFields are the config fields that carry credentials, with

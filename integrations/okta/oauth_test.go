@@ -528,7 +528,7 @@ func TestRejectedStaleTokenDoesNotRefetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := api.auth
-	tok1, err := a.ts.token(t.Context())
+	tok1, err := a.ts.Token(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -537,11 +537,11 @@ func TestRejectedStaleTokenDoesNotRefetch(t *testing.T) {
 	if !a.ts.Rejected(req) {
 		t.Fatal("current token rejected: want a resend")
 	}
-	tok2, _ := a.ts.token(t.Context())
+	tok2, _ := a.ts.Token(t.Context())
 	if !a.ts.Rejected(req) { // tok1 again, already replaced
 		t.Fatal("want a resend with the new token")
 	}
-	tok3, _ := a.ts.token(t.Context())
+	tok3, _ := a.ts.Token(t.Context())
 	if tok2.AccessToken != tok3.AccessToken || tok1.AccessToken == tok2.AccessToken {
 		t.Error("a 401 for a replaced token caused another fetch")
 	}

@@ -1,4 +1,4 @@
-package okta
+package oauthclient
 
 import (
 	"crypto/ecdsa"
@@ -15,13 +15,13 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// DPoP (RFC 9449, "Demonstrating Proof of Possession"): when an Okta API
-// Services app has "Require DPoP header in token requests" on, its access
-// tokens are bound to a key the client holds, and every request carries a
-// fresh proof signed with that key. The integration does not need to be
-// told: a token request answered invalid_dpop_proof switches the token
-// source to DPoP (with an ephemeral P-256 key, kept in memory only) and
-// use_dpop_nonce supplies the server's nonce. See docs/okta.md.
+// DPoP (RFC 9449, "Demonstrating Proof of Possession"): when the
+// authorization server requires it, access tokens are bound to a key the
+// client holds, and every request carries a fresh proof signed with that
+// key. The token source does not need to be told: a token request
+// answered invalid_dpop_proof switches it to DPoP (with an ephemeral P-256
+// key, kept in memory only) and use_dpop_nonce supplies the server's
+// nonce.
 
 // dpopKey is the ephemeral proof-of-possession key of one token source.
 type dpopKey struct {
@@ -31,12 +31,12 @@ type dpopKey struct {
 func newDPoPKey() (*dpopKey, error) {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("okta: generating the DPoP key: %w", err)
+		return nil, fmt.Errorf("oauthclient: generating the DPoP key: %w", err)
 	}
 	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k}, opts)
 	if err != nil {
-		return nil, fmt.Errorf("okta: DPoP signer: %w", err)
+		return nil, fmt.Errorf("oauthclient: DPoP signer: %w", err)
 	}
 	return &dpopKey{signer: s}, nil
 }
@@ -79,7 +79,7 @@ func htu(orgURL string, u *url.URL) string {
 // dpopTransport adds the token source's DPoP proof to token requests once
 // the app is known to require DPoP.
 type dpopTransport struct {
-	ts   *tokenSource
+	ts   *TokenSource
 	next http.RoundTripper
 }
 

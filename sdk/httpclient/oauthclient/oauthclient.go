@@ -1,7 +1,22 @@
-package okta
+// Package oauthclient is an OAuth 2.0 client-credentials token source for
+// sdk/httpclient: the client authenticates with a private_key_jwt client
+// assertion (RFC 7523) signed with its private key, tokens are cached and
+// refreshed a margin before they expire (once for all concurrent
+// requests), a 401 for the current token replaces it, scopes the
+// authorization server refuses are dropped (so only what needs them
+// degrades), and DPoP (RFC 9449) is switched on when the authorization
+// server asks for it. Token requests go through the HTTP client's
+// credential channel (httpclient.Client.CredentialClient), so they are
+// only ever sent to the configured host.
+//
+// A provider integration keeps only what is its own: its token endpoint,
+// its scopes and the wording of its hints (Config).
+package oauthclient
 
 import (
+	"cmp"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -18,17 +33,40 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
-// pathToken is the org authorization server's token endpoint. Okta's
-// management API only accepts tokens of the org authorization server, not
-// of a custom one.
-const pathToken = "/oauth2/v1/token"
+// Config configures a TokenSource.
+type Config struct {
+	// ClientID is the OAuth 2.0 client's id: the assertion's iss and sub.
+	ClientID string
+	// Key signs the client assertions (RSA of at least 2048 bits, or EC
+	// P-256/384/521); KeyID is its kid, when the server holds several.
+	Key   crypto.Signer
+	KeyID string
+	// KeyField names the configuration field of the key in errors
+	// (default "privateKey").
+	KeyField string
+	// TokenURL is where token requests are sent; Audience is the
+	// assertion's aud (default TokenURL). They differ when requests go to
+	// another host than the one the server knows itself as (a test fake).
+	TokenURL, Audience string
+	// Scopes are the scopes to request.
+	Scopes []string
+	// Clock is the clock of assertions and token expiry (default time.Now).
+	Clock func() time.Time
+	// Server, Who, Hint, AudienceHint and GrantHint word errors: "<Server>
+	// refused <Who>'s credentials: <description>; <Hint>", an audience
+	// refusal ends "the assertion's audience is <Audience><AudienceHint>",
+	// and a client granted none of its scopes "<Who> is granted none of the
+	// requested scopes (...)<GrantHint>".
+	Server, Who, Hint, AudienceHint, GrantHint string
+}
 
 const (
-	// assertionLifetime is how long a client assertion is valid. Okta
-	// accepts at most one hour; a token request uses it at once.
+	// assertionLifetime is how long a client assertion is valid; a token
+	// request uses it at once.
 	assertionLifetime = 5 * time.Minute
 	// maxRefreshMargin is how long before its expiry an access token is
 	// replaced (less for tokens that live under ten minutes: a tenth of
@@ -37,19 +75,19 @@ const (
 	clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 )
 
-// tokenSource mints, caches and refreshes the access tokens of an Okta API
-// Services app (OAuth 2.0 client credentials with a private_key_jwt client
-// assertion) and attaches them to requests; it is the okta integration's
-// httpclient.Authenticator. Concurrent requests share one token and one
-// refresh.
-type tokenSource struct {
-	app      *serviceApp
+// TokenSource mints, caches and refreshes the access tokens of an OAuth
+// 2.0 client (client credentials with a private_key_jwt client assertion,
+// DPoP when the authorization server requires it) and attaches them to
+// requests: it is an httpclient.Authenticator. Concurrent requests share
+// one token and one refresh.
+type TokenSource struct {
+	cfg      Config
 	tokenURL string // where token requests go
-	audience string // the client assertion's aud: the org's token endpoint
+	audience string // the client assertion's aud
 	now      func() time.Time
 	signer   jose.Signer
-	// hc sends token requests (httpclient.Client.CredentialClient); set
-	// once, right after the client is built, before any request.
+	// hc sends token requests (httpclient.Client.CredentialClient); set by
+	// Attach, right after the client is built, before any request.
 	hc *http.Client
 
 	// lock serialises token fetches and guards the fields below; it is a
@@ -63,39 +101,68 @@ type tokenSource struct {
 	dpop    *dpopKey  // set once the app turned out to require DPoP
 	nonce   string    // the authorization server's latest DPoP nonce
 	tokenHC *http.Client
+	path    string // the token endpoint's path, in errors
 }
 
-func newTokenSource(app *serviceApp, orgURL, base string, now func() time.Time) (*tokenSource, error) {
-	key := jose.SigningKey{Algorithm: app.alg, Key: app.key}
-	if app.keyID != "" {
-		key.Key = jose.JSONWebKey{Key: app.key, KeyID: app.keyID, Algorithm: string(app.alg)}
+// New returns the token source of cfg. Attach it to the client it
+// authenticates (httpclient.Config.Authenticator) before the first
+// request.
+func New(cfg Config) (*TokenSource, error) {
+	if cfg.ClientID == "" || cfg.Key == nil || cfg.TokenURL == "" {
+		return nil, errors.New("oauthclient: ClientID, Key and TokenURL are required")
+	}
+	alg, err := Algorithm(cfg.Key)
+	if err != nil {
+		return nil, &integration.ConfigError{Field: cmp.Or(cfg.KeyField, "privateKey"), Message: err.Error()}
+	}
+	key := jose.SigningKey{Algorithm: alg, Key: cfg.Key}
+	if cfg.KeyID != "" {
+		key.Key = jose.JSONWebKey{Key: cfg.Key, KeyID: cfg.KeyID, Algorithm: string(alg)}
 	}
 	signer, err := jose.NewSigner(key, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
-		return nil, &integration.ConfigError{Field: "privateKey", Message: "cannot sign with this key"}
+		return nil, &integration.ConfigError{Field: cmp.Or(cfg.KeyField, "privateKey"), Message: "cannot sign with this key"}
 	}
-	return &tokenSource{
-		app:      app,
-		tokenURL: strings.TrimSuffix(base, "/") + pathToken,
-		audience: strings.TrimSuffix(orgURL, "/") + pathToken,
-		now:      now,
+	cfg.Scopes = slices.Clone(cfg.Scopes)
+	cfg.Who = cmp.Or(cfg.Who, "the OAuth client")
+	cfg.Hint = cmp.Or(cfg.Hint, "check the client id and that the private key matches a public key registered for the client")
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	tokenPath := ""
+	if u, err := url.Parse(cfg.TokenURL); err == nil {
+		tokenPath = u.Path
+	}
+	return &TokenSource{
+		cfg:      cfg,
+		tokenURL: cfg.TokenURL,
+		audience: cmp.Or(cfg.Audience, cfg.TokenURL),
+		now:      cfg.Clock,
 		signer:   signer,
 		lock:     make(chan struct{}, 1),
+		path:     tokenPath,
 	}, nil
 }
+
+// Attach sends the token requests through c's credential channel
+// (httpclient.Client.CredentialClient): c's transport, only to c's host.
+func (ts *TokenSource) Attach(c *httpclient.Client) { ts.hc = c.CredentialClient() }
+
+// Scopes returns the scopes the token source requests.
+func (ts *TokenSource) Scopes() []string { return slices.Clone(ts.cfg.Scopes) }
 
 // assertion returns a fresh signed client assertion: iss = sub = client
 // id, aud = the org's token endpoint, a unique jti, valid for
 // assertionLifetime.
-func (ts *tokenSource) assertion() (string, error) {
+func (ts *TokenSource) assertion() (string, error) {
 	var id [18]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return "", err
 	}
 	now := ts.now()
 	claims := jwt.Claims{
-		Issuer:    ts.app.clientID,
-		Subject:   ts.app.clientID,
+		Issuer:    ts.cfg.ClientID,
+		Subject:   ts.cfg.ClientID,
 		Audience:  jwt.Audience{ts.audience},
 		IssuedAt:  jwt.NewNumericDate(now),
 		NotBefore: jwt.NewNumericDate(now.Add(-30 * time.Second)),
@@ -104,12 +171,12 @@ func (ts *tokenSource) assertion() (string, error) {
 	}
 	s, err := jwt.Signed(ts.signer).Claims(claims).Serialize()
 	if err != nil {
-		return "", fmt.Errorf("okta: signing the client assertion: %w", err)
+		return "", fmt.Errorf("oauthclient: signing the client assertion: %w", err)
 	}
 	return s, nil
 }
 
-func (ts *tokenSource) acquire(ctx context.Context) error {
+func (ts *TokenSource) acquire(ctx context.Context) error {
 	select {
 	case ts.lock <- struct{}{}:
 		return nil
@@ -118,19 +185,19 @@ func (ts *tokenSource) acquire(ctx context.Context) error {
 	}
 }
 
-func (ts *tokenSource) release() { <-ts.lock }
+func (ts *TokenSource) release() { <-ts.lock }
 
-// token returns a valid access token, fetching one when there is none or
+// Token returns a valid access token, fetching one when there is none or
 // the current one is about to expire. Concurrent callers wait for the one
 // fetch in progress.
-func (ts *tokenSource) token(ctx context.Context) (*oauth2.Token, error) {
+func (ts *TokenSource) Token(ctx context.Context) (*oauth2.Token, error) {
 	tok, _, err := ts.current(ctx)
 	return tok, err
 }
 
 // current is token, with the DPoP key the token is bound to (nil for a
 // Bearer token).
-func (ts *tokenSource) current(ctx context.Context) (*oauth2.Token, *dpopKey, error) {
+func (ts *TokenSource) current(ctx context.Context) (*oauth2.Token, *dpopKey, error) {
 	if err := ts.acquire(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -145,7 +212,7 @@ func (ts *tokenSource) current(ctx context.Context) (*oauth2.Token, *dpopKey, er
 	return tok, ts.boundKey(tok), nil
 }
 
-func (ts *tokenSource) boundKey(tok *oauth2.Token) *dpopKey {
+func (ts *TokenSource) boundKey(tok *oauth2.Token) *dpopKey {
 	if strings.EqualFold(tok.TokenType, "DPoP") {
 		return ts.dpop
 	}
@@ -155,7 +222,7 @@ func (ts *tokenSource) boundKey(tok *oauth2.Token) *dpopKey {
 // Authenticate implements httpclient.Authenticator: "Authorization:
 // Bearer <token>", or for a DPoP-bound token "Authorization: DPoP <token>"
 // with a fresh proof in the DPoP header.
-func (ts *tokenSource) Authenticate(req *http.Request) error {
+func (ts *TokenSource) Authenticate(req *http.Request) error {
 	tok, key, err := ts.current(req.Context())
 	if err != nil {
 		return err
@@ -166,7 +233,7 @@ func (ts *tokenSource) Authenticate(req *http.Request) error {
 	}
 	p, err := key.proof(req.Method, htu(ts.audience, req.URL), "", tok.AccessToken, ts.now())
 	if err != nil {
-		return fmt.Errorf("okta: DPoP proof: %w", err)
+		return fmt.Errorf("oauthclient: DPoP proof: %w", err)
 	}
 	req.Header.Set("Authorization", "DPoP "+tok.AccessToken)
 	req.Header.Set("DPoP", p)
@@ -176,7 +243,7 @@ func (ts *tokenSource) Authenticate(req *http.Request) error {
 // Rejected implements httpclient.Authenticator: a 401 for the current
 // token drops it (the next Authenticate fetches a new one); a 401 for a
 // token already replaced just asks for a resend with the new one.
-func (ts *tokenSource) Rejected(req *http.Request) bool {
+func (ts *TokenSource) Rejected(req *http.Request) bool {
 	_, used, ok := strings.Cut(req.Header.Get("Authorization"), " ")
 	if !ok || used == "" {
 		return false
@@ -193,8 +260,8 @@ func (ts *tokenSource) Rejected(req *http.Request) bool {
 
 // Granted returns the scopes of the current token and the requested
 // scopes the app is not granted, fetching a token when there is none.
-func (ts *tokenSource) Granted(ctx context.Context) (granted, missing []string, err error) {
-	if _, err := ts.token(ctx); err != nil {
+func (ts *TokenSource) Granted(ctx context.Context) (granted, missing []string, err error) {
+	if _, err := ts.Token(ctx); err != nil {
 		return nil, nil, err
 	}
 	if err := ts.acquire(ctx); err != nil {
@@ -204,20 +271,20 @@ func (ts *tokenSource) Granted(ctx context.Context) (granted, missing []string, 
 	return slices.Clone(ts.granted), slices.Clone(ts.missing), nil
 }
 
-// fetchLocked requests a new token. When Okta refuses some requested
+// fetchLocked requests a new token. When the server refuses some requested
 // scopes (invalid_scope: the app is not granted them) it drops those and
 // asks again, so that only the sources needing them degrade.
-func (ts *tokenSource) fetchLocked(ctx context.Context) (*oauth2.Token, error) {
-	scopes := slices.Clone(ts.app.scopes)
+func (ts *TokenSource) fetchLocked(ctx context.Context) (*oauth2.Token, error) {
+	scopes := slices.Clone(ts.cfg.Scopes)
 	scopes = slices.DeleteFunc(scopes, func(s string) bool { return slices.Contains(ts.missing, s) })
-	for range len(ts.app.scopes) + 1 {
+	for range len(ts.cfg.Scopes) + 1 {
 		tok, err := ts.request(ctx, scopes)
 		var rejected []string
 		if err != nil {
 			if scopeErr := (*invalidScopeError)(nil); errors.As(err, &scopeErr) {
 				rejected = scopeErr.rejected(scopes)
 				if len(rejected) == 0 {
-					// Okta did not say which: find out one scope at a time.
+					// The server did not say which: find out one scope at a time.
 					rejected, err = ts.probeScopes(ctx, scopes)
 					if err != nil {
 						return nil, err
@@ -234,8 +301,7 @@ func (ts *tokenSource) fetchLocked(ctx context.Context) (*oauth2.Token, error) {
 			scopes = slices.DeleteFunc(scopes, func(s string) bool { return slices.Contains(rejected, s) })
 			if len(scopes) == 0 {
 				return nil, ts.authError(http.StatusBadRequest, "invalid_scope",
-					"the service app is granted none of the requested scopes ("+strings.Join(ts.app.scopes, " ")+
-						"); grant them in the Admin Console under Applications > the app > Okta API Scopes")
+					ts.cfg.Who+" is granted none of the requested scopes ("+strings.Join(ts.cfg.Scopes, " ")+")"+ts.cfg.GrantHint)
 			}
 			continue
 		}
@@ -246,11 +312,11 @@ func (ts *tokenSource) fetchLocked(ctx context.Context) (*oauth2.Token, error) {
 }
 
 // install makes tok the current token.
-func (ts *tokenSource) install(tok *oauth2.Token, requested []string) {
+func (ts *TokenSource) install(tok *oauth2.Token, requested []string) {
 	ts.cur = tok
 	ts.fetches++
 	now := ts.now()
-	life := time.Hour // Okta's access tokens live an hour
+	life := time.Hour // when the response does not say (Okta: an hour)
 	if v, ok := tok.Extra("expires_in").(float64); ok && v > 0 {
 		life = time.Duration(v * float64(time.Second))
 	}
@@ -272,7 +338,7 @@ func (ts *tokenSource) install(tok *oauth2.Token, requested []string) {
 
 // probeScopes asks for a token with each scope alone and returns those
 // refused with invalid_scope.
-func (ts *tokenSource) probeScopes(ctx context.Context, scopes []string) ([]string, error) {
+func (ts *TokenSource) probeScopes(ctx context.Context, scopes []string) ([]string, error) {
 	var out []string
 	for _, s := range scopes {
 		_, err := ts.request(ctx, []string{s})
@@ -290,7 +356,7 @@ func (ts *tokenSource) probeScopes(ctx context.Context, scopes []string) ([]stri
 // request makes one token request with a fresh client assertion, and
 // again (each time with a fresh assertion) when the authorization server
 // asks for DPoP or for a DPoP nonce.
-func (ts *tokenSource) request(ctx context.Context, scopes []string) (*oauth2.Token, error) {
+func (ts *TokenSource) request(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 	for range 3 {
 		tok, err := ts.requestOnce(ctx, scopes)
 		var re *oauth2.RetrieveError
@@ -316,7 +382,7 @@ func (ts *tokenSource) request(ctx context.Context, scopes []string) (*oauth2.To
 }
 
 // requestOnce makes one token request with a fresh client assertion.
-func (ts *tokenSource) requestOnce(ctx context.Context, scopes []string) (*oauth2.Token, error) {
+func (ts *TokenSource) requestOnce(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 	a, err := ts.assertion()
 	if err != nil {
 		return nil, err
@@ -327,7 +393,7 @@ func (ts *tokenSource) requestOnce(ctx context.Context, scopes []string) (*oauth
 		ts.tokenHC = &hc
 	}
 	cc := clientcredentials.Config{
-		ClientID:  ts.app.clientID,
+		ClientID:  ts.cfg.ClientID,
 		TokenURL:  ts.tokenURL,
 		Scopes:    scopes,
 		AuthStyle: oauth2.AuthStyleInParams,
@@ -353,7 +419,7 @@ func (ts *tokenSource) requestOnce(ctx context.Context, scopes []string) (*oauth
 // to fix: *integration.AuthenticationError for refused credentials,
 // *invalidScopeError for refused scopes, a plain (retryable) error for
 // transport failures, 429 and 5xx.
-func (ts *tokenSource) tokenError(ctx context.Context, err error) error {
+func (ts *TokenSource) tokenError(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
@@ -364,7 +430,7 @@ func (ts *tokenSource) tokenError(ctx context.Context, err error) error {
 	if !errors.As(err, &re) {
 		// Transport failure (connection reset, timeout, foreign host):
 		// retried with the data request that needed the token.
-		return fmt.Errorf("okta: requesting an access token (POST %s): %w", pathToken, err)
+		return fmt.Errorf("oauthclient: requesting an access token (POST %s): %w", ts.path, err)
 	}
 	status := 0
 	if re.Response != nil {
@@ -376,18 +442,18 @@ func (ts *tokenSource) tokenError(ctx context.Context, err error) error {
 	case code == "invalid_scope":
 		return &invalidScopeError{desc: desc}
 	case status == http.StatusTooManyRequests || status >= 500:
-		return fmt.Errorf("okta: requesting an access token (POST %s): %d %s %s", pathToken, status, code, desc)
+		return fmt.Errorf("oauthclient: requesting an access token (POST %s): %d %s %s", ts.path, status, code, desc)
 	}
-	hint := "check clientId, the private key (it must match a public key registered for the app, with keyId if the app has several) and that the org URL is the org the app belongs to"
+	hint := ts.cfg.Hint
 	if code == "invalid_client" && strings.Contains(strings.ToLower(desc), "audience") {
-		hint = "the assertion's audience is " + ts.audience + ", the org's token endpoint; check orgUrl"
+		hint = "the assertion's audience is " + ts.audience + ts.cfg.AudienceHint
 	}
-	return ts.authError(status, code, "the Okta authorization server refused the service app's credentials: "+desc+"; "+hint)
+	return ts.authError(status, code, cmp.Or(ts.cfg.Server, "the authorization server")+" refused "+ts.cfg.Who+"'s credentials: "+desc+"; "+hint)
 }
 
-func (ts *tokenSource) authError(status int, code, summary string) error {
+func (ts *TokenSource) authError(status int, code, summary string) error {
 	return &integration.AuthenticationError{APIError: integration.APIError{
-		Request: integration.Request{Method: http.MethodPost, Endpoint: pathToken},
+		Request: integration.Request{Method: http.MethodPost, Endpoint: ts.path},
 		Status:  status, ProviderCode: code, Summary: summary,
 	}}
 }
@@ -396,16 +462,14 @@ func (ts *tokenSource) authError(status int, code, summary string) error {
 type invalidScopeError struct{ desc string }
 
 func (e *invalidScopeError) Error() string {
-	return "okta: the authorization server refused the requested scopes: " + e.desc
+	return "oauthclient: the authorization server refused the requested scopes: " + e.desc
 }
-
-var scopeNameRe = regexp.MustCompile(`okta\.[a-zA-Z]+\.[a-zA-Z]+`)
 
 // rejected returns the requested scopes the error description names.
 func (e *invalidScopeError) rejected(requested []string) []string {
 	var out []string
-	for _, s := range scopeNameRe.FindAllString(e.desc, -1) {
-		if slices.Contains(requested, s) && !slices.Contains(out, s) {
+	for _, s := range requested {
+		if regexp.MustCompile(`(^|[^\w.])` + regexp.QuoteMeta(s) + `($|[^\w.])`).MatchString(e.desc) {
 			out = append(out, s)
 		}
 	}
