@@ -29,11 +29,6 @@ type run struct {
 	org orgInfo
 	em  *emitter
 	sk  *skips
-	// Handed-over state rebuilt from collected entities when its producer
-	// was reused from an output that kept no data, built once per step.
-	usersIdx *userIndex
-	groupsIx []groupInfo
-	appsIx   []appInfo
 }
 
 func (x *Collector) begin(sc *integration.StepContext[Config]) (*run, error) {

@@ -18,29 +18,12 @@ type appInfo struct {
 	AWSAccountID string
 }
 
-func (r *run) apps() []appInfo {
-	if v, ok := integration.Get(r.sc, keyApps); ok {
-		return v
-	}
-	if r.appsIx != nil {
-		return r.appsIx
-	}
-	// fetch-applications was replayed from a previous run's output.
-	var infos []appInfo
-	_ = r.sc.IterateEntities(context.Background(), typeApp, func(e *graph.Entity) error {
-		aws, _ := e.Properties["awsAccountId"].(string)
-		infos = append(infos, appInfo{ID: e.Key, AWSAccountID: aws})
-		return nil
-	})
-	r.appsIx = infos
-	return infos
-}
 func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepContext[Config]) error {
 	r, err := x.begin(sc)
 	if err != nil {
 		return err
 	}
-	acct, err := r.account()
+	acct, err := integration.Need(sc, keyAccount)
 	if err != nil {
 		return err
 	}
@@ -74,10 +57,10 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 		sc.Progress("applications", int64(len(es)))
 		return err
 	})
+	integration.Put(sc, keyApps, infos) // what was collected, also on failure
 	if err != nil {
 		return fmt.Errorf("okta: listing applications: %w", err)
 	}
-	integration.Put(sc, keyApps, infos)
 	return nil
 }
 
@@ -93,7 +76,11 @@ func (x *Collector) fetchAppUsers(ctx context.Context, sc *integration.StepConte
 	if err != nil {
 		return err
 	}
-	s, err := r.pageAssignments(ctx, r.apps(), false)
+	apps, err := integration.Need(sc, keyApps)
+	if err != nil {
+		return err
+	}
+	s, err := r.pageAssignments(ctx, apps, false)
 	if err != nil {
 		return err
 	}
@@ -156,15 +143,22 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	if err != nil {
 		return err
 	}
-	apps := r.apps()
+	apps, err := integration.Need(sc, keyApps)
+	if err != nil {
+		return err
+	}
 	var users *userIndex
 	groupTypes := map[string]string{}
 	if groups {
-		for _, g := range r.groups() {
+		gs, err := integration.Need(sc, keyGroups)
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
 			groupTypes[g.ID] = groupType(g.Type)
 		}
-	} else {
-		users = r.users()
+	} else if users, err = integration.Need(sc, keyUsers); err != nil {
+		return err
 	}
 	what := "user"
 	if groups {

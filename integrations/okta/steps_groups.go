@@ -23,27 +23,6 @@ type groupInfo struct {
 	Admin int8
 }
 
-func (r *run) groups() []groupInfo {
-	if v, ok := integration.Get(r.sc, keyGroups); ok {
-		return v
-	}
-	if r.groupsIx != nil {
-		return r.groupsIx
-	}
-	// fetch-groups was replayed from a previous run's output: rebuild the
-	// list from the collected groups (member counts unknown).
-	var infos []groupInfo
-	for _, typ := range []string{typeUserGroup, typeAppUserGroup} {
-		_ = r.sc.IterateEntities(context.Background(), typ, func(e *graph.Entity) error {
-			t, _ := e.Properties["type"].(string)
-			infos = append(infos, groupInfo{ID: e.Key, Type: t, Members: -1, Admin: -1})
-			return nil
-		})
-	}
-	r.groupsIx = infos
-	return infos
-}
-
 // groupPageSizes are the limits tried with expand=stats; a 500 on a page
 // (Okta's timeout computing stats) moves to the next, and after the last
 // the listing continues without expand.
@@ -54,7 +33,7 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 	if err != nil {
 		return err
 	}
-	acct, err := r.account()
+	acct, err := integration.Need(sc, keyAccount)
 	if err != nil {
 		return err
 	}
@@ -96,10 +75,11 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 		sc.Progress("groups", int64(len(es)))
 		return err
 	}
-	if err := r.listGroups(ctx, page); err != nil {
+	err = r.listGroups(ctx, page)
+	integration.Put(sc, keyGroups, infos) // what was collected, also on failure
+	if err != nil {
 		return fmt.Errorf("okta: listing groups: %w", err)
 	}
-	integration.Put(sc, keyGroups, infos)
 	return nil
 }
 
@@ -115,7 +95,11 @@ func (x *Collector) fetchGroupMembers(ctx context.Context, sc *integration.StepC
 	if err != nil {
 		return err
 	}
-	user, app, err := r.pageMembers(ctx, r.groups(), true, true)
+	groups, err := integration.Need(sc, keyGroups)
+	if err != nil {
+		return err
+	}
+	user, app, err := r.pageMembers(ctx, groups, true, true)
 	if err != nil {
 		return err
 	}
@@ -233,11 +217,17 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 	if err != nil {
 		return err
 	}
-	groups := r.groups()
+	groups, err := integration.Need(sc, keyGroups)
+	if err != nil {
+		return err
+	}
 	if !appGroups {
 		// Everyone (BUILT_IN) holds every collected user: built from
 		// them, never paged.
-		users := r.users()
+		users, err := integration.Need(sc, keyUsers)
+		if err != nil {
+			return err
+		}
 		for _, g := range groups {
 			if g.Type == "BUILT_IN" {
 				if err := r.emitMembers(ctx, g.ID, typeUserGroup, users.All); err != nil {

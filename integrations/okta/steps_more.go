@@ -18,7 +18,7 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 	if err != nil {
 		return err
 	}
-	acct, err := r.account()
+	acct, err := integration.Need(sc, keyAccount)
 	if err != nil {
 		return err
 	}
@@ -71,13 +71,21 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 	if err != nil {
 		return err
 	}
+	users, err := integration.Need(sc, keyUsers)
+	if err != nil {
+		return err
+	}
+	groups, err := integration.Need(sc, keyGroups)
+	if err != nil {
+		return err
+	}
 	assignees, err := r.roleAssignees(ctx)
 	if err != nil {
 		if !isForbidden(err) {
 			return fmt.Errorf("okta: listing role assignees: %w", err)
 		}
 		sc.Warn(ctx, "the API token cannot list role assignees; asking every user for roles", "error", err.Error())
-		assignees = r.users().Live
+		assignees = users.Live
 	}
 	var todo []roleResult
 	for _, id := range assignees {
@@ -87,7 +95,7 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 		}
 		todo = append(todo, roleResult{principal: id})
 	}
-	for _, g := range r.groups() {
+	for _, g := range groups {
 		if g.Type == "APP_GROUP" || g.Admin == 0 {
 			continue // no admin roles (stats), or not an okta_user_group
 		}
@@ -237,7 +245,7 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 	if err != nil {
 		return err
 	}
-	acct, err := r.account()
+	acct, err := integration.Need(sc, keyAccount)
 	if err != nil {
 		return err
 	}

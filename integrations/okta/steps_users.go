@@ -23,21 +23,6 @@ type accountData struct {
 	Key, URL string
 }
 
-func (r *run) account() (accountData, error) {
-	if v, ok := integration.Get(r.sc, keyAccount); ok {
-		return v, nil
-	}
-	// fetch-account was replayed from a previous run's output.
-	var a accountData
-	err := r.sc.IterateEntities(context.Background(), typeAccount, func(e *graph.Entity) error {
-		a = accountData{Key: e.Key, URL: r.org.URL}
-		return nil
-	})
-	if err != nil || a.Key == "" {
-		return accountData{}, fmt.Errorf("okta: the account was not collected (fetch-account did not run): %v", err)
-	}
-	return a, nil
-}
 func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContext[Config]) error {
 	r, err := x.begin(sc)
 	if err != nil {
@@ -83,29 +68,6 @@ type userIndex struct {
 	Live  []string          `json:"live"`
 }
 
-func (r *run) users() *userIndex {
-	if v, ok := integration.Get(r.sc, keyUsers); ok {
-		return v
-	}
-	if r.usersIdx != nil {
-		return r.usersIdx
-	}
-	// fetch-users was replayed from an output that kept no data: rebuild
-	// the index from the collected users.
-	idx := &userIndex{Email: map[string]string{}}
-	_ = r.sc.IterateEntities(context.Background(), typeUser, func(e *graph.Entity) error {
-		email, _ := e.Properties["email"].(string)
-		idx.Email[e.Key] = email
-		idx.All = append(idx.All, e.Key)
-		if e.Properties["status"] != "deprovisioned" {
-			idx.Live = append(idx.Live, e.Key)
-		}
-		return nil
-	})
-	r.usersIdx = idx
-	return idx
-}
-
 // factorData is what fetch-users hands to fetch-mfa-devices: the factors
 // it read (for mfaEnabled), by user id, and the users whose factors could
 // not be read.
@@ -133,7 +95,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	if err != nil {
 		return err
 	}
-	acct, err := r.account()
+	acct, err := integration.Need(sc, keyAccount)
 	if err != nil {
 		return err
 	}
@@ -210,10 +172,11 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	pages := concatPages(
 		pagesOf[userItem](ctx, r.c, pathUsers+"?limit=200", "listing users"),
 		pagesOf[userItem](ctx, r.c, pathUsers+"?"+q.Encode(), "listing deprovisioned users"))
-	if err := integration.ForEachInBatches(ctx, sc, pages, 4, read, emit); err != nil {
+	err = integration.ForEachInBatches(ctx, sc, pages, 4, read, emit)
+	integration.Put(sc, keyUsers, idx) // what was collected, also on failure
+	if err != nil {
 		return err
 	}
-	integration.Put(sc, keyUsers, idx)
 	if withFactors {
 		integration.Put(sc, keyFactors, fd)
 	}
@@ -241,7 +204,11 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 	}
 	fd, ok := integration.Get(sc, keyFactors)
 	if !ok {
-		if fd, err = r.readFactors(ctx, r.users().Live); err != nil {
+		users, err := integration.Need(sc, keyUsers)
+		if err != nil {
+			return err
+		}
+		if fd, err = r.readFactors(ctx, users.Live); err != nil {
 			return err
 		}
 	}
