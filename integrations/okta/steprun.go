@@ -9,10 +9,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	fastjson "github.com/segmentio/encoding/json"
 
@@ -27,8 +24,8 @@ type run struct {
 	sc  *integration.StepContext[Config]
 	c   *httpclient.Client
 	org orgInfo
-	em  *emitter
-	sk  *skips
+	em  *integration.Emitter
+	sk  *integration.Skips
 }
 
 func (x *Collector) begin(sc *integration.StepContext[Config]) (*run, error) {
@@ -36,102 +33,13 @@ func (x *Collector) begin(sc *integration.StepContext[Config]) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &run{x: x, sc: sc, c: a.c, org: a.org, em: &emitter{sc: sc}, sk: &skips{}}, nil
+	return &run{x: x, sc: sc, c: a.c, org: a.org, em: integration.NewEmitter(sc), sk: &integration.Skips{}}, nil
 }
 
-// emitter adds objects, dropping those whose _key is already in the
-// collection or earlier in the same batch. Its mutex makes the check and
-// the add atomic across a step's goroutines.
-type emitter struct {
-	sc *integration.StepContext[Config]
-	mu sync.Mutex
-}
-
-func (e *emitter) entities(ctx context.Context, es []*graph.Entity) (added int, err error) {
-	if len(es) == 0 {
-		return 0, nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	seen := make(map[string]bool, len(es))
-	out := es[:0:0]
-	for _, en := range es {
-		if seen[en.Key] || e.sc.HasKey(en.Key) {
-			continue
-		}
-		seen[en.Key] = true
-		out = append(out, en)
-	}
-	if err := e.sc.AddEntities(ctx, out...); err != nil {
-		return 0, err
-	}
-	return len(out), nil
-}
-
-func (e *emitter) relationships(ctx context.Context, rs []*graph.Relationship) (added int, err error) {
-	if len(rs) == 0 {
-		return 0, nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	seen := make(map[string]bool, len(rs))
-	out := rs[:0:0]
-	for _, r := range rs {
-		if seen[r.Key] || e.sc.HasKey(r.Key) {
-			continue
-		}
-		seen[r.Key] = true
-		out = append(out, r)
-	}
-	if err := e.sc.AddRelationships(ctx, out...); err != nil {
-		return 0, err
-	}
-	return len(out), nil
-}
-
-// emit adds a decoded batch: entities first, then relationships.
+// emit adds a batch: entities first, then relationships, leaving out
+// objects already collected.
 func (r *run) emit(ctx context.Context, es []*graph.Entity, rs []*graph.Relationship) error {
-	if _, err := r.em.entities(ctx, es); err != nil {
-		return err
-	}
-	_, err := r.em.relationships(ctx, rs)
-	return err
-}
-
-// skips counts objects left out, by reason, for one summary warning each.
-type skips struct {
-	mu sync.Mutex
-	n  map[string]*atomic.Int64
-}
-
-func (s *skips) add(reason string, n int64) {
-	s.mu.Lock()
-	if s.n == nil {
-		s.n = map[string]*atomic.Int64{}
-	}
-	c := s.n[reason]
-	if c == nil {
-		c = &atomic.Int64{}
-		s.n[reason] = c
-	}
-	s.mu.Unlock()
-	c.Add(n)
-}
-
-// warn emits one warning per reason with its count.
-func (s *skips) warn(ctx context.Context, sc *integration.StepContext[Config]) {
-	s.mu.Lock()
-	reasons := make([]string, 0, len(s.n))
-	for r := range s.n {
-		reasons = append(reasons, r)
-	}
-	s.mu.Unlock()
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		if n := s.n[r].Load(); n > 0 {
-			sc.Warn(ctx, "skipped: "+r, "count", n)
-		}
-	}
+	return r.em.Emit(ctx, es, rs)
 }
 
 // listPages pages a list endpoint (Link rel="next"), calling fn with each

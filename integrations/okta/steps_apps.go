@@ -50,12 +50,8 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 			aws, _ := e.Properties["awsAccountId"].(string)
 			infos = append(infos, appInfo{ID: a.ID, AWSAccountID: aws})
 		}
-		if _, err := r.em.entities(ctx, es); err != nil {
-			return err
-		}
-		_, err := r.em.relationships(ctx, rs)
 		sc.Progress("applications", int64(len(es)))
-		return err
+		return r.emit(ctx, es, rs)
 	})
 	integration.Put(sc, keyApps, infos) // what was collected, also on failure
 	if err != nil {
@@ -171,7 +167,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 			return nil, fmt.Errorf("okta: decoding an assignment of application %s: %w", app.ID, err)
 		}
 		if a.ID == "" || !sc.HasKey(a.ID) {
-			r.sk.add("application assignments whose "+what+" was not collected", 1)
+			r.sk.Add("application assignments whose "+what+" was not collected", 1)
 			return nil, nil
 		}
 		role, roles := a.Profile.roleProps()
@@ -203,7 +199,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 		rs := []*graph.Relationship{graph.DirectByKey(a.ID, fromType, graph.ASSIGNED, app.ID, typeApp,
 			graph.WithType(relType), graph.WithProperties(props))}
 		if app.AWSAccountID != "" {
-			for _, v := range a.Profile.awsRoleValues(func(string) { r.sk.add("AWS role values that are not strings", 1) }) {
+			for _, v := range a.Profile.awsRoleValues(func(string) { r.sk.Add("AWS role values that are not strings", 1) }) {
 				if m, ok := awsRoleRelationship(awsType, a.ID, fromType, v, app.AWSAccountID); ok {
 					rs = append(rs, m)
 				}
@@ -241,6 +237,6 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	if err != nil {
 		return err
 	}
-	r.sk.warn(ctx, sc)
+	r.sk.Warn(ctx, sc)
 	return nil
 }

@@ -68,12 +68,8 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 			}
 			infos = append(infos, gi)
 		}
-		if _, err := r.em.entities(ctx, es); err != nil {
-			return err
-		}
-		_, err := r.em.relationships(ctx, rs)
 		sc.Progress("groups", int64(len(es)))
-		return err
+		return r.emit(ctx, es, rs)
 	}
 	err = r.listGroups(ctx, page)
 	integration.Put(sc, keyGroups, infos) // what was collected, also on failure
@@ -257,7 +253,7 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 	if err != nil {
 		return err
 	}
-	r.sk.warn(ctx, sc)
+	r.sk.Warn(ctx, sc)
 	return nil
 }
 
@@ -265,19 +261,18 @@ func (r *run) emitMembers(ctx context.Context, group, from string, userIDs []str
 	rs := make([]*graph.Relationship, 0, min(len(userIDs), 1000))
 	for _, uid := range userIDs {
 		if !r.sc.HasKey(uid) {
-			r.sk.add("group members whose user was not collected", 1)
+			r.sk.Add("group members whose user was not collected", 1)
 			continue
 		}
 		rs = append(rs, graph.DirectByKey(group, from, graph.HAS, uid, typeUser,
 			graph.WithKey(group+"|has_user|"+uid), graph.WithType(relGroupHasUser),
 			graph.WithProperties(map[string]any{"groupId": group, "userId": uid})))
 		if len(rs) == 1000 {
-			if _, err := r.em.relationships(ctx, rs); err != nil {
+			if err := r.emit(ctx, nil, rs); err != nil {
 				return err
 			}
 			rs = rs[:0]
 		}
 	}
-	_, err := r.em.relationships(ctx, rs)
-	return err
+	return r.emit(ctx, nil, rs)
 }

@@ -37,19 +37,15 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, ru.ID, typeRule))
 			for _, gid := range ru.groupIDs() {
 				if !sc.HasKey(gid) {
-					r.sk.add("rule targets whose group was not collected", 1)
+					r.sk.Add("rule targets whose group was not collected", 1)
 					continue
 				}
 				rs = append(rs, graph.DirectByKey(ru.ID, typeRule, graph.MANAGES, gid, typeUserGroup))
 			}
 		}
-		if _, err := r.em.entities(ctx, es); err != nil {
-			return err
-		}
-		_, err := r.em.relationships(ctx, rs)
-		return err
+		return r.emit(ctx, es, rs)
 	})
-	r.sk.warn(ctx, sc)
+	r.sk.Warn(ctx, sc)
 	if err != nil {
 		return fmt.Errorf("okta: listing group rules: %w", err) // the policy may degrade it
 	}
@@ -90,7 +86,7 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 	var todo []roleResult
 	for _, id := range assignees {
 		if !sc.HasKey(id) {
-			r.sk.add("role assignees whose user was not collected", 1)
+			r.sk.Add("role assignees whose user was not collected", 1)
 			continue
 		}
 		todo = append(todo, roleResult{principal: id})
@@ -148,14 +144,11 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 				rs = append(rs, graph.DirectByKey(t.principal, typeUser, graph.ASSIGNED, re.Key, typeRole))
 			}
 		}
-		if _, err := r.em.entities(ctx, es); err != nil {
-			return err
-		}
-		if _, err := r.em.relationships(ctx, rs); err != nil {
+		if err := r.emit(ctx, es, rs); err != nil {
 			return err
 		}
 	}
-	r.sk.warn(ctx, sc)
+	r.sk.Warn(ctx, sc)
 	return nil
 }
 
@@ -225,15 +218,14 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 				appID = ev.Target[0].ID
 			}
 			if ev.Actor.ID == "" || appID == "" || !sc.HasKey(ev.Actor.ID) || !sc.HasKey(appID) {
-				r.sk.add("app creation events whose user or application was not collected", 1)
+				r.sk.Add("app creation events whose user or application was not collected", 1)
 				continue
 			}
 			rs = append(rs, graph.DirectByKey(ev.Actor.ID, typeUser, graph.CREATED, appID, typeApp))
 		}
-		_, err := r.em.relationships(ctx, rs)
-		return err
+		return r.emit(ctx, nil, rs)
 	})
-	r.sk.warn(ctx, sc)
+	r.sk.Warn(ctx, sc)
 	if err != nil {
 		return fmt.Errorf("okta: listing app creation events in the System Log: %w", err) // the policy may degrade it
 	}
@@ -270,19 +262,15 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, d.ID, typeDevice))
 			for _, u := range d.Embedded.Users {
 				if u.User.ID == "" || !sc.HasKey(u.User.ID) {
-					r.sk.add("device users who were not collected", 1)
+					r.sk.Add("device users who were not collected", 1)
 					continue
 				}
 				rs = append(rs, graph.DirectByKey(u.User.ID, typeUser, graph.HAS, d.ID, typeDevice))
 			}
 		}
-		if _, err := r.em.entities(ctx, es); err != nil {
-			return err
-		}
-		_, err := r.em.relationships(ctx, rs)
-		return err
+		return r.emit(ctx, es, rs)
 	})
-	r.sk.warn(ctx, sc)
+	r.sk.Warn(ctx, sc)
 	if statusOf(err) == http.StatusUnauthorized && ctx.Err() == nil {
 		// Not the run's credentials failing: Classic orgs answer 401.
 		return &devicesUnavailable{msg: "okta: listing devices: " + err.Error()}

@@ -190,7 +190,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		sc.Warn(ctx, fmt.Sprintf("profile attribute %q breaks the data model's rules for users: %d users stored without it", p, len(ids)),
 			"users", idList(ids, 100))
 	}
-	r.sk.warn(ctx, sc)
+	r.sk.Warn(ctx, sc)
 	sc.Logger.Info("users collected", "count", total, "factorsRead", withFactors)
 	return nil
 }
@@ -218,7 +218,7 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 	err = fd.Factors.Each(ctx, func(user string, raw json.RawMessage) error {
 		var fac oktaFactor
 		if err := fastjson.Unmarshal(raw, &fac); err != nil || fac.ID == "" {
-			r.sk.add("factors without an id", 1)
+			r.sk.Add("factors without an id", 1)
 			return nil
 		}
 		es = append(es, factorEntity(&fac, raw))
@@ -244,7 +244,7 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 		sc.MarkPartial(fmt.Sprintf("the factors of %d users could not be read (users: %s)", len(fd.Unread), idList(fd.Unread, 100)),
 			typeMFADevice, relUserAssignedFactor)
 	}
-	r.sk.warn(ctx, sc)
+	r.sk.Warn(ctx, sc)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
@@ -444,5 +445,39 @@ func TestForEachInBatches(t *testing.T) {
 	want := [][]int{{0, 2, 4}, {20, 22, 24}, {40, 42, 44}, {60, 62, 64}}
 	if !slices.EqualFunc(order, want, slices.Equal[[]int]) {
 		t.Errorf("done got %v, want %v", order, want)
+	}
+}
+
+// TestEmitterAndSkips: an Emitter leaves out objects already collected or
+// repeated in one batch, from concurrent fan-out items, instead of failing
+// the step; Skips turns counts by reason into one warning each (#12: moved
+// from integrations/okta).
+func TestEmitterAndSkips(t *testing.T) {
+	s := step("a")
+	s.Entities = []integration.EntityType{{Resource: "Thing", Type: "t_thing", Class: []string{"Resource"}}}
+	s.Relationships = []integration.RelationshipType{{Type: "t_thing_has_thing", Class: graph.HAS, Source: "t_thing", Target: "t_thing"}}
+	s.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+		em, sk := integration.NewEmitter(sc), &integration.Skips{}
+		thing := func(k string) *graph.Entity {
+			return (&graph.Entity{Key: k, Type: "t_thing", Class: []string{"Resource"}, DisplayName: k}).Set("name", k)
+		}
+		err := integration.ForEach(ctx, sc, slices.Values([]int{0, 1, 2, 3, 4, 5, 6, 7}), func(ctx context.Context, i int) error {
+			a, b := thing("thing-aaaa"), thing(fmt.Sprintf("thing-%04d", i))
+			sk.Add("things without a parent", 1)
+			return em.Emit(ctx, []*graph.Entity{a, b, b}, []*graph.Relationship{graph.Direct(a, graph.HAS, b), graph.Direct(a, graph.HAS, b)})
+		})
+		sk.Warn(ctx, sc)
+		return err
+	}
+	res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{s}}, &cfg{}, runtime.Options{Workers: 4})
+	if err != nil || res.Failed() {
+		t.Fatalf("run: %v %+v", err, res.Summary.Steps)
+	}
+	st := res.Summary.Steps[0]
+	if st.EncounteredTypeCounts["t_thing"] != 9 || st.EncounteredTypeCounts["t_thing_has_thing"] != 8 {
+		t.Errorf("counts %v, want 9 things and 8 relationships", st.EncounteredTypeCounts)
+	}
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "skipped: things without a parent count=8") {
+		t.Errorf("warnings %v", st.Warnings)
 	}
 }
