@@ -10,7 +10,11 @@
 // full: its old objects the new collection lacks are counted as
 // NotCollected, never Removed, and Report.Match never matches its removed
 // or changed objects, so an alert never fires on what a failed step did
-// not fetch.
+// not fetch. The mirror case is treated the same way: a type the old
+// collection lists as partial may have held, before, objects that run did
+// not fetch, so its new objects the old collection lacks are counted as
+// NotCollectedBefore, never Added, and Report.Match never matches its
+// added or changed objects.
 //
 // The diff command of sdk/cli is a thin adapter over this package.
 package graphdiff
@@ -61,6 +65,10 @@ type Report struct {
 	// collection that it does not hold: maybe removed, maybe just not
 	// collected by that run. They are never counted as removed.
 	NotCollected int64 `json:"notCollected"`
+	// NotCollectedBefore counts new objects of types partial in the old
+	// collection that it does not hold: maybe added, maybe just not
+	// collected by that run. They are never counted as added.
+	NotCollectedBefore int64 `json:"notCollectedBefore"`
 }
 
 // TypeDiff is the change of one _type.
@@ -77,15 +85,26 @@ type TypeDiff struct {
 	// Changed objects (which may differ only for lack of data) match a
 	// removed or changed Rule.
 	PartialInNew bool `json:"partialInNew,omitempty"`
+	// PartialInOld is set when the old collection lists the type as a
+	// partial dataset. Its new objects missing from the old collection are
+	// then counted as NotCollectedBefore, not Added, and neither they nor
+	// its Changed objects (which may differ only for lack of data before)
+	// match an added or changed Rule.
+	PartialInOld bool `json:"partialInOld,omitempty"`
 	// NotCollected counts old objects missing from a new collection that
 	// lists the type as partial ("not collected in this run").
 	NotCollected int64 `json:"notCollected,omitempty"`
+	// NotCollectedBefore counts new objects missing from an old collection
+	// that lists the type as partial ("not collected in the previous
+	// run"): unknown before, not necessarily added.
+	NotCollectedBefore int64 `json:"notCollectedBefore,omitempty"`
 	// AddedObjects, RemovedObjects and ChangedObjects list the objects
 	// (at most Options.Limit of each), sorted by key.
-	AddedObjects        []ObjectRef    `json:"addedObjects,omitempty"`
-	RemovedObjects      []ObjectRef    `json:"removedObjects,omitempty"`
-	NotCollectedObjects []ObjectRef    `json:"notCollectedObjects,omitempty"`
-	ChangedObjects      []ObjectChange `json:"changedObjects,omitempty"`
+	AddedObjects              []ObjectRef    `json:"addedObjects,omitempty"`
+	RemovedObjects            []ObjectRef    `json:"removedObjects,omitempty"`
+	NotCollectedObjects       []ObjectRef    `json:"notCollectedObjects,omitempty"`
+	NotCollectedBeforeObjects []ObjectRef    `json:"notCollectedBeforeObjects,omitempty"`
+	ChangedObjects            []ObjectChange `json:"changedObjects,omitempty"`
 	// Truncated is set when some objects were not listed.
 	Truncated bool `json:"truncated,omitempty"`
 }
@@ -129,12 +148,7 @@ type PropertyChange struct {
 // change of one of them.
 func Diff(ctx context.Context, oldDir, newDir *store.Dir, opts Options) (*Report, error) {
 	rep := &Report{Old: oldDir.Root(), New: newDir.Root()}
-	partial := map[string]bool{}
-	if s, err := runtime.ReadSummary(newDir); err == nil && s != nil {
-		for _, t := range s.Metadata.PartialDatasets.Types {
-			partial[t] = true
-		}
-	}
+	partialOld, partialNew := partialTypes(oldDir), partialTypes(newDir)
 	d := &differ{opts: opts, seed: maphash.MakeSeed()}
 	defer d.close()
 	for _, kind := range []string{"entity", "relationship"} {
@@ -146,21 +160,34 @@ func Diff(ctx context.Context, oldDir, newDir *store.Dir, opts Options) (*Report
 		}
 		for _, t := range types {
 			rep.TypesCompared++
-			td, err := d.diffType(ctx, oldDir, newDir, kind, t, partial[t])
+			td, err := d.diffType(ctx, oldDir, newDir, kind, t, partialOld[t], partialNew[t])
 			if err != nil {
 				return nil, fmt.Errorf("diff %s: %w", t, err)
 			}
-			if td.Added+td.Removed+td.Changed+td.NotCollected == 0 {
+			if td.Added+td.Removed+td.Changed+td.NotCollected+td.NotCollectedBefore == 0 {
 				continue
 			}
 			rep.Added += td.Added
 			rep.Removed += td.Removed
 			rep.Changed += td.Changed
 			rep.NotCollected += td.NotCollected
+			rep.NotCollectedBefore += td.NotCollectedBefore
 			rep.Types = append(rep.Types, *td)
 		}
 	}
 	return rep, nil
+}
+
+// partialTypes returns the types dir's summary lists as partial datasets
+// (none when it has no summary).
+func partialTypes(dir *store.Dir) map[string]bool {
+	partial := map[string]bool{}
+	if s, err := runtime.ReadSummary(dir); err == nil && s != nil {
+		for _, t := range s.Metadata.PartialDatasets.Types {
+			partial[t] = true
+		}
+	}
+	return partial
 }
 
 func union(a, b []string) []string {
@@ -246,8 +273,8 @@ func (d *differ) iterate(ctx context.Context, dir *store.Dir, kind, typ string, 
 	return dir.IterateRelationships(ctx, typ, func(r *graph.Relationship) error { return fn(flatRelationship(r)) })
 }
 
-func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, typ string, partialInNew bool) (*TypeDiff, error) {
-	td := &TypeDiff{Type: typ, Kind: kind, PartialInNew: partialInNew}
+func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, typ string, partialInOld, partialInNew bool) (*TypeDiff, error) {
+	td := &TypeDiff{Type: typ, Kind: kind, PartialInOld: partialInOld, PartialInNew: partialInNew}
 	limit := d.opts.Limit
 	room := func(n int) bool {
 		if limit > 0 && n >= limit {
@@ -282,6 +309,12 @@ func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, 
 	}
 	var spillAt int64
 	var w *bufio.Writer
+	came, cameObjects := &td.Added, &td.AddedObjects
+	if partialInOld {
+		// The old run did not collect this type in full: what it lacks
+		// was not necessarily added since.
+		came, cameObjects = &td.NotCollectedBefore, &td.NotCollectedBeforeObjects
+	}
 	err = d.iterate(ctx, newDir, kind, typ, func(f flat) error {
 		b, err := canonical(f)
 		if err != nil {
@@ -290,9 +323,9 @@ func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, 
 		kh := maphash.String(d.seed, f.key)
 		ch, ok := old[kh]
 		if !ok {
-			td.Added++
-			if room(len(td.AddedObjects)) {
-				td.AddedObjects = append(td.AddedObjects, ObjectRef{f.key, f.name})
+			*came++
+			if room(len(*cameObjects)) {
+				*cameObjects = append(*cameObjects, ObjectRef{f.key, f.name})
 			}
 			return nil
 		}
@@ -338,7 +371,7 @@ func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, 
 	}
 	*gone = int64(len(old))
 	if len(old) == 0 && len(changed) == 0 {
-		sortRefs(td.AddedObjects)
+		sortRefs(*cameObjects)
 		return td, nil
 	}
 	// Pass 3: old side again for removed objects and property diffs.
@@ -378,9 +411,8 @@ func (d *differ) diffType(ctx context.Context, oldDir, newDir *store.Dir, kind, 
 	if err != nil {
 		return nil, err
 	}
-	sortRefs(td.AddedObjects)
-	sortRefs(td.RemovedObjects)
-	sortRefs(td.NotCollectedObjects)
+	sortRefs(*cameObjects)
+	sortRefs(*goneObjects)
 	sort.Slice(td.ChangedObjects, func(i, j int) bool { return td.ChangedObjects[i].Key < td.ChangedObjects[j].Key })
 	return td, nil
 }
@@ -514,8 +546,9 @@ func ParseRules(s string) ([]Rule, error) {
 // Match returns the changes of r that rules select, as "type:change"
 // pairs (change is added, removed or changed), each once, in the report's
 // type order. A type partial in the new collection never matches removed
-// or changed: its missing or different objects may only reflect what was
-// not collected.
+// or changed, one partial in the old collection never matches added or
+// changed: its missing, extra or different objects may only reflect what
+// was not collected.
 func (r *Report) Match(rules []Rule) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -523,6 +556,9 @@ func (r *Report) Match(rules []Rule) []string {
 		counts := map[string]int64{Added: td.Added, Removed: td.Removed, Changed: td.Changed}
 		if td.PartialInNew {
 			counts[Removed], counts[Changed] = 0, 0
+		}
+		if td.PartialInOld {
+			counts[Added], counts[Changed] = 0, 0
 		}
 		for _, rule := range rules {
 			if ok, _ := path.Match(rule.Type, td.Type); !ok {
@@ -543,8 +579,9 @@ func (r *Report) Match(rules []Rule) []string {
 }
 
 // WriteText writes rep for people: per changed type a line of counts,
-// then one line per listed object (+ added, - removed, ? not collected,
-// ~ changed, followed by its property changes), then the totals.
+// then one line per listed object (+ added, - removed, ? not collected in
+// this run, ?+ not collected in the previous run, ~ changed, followed by
+// its property changes), then the totals.
 func WriteText(w io.Writer, rep *Report) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "Comparing %s (old) with %s (new)\n", rep.Old, rep.New)
@@ -562,9 +599,15 @@ func WriteText(w io.Writer, rep *Report) error {
 		if td.NotCollected > 0 {
 			parts = append(parts, fmt.Sprintf("%d not collected in this run", td.NotCollected))
 		}
+		if td.NotCollectedBefore > 0 {
+			parts = append(parts, fmt.Sprintf("%d not collected in the previous run", td.NotCollectedBefore))
+		}
 		fmt.Fprintf(bw, "\n%s (%s): %s", td.Type, td.Kind, strings.Join(parts, ", "))
 		if td.PartialInNew {
 			fmt.Fprint(bw, "  [partial dataset in new: missing objects are reported as not collected; removed/changed never match a rule]")
+		}
+		if td.PartialInOld {
+			fmt.Fprint(bw, "  [partial dataset in old: new objects are reported as not collected in the previous run; added/changed never match a rule]")
 		}
 		fmt.Fprintln(bw)
 		ref := func(sign string, r ObjectRef) {
@@ -582,6 +625,9 @@ func WriteText(w io.Writer, rep *Report) error {
 		}
 		for _, r := range td.NotCollectedObjects {
 			ref("?", r)
+		}
+		for _, r := range td.NotCollectedBeforeObjects {
+			ref("?+", r)
 		}
 		for _, c := range td.ChangedObjects {
 			ref("~", c.ObjectRef)
@@ -606,6 +652,9 @@ func WriteText(w io.Writer, rep *Report) error {
 		fmt.Fprintf(bw, "\nTotal: %d added, %d removed, %d changed", rep.Added, rep.Removed, rep.Changed)
 		if rep.NotCollected > 0 {
 			fmt.Fprintf(bw, ", %d not collected in this run", rep.NotCollected)
+		}
+		if rep.NotCollectedBefore > 0 {
+			fmt.Fprintf(bw, ", %d not collected in the previous run", rep.NotCollectedBefore)
 		}
 		fmt.Fprintf(bw, " in %d of %d types.\n", len(rep.Types), rep.TypesCompared)
 	}

@@ -267,3 +267,116 @@ func TestDiffManyObjectsStreams(t *testing.T) {
 		t.Errorf("truncated listing:\n%s", b.String())
 	}
 }
+
+// TestDiffPartialInOld is the mirror of the partial-in-new case (issue #10):
+// a type the OLD collection lists as partial was not collected in full
+// then, so its objects the old collection lacks are reported as "not
+// collected in the previous run", never as added, and neither they nor its
+// changed objects match an added or changed rule. A type complete on both
+// sides still reports (and matches) its added objects.
+func TestDiffPartialInOld(t *testing.T) {
+	dir := t.TempDir()
+	oldRoot, newRoot := filepath.Join(dir, "old"), filepath.Join(dir, "new")
+	var oldE, newE []*graph.Entity
+	for i := range 5 {
+		oldE = append(oldE, user(i, "ACTIVE"))
+	}
+	for i := range 7 {
+		status := "ACTIVE"
+		if i == 1 {
+			status = "SUSPENDED"
+		}
+		newE = append(newE, user(i, status))
+	}
+	oldE = append(oldE, group("test-group-a"))
+	newE = append(newE, group("test-group-a"), group("test-group-b"))
+	writeCollection(t, oldRoot, oldE, nil, "test_user")
+	writeCollection(t, newRoot, newE, nil)
+	od, err := store.OpenDir(oldRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := store.OpenDir(newRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := graphdiff.Diff(context.Background(), od, nd, graphdiff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Types) != 2 || rep.Types[0].Type != "test_group" || rep.Types[1].Type != "test_user" {
+		t.Fatalf("types %+v", rep.Types)
+	}
+	g, u := rep.Types[0], rep.Types[1]
+	if g.Added != 1 || g.PartialInOld || g.NotCollectedBefore != 0 {
+		t.Errorf("test_group (complete on both sides): %+v", g)
+	}
+	if !u.PartialInOld || u.PartialInNew || u.Added != 0 || u.Removed != 0 || u.Changed != 1 || u.NotCollectedBefore != 2 ||
+		len(u.AddedObjects) != 0 || len(u.NotCollectedBeforeObjects) != 2 ||
+		u.NotCollectedBeforeObjects[0].Key != "test-user-0005" || u.NotCollectedBeforeObjects[1].Key != "test-user-0006" {
+		t.Errorf("test_user (partial in old): %+v", u)
+	}
+	if rep.Added != 1 || rep.Removed != 0 || rep.Changed != 1 || rep.NotCollected != 0 || rep.NotCollectedBefore != 2 {
+		t.Errorf("totals +%d -%d ~%d ?%d ?+%d", rep.Added, rep.Removed, rep.Changed, rep.NotCollected, rep.NotCollectedBefore)
+	}
+
+	for rules, want := range map[string]string{
+		"test_user:added":    "",
+		"test_user:changed":  "",
+		"test_user:*":        "",
+		"test_user:removed":  "",
+		"*:added":            "test_group:added",
+		"test_group:*,*:*":   "test_group:added",
+		"test_*:added,*:*":   "test_group:added",
+		"test_group:removed": "",
+	} {
+		rs, err := graphdiff.ParseRules(rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(rep.Match(rs), ","); got != want {
+			t.Errorf("Match(%q) = %q, want %q", rules, got, want)
+		}
+	}
+
+	var b strings.Builder
+	if err := graphdiff.WriteText(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"test_group (entity): 1 added\n",
+		"test_user (entity): 1 changed, 2 not collected in the previous run  [partial dataset in old",
+		"  ?+ test-user-0005  \"User 5\"\n",
+		"  ?+ test-user-0006  \"User 6\"\n",
+		"Total: 1 added, 0 removed, 1 changed, 2 not collected in the previous run in 2 of 2 types.",
+	} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("text lacks %q:\n%s", w, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "  + test-user-") {
+		t.Errorf("text lists a user of the partial-in-old type as added:\n%s", b.String())
+	}
+
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		NotCollectedBefore int64 `json:"notCollectedBefore"`
+		Types              []struct {
+			Type                      string                `json:"type"`
+			PartialInOld              bool                  `json:"partialInOld"`
+			NotCollectedBefore        int64                 `json:"notCollectedBefore"`
+			NotCollectedBeforeObjects []graphdiff.ObjectRef `json:"notCollectedBeforeObjects"`
+			AddedObjects              []graphdiff.ObjectRef `json:"addedObjects"`
+		} `json:"types"`
+	}
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.NotCollectedBefore != 2 || !back.Types[1].PartialInOld || back.Types[1].NotCollectedBefore != 2 ||
+		len(back.Types[1].NotCollectedBeforeObjects) != 2 || len(back.Types[1].AddedObjects) != 0 {
+		t.Errorf("JSON: %s", js)
+	}
+}
