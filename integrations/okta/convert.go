@@ -390,7 +390,8 @@ type oktaFactor struct {
 
 func factorEntity(f *oktaFactor, raw json.RawMessage) *graph.Entity {
 	name := f.Provider + " " + f.FactorType
-	e := &graph.Entity{Key: f.ID, Type: typeMFADevice, Class: entMFADevice.Class, DisplayName: name, RawData: rawData(raw)}
+	e := &graph.Entity{Key: f.ID, Type: typeMFADevice, Class: entMFADevice.Class, DisplayName: name, RawData: rawData(raw),
+		Properties: make(map[string]any, 14)} // sized for all of them: one map, not three as it grows
 	e.Set("name", name).Set("id", f.ID).Set("factorType", f.FactorType).Set("provider", f.Provider).
 		Set("status", strings.ToLower(f.Status)).Set("active", f.Status == "ACTIVE")
 	e.SetIfPresent("vendorName", f.VendorName)

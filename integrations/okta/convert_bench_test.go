@@ -89,3 +89,21 @@ func BenchmarkUserToStore(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFactorEntity is the per-factor cost of converting a spilled
+// factor (decode and entity), as fetch-mfa-devices does:
+//
+//	go test ./integrations/okta -run '^$' -bench FactorEntity -benchmem
+func BenchmarkFactorEntity(b *testing.B) {
+	raw := []byte(`{"id":"mfa1abcdefghij","factorType":"push","provider":"OKTA","vendorName":"OKTA","status":"ACTIVE",` +
+		`"created":"2020-01-02T03:04:05.000Z","lastUpdated":"2021-01-02T03:04:05.000Z","lastVerified":"2022-01-02T03:04:05.000Z",` +
+		`"profile":{"credentialId":"ann@example.com","deviceType":"SmartPhone_IPhone","name":"Ann's iPhone","platform":"IOS"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		var f oktaFactor
+		if err := fastjson.Unmarshal(raw, &f); err != nil {
+			b.Fatal(err)
+		}
+		factorEntity(&f, raw)
+	}
+}
