@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -28,11 +30,19 @@ var rulesFS embed.FS
 // the graph's state). It may use the named parameters @instance_id (the
 // graph's instance id), @after_run and @run: the changes to look at are
 // those of runs after @after_run up to @run.
+//
+// Built-in rules come from the SDK (sdk/service/rules: generic rules over
+// the data model's classes, for every instance) and from the integrations
+// of the registry (Definition.Rules: rules over an integration's own
+// types, for its instances only).
 type Rule struct {
 	Name        string
 	Description string
 	Query       string
 	Builtin     bool
+	// Integration is set on a rule an integration registered: it runs
+	// for that integration's instances only. "": every instance.
+	Integration string
 	// Destination is "log" or a webhook URL.
 	Destination string
 	Enabled     bool
@@ -48,24 +58,85 @@ type Match struct {
 	PartialSuppressed bool
 }
 
-// installBuiltinRules inserts or refreshes the shipped rules (keeping an
-// operator's destination and enabled choice).
-func installBuiltinRules(ctx context.Context, tx pgx.Tx) error {
-	entries, err := rulesFS.ReadDir("rules")
+// builtinRules returns the SDK's generic rules and those the registry's
+// integrations registered (Definition.Rules), with Integration set on the
+// latter. Two rules of one name are an error naming both origins.
+func builtinRules(reg *Registry) ([]Rule, error) {
+	out, err := readRules(rulesFS, "rules", "")
+	if err != nil {
+		return nil, err
+	}
+	origin := map[string]string{}
+	for _, r := range out {
+		origin[r.Name] = "the SDK"
+	}
+	for _, name := range reg.Names() {
+		fsys := reg.defs[name].rules()
+		if fsys == nil {
+			continue
+		}
+		rs, err := readRules(fsys, ".", name)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if o, dup := origin[r.Name]; dup {
+				return nil, fmt.Errorf("service: alert rule %s of integration %s: %s has a rule of that name", r.Name, name, o)
+			}
+			origin[r.Name] = "integration " + name
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// readRules reads the *.sql files of dir in fsys as built-in rules of
+// integration ("" for the SDK's).
+func readRules(fsys fs.FS, dir, integration string) ([]Rule, error) {
+	who := "the SDK"
+	if integration != "" {
+		who = "integration " + integration
+	}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("service: alert rules of %s: %w", who, err)
+	}
+	var out []Rule
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		name := strings.TrimSuffix(e.Name(), ".sql")
+		if !nameRE.MatchString(name) {
+			return nil, fmt.Errorf("service: alert rule file %s of %s: want a name of letters, digits, '.', '_' or '-'", e.Name(), who)
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("service: alert rule %s of %s: %w", name, who, err)
+		}
+		out = append(out, Rule{Name: name, Description: ruleDescription(string(b)), Query: string(b), Builtin: true, Integration: integration})
+	}
+	return out, nil
+}
+
+// installBuiltinRules inserts or refreshes the built-in rules (keeping an
+// operator's destination and enabled choice), after checking that each
+// one parses and returns the required columns: a broken rule fails Open
+// with its name instead of failing every evaluation.
+func installBuiltinRules(ctx context.Context, tx pgx.Tx, reg *Registry) error {
+	rules, err := builtinRules(reg)
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		b, err := rulesFS.ReadFile("rules/" + e.Name())
-		if err != nil {
-			return err
+	for _, r := range rules {
+		if err := checkRuleSQL(ctx, tx, r.Query); err != nil {
+			return fmt.Errorf("service: alert rule %s: %w", r.Name, err)
 		}
-		name := strings.TrimSuffix(e.Name(), ".sql")
-		if _, err := tx.Exec(ctx, `INSERT INTO alert_rule (name, description, query, builtin) VALUES ($1, $2, $3, true)
-			ON CONFLICT (name) DO UPDATE SET description = excluded.description, query = excluded.query, builtin = true
-			WHERE alert_rule.builtin AND (alert_rule.query, alert_rule.description) IS DISTINCT FROM (excluded.query, excluded.description)`,
-			name, ruleDescription(string(b)), string(b)); err != nil {
-			return fmt.Errorf("service: install rule %s: %w", name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO alert_rule (name, description, query, builtin, integration) VALUES ($1, $2, $3, true, nullif($4, ''))
+			ON CONFLICT (name) DO UPDATE SET description = excluded.description, query = excluded.query, builtin = true, integration = excluded.integration
+			WHERE alert_rule.builtin AND (alert_rule.query, alert_rule.description, alert_rule.integration) IS DISTINCT FROM (excluded.query, excluded.description, excluded.integration)`,
+			r.Name, r.Description, r.Query, r.Integration); err != nil {
+			return fmt.Errorf("service: install rule %s: %w", r.Name, err)
 		}
 	}
 	return nil
@@ -86,13 +157,13 @@ func ruleDescription(q string) string {
 
 // Rules lists the alert rules.
 func (s *Service) Rules(ctx context.Context) ([]*Rule, error) {
-	rows, err := s.pool.Query(ctx, `SELECT name, description, query, builtin, destination, enabled FROM alert_rule ORDER BY name`)
+	rows, err := s.pool.Query(ctx, `SELECT name, description, query, builtin, coalesce(integration, ''), destination, enabled FROM alert_rule ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list rules: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Rule, error) {
 		var x Rule
-		err := r.Scan(&x.Name, &x.Description, &x.Query, &x.Builtin, &x.Destination, &x.Enabled)
+		err := r.Scan(&x.Name, &x.Description, &x.Query, &x.Builtin, &x.Integration, &x.Destination, &x.Enabled)
 		return &x, err
 	})
 }
@@ -281,7 +352,7 @@ func (s *Service) evaluateAlerts(ctx context.Context, inst *Instance, w *Worker)
 		if err != nil || last == 0 {
 			return err
 		}
-		rules, err := enabledRules(ctx, tx)
+		rules, err := enabledRules(ctx, tx, inst.Integration)
 		if err != nil {
 			return err
 		}
@@ -326,8 +397,10 @@ func (s *Service) evaluateAlerts(ctx context.Context, inst *Instance, w *Worker)
 	})
 }
 
-func enabledRules(ctx context.Context, tx pgx.Tx) ([]*Rule, error) {
-	rows, err := tx.Query(ctx, `SELECT name, query, destination FROM alert_rule WHERE enabled ORDER BY name`)
+// enabledRules returns the enabled rules that run for the instances of
+// integration: the SDK's, the operators' and that integration's own.
+func enabledRules(ctx context.Context, tx pgx.Tx, integration string) ([]*Rule, error) {
+	rows, err := tx.Query(ctx, `SELECT name, query, destination FROM alert_rule WHERE enabled AND (integration IS NULL OR integration = $1) ORDER BY name`, integration)
 	if err != nil {
 		return nil, err
 	}
@@ -340,12 +413,14 @@ func enabledRules(ctx context.Context, tx pgx.Tx) ([]*Rule, error) {
 
 // TestRule shows what a rule matches now: for each instance (or the one
 // named), the changes of its last loaded run and the graph's state, and
-// whether each match already fired or is suppressed by a partial type.
+// whether each match already fired or is suppressed by a partial type. A
+// rule an integration registered looks at that integration's instances
+// only.
 func (s *Service) TestRule(ctx context.Context, rule, instance string) ([]Match, error) {
 	var out []Match
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var q string
-		if err := tx.QueryRow(ctx, `SELECT query FROM alert_rule WHERE name = $1`, rule).Scan(&q); errors.Is(err, pgx.ErrNoRows) {
+		var q, integ string
+		if err := tx.QueryRow(ctx, `SELECT query, coalesce(integration, '') FROM alert_rule WHERE name = $1`, rule).Scan(&q, &integ); errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("rule %s: %w", rule, ErrNotFound)
 		} else if err != nil {
 			return err
@@ -360,6 +435,9 @@ func (s *Service) TestRule(ctx context.Context, rule, instance string) ([]Match,
 				continue
 			}
 			found = true
+			if integ != "" && inst.Integration != integ {
+				continue // the rule is another integration's
+			}
 			sinkID, err := sinkInstanceID(ctx, tx, inst)
 			if errors.Is(err, pgx.ErrNoRows) {
 				continue // never loaded

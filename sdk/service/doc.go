@@ -33,8 +33,10 @@
 //     exponential backoff (collectAttempts in all); a bad secret reference
 //     or config is recorded on the instance's run and not retried before
 //     the next scheduled run.
-//   - Alerts: rules are SQL queries (table alert_rule; three are built
-//     in) over the graph and its change log. After each loaded run the
+//   - Alerts: rules are SQL queries (table alert_rule) over the graph
+//     and its change log. The SDK's generic rules (sdk/service/rules) are
+//     built in for every instance; an integration registers its own with
+//     Definition.Rules, evaluated for its instances only. After each loaded run the
 //     worker evaluates every rule over the instance's runs no evaluation
 //     has seen, in one transaction that records new matches (table
 //     alert_event, unique per rule, instance and object) and enqueues

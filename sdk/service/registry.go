@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sort"
 
@@ -31,6 +32,13 @@ type Definition[C any] struct {
 	// instance (for example with per-instance client options); the
 	// default runs Integration.
 	ForInstance func(inst *Instance) (*integration.Integration[C], error)
+	// Rules holds the integration's own alert rules, for example an
+	// embed.FS next to the integration: each *.sql file at its root is a
+	// built-in rule named after the file (without .sql), in the form Rule
+	// describes, installed by Open and evaluated for this integration's
+	// instances only. The SDK's generic rules (sdk/service/rules) run for
+	// every instance. nil: none.
+	Rules fs.FS
 }
 
 // Register adds an integration to r. It panics on a duplicate name or a
@@ -71,6 +79,8 @@ func (r *Registry) unknown(name string) error {
 // definition is a registered integration with its config type erased.
 type definition interface {
 	fields() []integration.Field
+	// rules is Definition.Rules.
+	rules() fs.FS
 	// collect loads the config from values (nothing from the environment),
 	// runs the integration into st and returns the result and the secret
 	// values to mask.
@@ -87,6 +97,8 @@ func (t *typedDef[C]) fields() []integration.Field {
 	}
 	return fs
 }
+
+func (t *typedDef[C]) rules() fs.FS { return t.d.Rules }
 
 func noEnv(string) (string, bool) { return "", false }
 

@@ -153,7 +153,7 @@ func migrations() ([]sqlmigrate.Migration, error) {
 // versions in a transaction of its own) and the service's tables (one
 // transaction) up to date, under a session advisory lock so that workers
 // starting together migrate once; then it installs the built-in alert
-// rules. The graph's own migrations ran before (postgres.New).
+// rules (the SDK's and those of the registry's integrations). The graph's own migrations ran before (postgres.New).
 func (s *Service) migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
@@ -212,7 +212,7 @@ func (s *Service) migrate(ctx context.Context) error {
 			return fmt.Errorf("service: migrate: %w", err)
 		}
 	}
-	if err := installBuiltinRules(ctx, tx); err != nil {
+	if err := installBuiltinRules(ctx, tx, s.reg); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

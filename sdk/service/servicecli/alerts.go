@@ -61,9 +61,14 @@ func (c *cmds) alertsList(ctx context.Context, args []string) int {
 		return cli.ExitFailure
 	}
 	tw := tabwriter.NewWriter(c.stdout(), 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tENABLED\tDESTINATION\tBUILT IN\tDESCRIPTION")
+	fmt.Fprintln(tw, "RULE\tENABLED\tDESTINATION\tBUILT IN\tINSTANCES\tDESCRIPTION")
 	for _, r := range rules {
-		fmt.Fprintf(tw, "%s\t%v\t%s\t%v\t%s\n", r.Name, r.Enabled, showDestination(r.Destination), r.Builtin, r.Description)
+		// A rule an integration registered runs for its instances only.
+		scope := "all"
+		if r.Integration != "" {
+			scope = r.Integration
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%s\t%v\t%s\t%s\n", r.Name, r.Enabled, showDestination(r.Destination), r.Builtin, scope, r.Description)
 	}
 	_ = tw.Flush()
 	return cli.ExitOK

@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/stepgraph/stepgraph/integrations/okta"
+	"github.com/stepgraph/stepgraph/integrations/okta/alertrules"
 	"github.com/stepgraph/stepgraph/sdk/cli"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/service"
@@ -11,12 +12,13 @@ import (
 )
 
 // serviceRegistry declares the integrations the service commands manage
-// and the workers run: Okta. optsFor, when set, gives the collector
-// options of one instance (the tests send each instance to its own fake
-// org); nil runs every instance on col.
+// and the workers run: Okta, with its alert rules (package alertrules).
+// optsFor, when set, gives the collector options of one instance (the
+// tests send each instance to its own fake org); nil runs every instance
+// on col.
 func serviceRegistry(col *okta.Collector, optsFor func(inst *service.Instance) okta.Options) *service.Registry {
 	reg := service.NewRegistry()
-	def := service.Definition[okta.Config]{Integration: col.Integration()}
+	def := service.Definition[okta.Config]{Integration: col.Integration(), Rules: alertrules.FS}
 	if optsFor != nil {
 		def.ForInstance = func(inst *service.Instance) (*integration.Integration[okta.Config], error) {
 			return okta.NewCollector(optsFor(inst)).Integration(), nil

@@ -764,7 +764,7 @@ func TestServiceCommands(t *testing.T) {
 	e.cli(cli.ExitFailure, "alerts", "add", "mine", "--file", bad)
 	e.cli(cli.ExitFailure, "alerts", "test", "no-such-rule")
 	e.cli(0, "alerts", "set", "okta-user-without-person", "--disable")
-	if out := e.cli(0, "alerts", "list"); !regexpMatch(`(?m)^okta-user-without-person\s+false\s+log\s+true`, out) {
+	if out := e.cli(0, "alerts", "list"); !regexpMatch(`(?m)^okta-user-without-person\s+false\s+log\s+true\s+okta\s`, out) {
 		t.Errorf("alerts list:\n%s", out)
 	}
 	if out := e.cli(0, "instances", "remove", "acme", "--yes"); !strings.Contains(out, "Removed instance acme") {
