@@ -75,6 +75,7 @@ func New(opts Options) *integration.Integration[Config] {
 		Setup:    c.setup,
 		Sources: []integration.Source[Config]{{
 			Name: SourceTeams, Description: "teams and their members",
+			ProbeEndpoint: "GET /api/v1/teams",
 			Probe: func(ctx context.Context, rc *integration.RunContext[Config]) error {
 				cl, err := integration.Need(rc, clientKey)
 				if err != nil {

@@ -169,18 +169,16 @@ func describe(cfg *Config) map[string]string {
 	return out
 }
 
-// describeProbe is validate's first row: which credentials are in use and,
-// for a service app, the scopes its token was granted.
-func (a *clientAuth) describeProbe(ctx context.Context) ProbeResult {
-	res := ProbeResult{Source: "credentials", Endpoint: "API token (legacy: Okta recommends an OAuth 2.0 service app)"}
+// describeCredentials is validate's credentials row: which credentials
+// are in use and, for a service app, the scopes its token was granted.
+func (a *clientAuth) describeCredentials(ctx context.Context) (string, error) {
 	if a == nil || a.ts == nil {
-		return res
+		return "API token (legacy: Okta recommends an OAuth 2.0 service app)", nil
 	}
 	granted, missing, err := a.ts.Granted(ctx)
-	res.Endpoint = "OAuth 2.0 service app " + a.app.clientID + ", token scopes: " + strings.Join(granted, " ")
+	detail := "OAuth 2.0 service app " + a.app.clientID + ", token scopes: " + strings.Join(granted, " ")
 	if len(missing) > 0 {
-		res.Endpoint += "; not granted: " + strings.Join(missing, " ")
+		detail += "; not granted: " + strings.Join(missing, " ")
 	}
-	res.Err = err
-	return res
+	return detail, err
 }

@@ -64,20 +64,6 @@ const (
 // Sources lists every ingestion source, in documentation order.
 var Sources = []string{SourceGroups, SourceApplications, SourceMFADevices, SourceRoles, SourceRules, SourceDevices}
 
-// sources declares the ingestion sources (steps name theirs in
-// Step.Source): --disable-source, disableSources and validate derive
-// from it.
-func sources() []integration.Source[Config] {
-	return []integration.Source[Config]{
-		{Name: SourceGroups, Description: "groups, their members and their application assignments"},
-		{Name: SourceApplications, Description: "applications and their user/group assignments, AWS role mappings, creators"},
-		{Name: SourceMFADevices, Description: "users' MFA factors (also sets okta_user.mfaEnabled)"},
-		{Name: SourceRoles, Description: "admin roles of users and groups"},
-		{Name: SourceRules, Description: "group rules"},
-		{Name: SourceDevices, Description: "Okta Identity Engine devices (off unless --enableDevices)"},
-	}
-}
-
 // okta-owned domains accepted without opt-in.
 var oktaDomains = []string{"okta.com", "oktapreview.com", "okta-emea.com", "okta-gov.com"}
 

@@ -32,6 +32,7 @@ import (
 	"github.com/stepgraph/stepgraph/sdk/cli"
 	"github.com/stepgraph/stepgraph/sdk/cli/pgsink"
 	"github.com/stepgraph/stepgraph/sdk/integration"
+	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/sdktest"
 )
 
@@ -289,7 +290,7 @@ func TestOAuthProbeNamesMissingScopeAndRole(t *testing.T) {
 		Faults: oktafake.Faults{Forbidden: []string{oktafake.EndpointDevices}},
 	}, newECKey(t), granted)
 	f.cfg.EnableDevices = true
-	res, err := f.col.Probe(t.Context(), f.cfg)
+	res, err := runtime.Probe(t.Context(), f.col.Integration(), f.cfg, runtime.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,8 +307,8 @@ func TestOAuthProbeNamesMissingScopeAndRole(t *testing.T) {
 		t.Errorf("devices: %q", got[SourceDevices])
 	}
 	for _, r := range res {
-		if r.Source == "credentials" && (!strings.Contains(r.Endpoint, testClientID) || !strings.Contains(r.Endpoint, "not granted: okta.roles.read")) {
-			t.Errorf("credentials row: %q", r.Endpoint)
+		if r.Source == "credentials" && (!strings.Contains(r.Detail, testClientID) || !strings.Contains(r.Detail, "not granted: okta.roles.read")) {
+			t.Errorf("credentials row: %q", r.Detail)
 		}
 	}
 	delete(got, SourceRoles)
@@ -326,15 +327,7 @@ func runCLI(t *testing.T, col *Collector, env map[string]string, args ...string)
 		Integration: col.Integration(),
 		Program:     "okta",
 		Sinks:       []cli.Sink{pgsink.Sink()},
-		Probe: func(ctx context.Context, cfg *Config) ([]cli.ProbeResult, error) {
-			res, err := col.Probe(ctx, cfg)
-			var out []cli.ProbeResult
-			for _, r := range res {
-				out = append(out, cli.ProbeResult{Source: r.Source, OK: r.Err == nil, Detail: r.Endpoint, Err: r.Err})
-			}
-			return out, err
-		},
-		Stdout: &stdout, Stderr: &stderr,
+		Stdout:      &stdout, Stderr: &stderr,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		Terminal:  &no, NoSignals: true,
 	}

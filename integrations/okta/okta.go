@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -163,16 +162,6 @@ type Collector struct {
 	mu    sync.Mutex
 	live  map[*httpclient.Client]bool       // clients of the runs in progress
 	ended map[string]httpclient.FamilyStats // totals of the runs that ended
-	log   *slog.Logger                      // SetLogger's
-}
-
-// SetLogger makes l the logger of the HTTP client Probe builds (a run's
-// client logs to the run's logger), unless Options.Logger is set. A binary
-// hands it the command's logger so --log-level debug reaches the HTTP layer.
-func (x *Collector) SetLogger(l *slog.Logger) {
-	x.mu.Lock()
-	x.log = l
-	x.mu.Unlock()
 }
 
 // New returns the Okta integration declaration. Every run builds its own
@@ -197,7 +186,7 @@ func NewCollector(opts Options) *Collector {
 		Name:            Name,
 		Validate:        x.validate,
 		Setup:           x.setup,
-		Sources:         sources(),
+		Sources:         x.sources(),
 		DisabledSources: disabledSources,
 		Describe:        x.describe,
 		Classify:        classify,
@@ -351,89 +340,110 @@ func (x *Collector) validate(_ context.Context, cfg *Config) error {
 	return nil
 }
 
-// Probe checks, per ingestion source, whether the token can read it, with
-// one small request each. It returns an *integration.AuthenticationError
-// when the token is rejected.
-func (x *Collector) Probe(ctx context.Context, cfg *Config) ([]ProbeResult, error) {
-	x.mu.Lock()
-	log := x.log
-	x.mu.Unlock()
-	a, err := x.newAPI(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	c, auth := a.c, a.auth
-	if err := checkAuth(ctx, c, auth); err != nil {
-		return nil, err
-	}
-	probes := []struct{ source, path string }{
-		{"account", pathOktaSupport},
-		{"users", pathUsers + "?limit=1"},
-		{SourceGroups, pathGroups + "?limit=1"},
-		{SourceApplications, pathApps + "?limit=1"},
-		{SourceRoles, pathAssignees + "?limit=1"},
-		{SourceRules, pathRules + "?limit=1"},
-		{SourceDevices, pathDevices + "?limit=1"},
-		{"system-log", pathLogs + "?limit=1&since=" + x.opts.Now().Add(-time.Hour).UTC().Format(time.RFC3339) +
-			"&until=" + x.opts.Now().UTC().Format(time.RFC3339)},
-	}
-	out := []ProbeResult{auth.describeProbe(ctx)}
-	for _, p := range probes {
-		if slices.Contains(Sources, p.source) && !cfg.SourceEnabled(p.source) {
-			continue
-		}
-		endpoint := "GET " + strings.SplitN(p.path, "?", 2)[0]
-		if err := auth.scopeProblem(ctx, p.source); err != nil {
-			if integration.IsFatal(err) {
-				return out, err
+// Sources every run reads, declared Required so that validate probes and
+// reports them like the sources a run may disable (Sources).
+const (
+	sourceCredentials = "credentials"
+	sourceAccount     = "account"
+	sourceUsers       = "users"
+	sourceSystemLog   = "system-log"
+)
+
+// sources declares the ingestion sources (steps name theirs in
+// Step.Source): --disable-source, disableSources and validate's probes
+// derive from it. Each probe makes one small request with the run's
+// client, after Setup proved the credentials work; a missing scope or
+// admin role is named in the probe's error.
+func (x *Collector) sources() []integration.Source[Config] {
+	get := func(source, path string, query func() string) func(context.Context, *integration.RunContext[Config]) error {
+		return func(ctx context.Context, rc *integration.RunContext[Config]) error {
+			a, err := integration.Need(rc, keyAPI)
+			if err != nil {
+				return err
 			}
-			out = append(out, ProbeResult{Source: p.source, Endpoint: endpoint, Err: err})
-			continue
+			if err := a.auth.scopeProblem(ctx, source); err != nil {
+				return err
+			}
+			req := path
+			if q := query(); q != "" {
+				req += "?" + q
+			}
+			_, err = a.c.Do(ctx, http.MethodGet, req, nil)
+			return a.auth.explainForbidden(source, err)
 		}
-		_, err := c.Do(ctx, http.MethodGet, p.path, nil)
-		if err != nil && integration.IsFatal(err) {
-			return out, err
-		}
-		out = append(out, ProbeResult{Source: p.source, Endpoint: endpoint, Err: auth.explainForbidden(p.source, err)})
 	}
-	if cfg.SourceEnabled(SourceMFADevices) {
-		res := ProbeResult{Source: SourceMFADevices, Endpoint: "GET " + pathUsers + "/{id}/factors"}
-		if res.Err = auth.scopeProblem(ctx, SourceMFADevices); res.Err == nil {
-			res = x.probeFactors(ctx, c)
-			res.Err = auth.explainForbidden(SourceMFADevices, res.Err)
-		}
-		out = append(out, res)
+	first := func() string { return "limit=1" }
+	logWindow := func() string {
+		now := x.opts.Now()
+		return "limit=1&since=" + now.Add(-time.Hour).UTC().Format(time.RFC3339) + "&until=" + now.UTC().Format(time.RFC3339)
 	}
-	return out, nil
+	src := func(name, desc, path string, query func() string) integration.Source[Config] {
+		return integration.Source[Config]{Name: name, Description: desc, Probe: get(name, path, query), ProbeEndpoint: "GET " + path}
+	}
+	required := func(s integration.Source[Config]) integration.Source[Config] {
+		s.Required = true
+		return s
+	}
+	return []integration.Source[Config]{
+		{
+			Name: sourceCredentials, Description: "the configured credentials (Setup proves them with GET " + pathUsers + "?limit=1)",
+			Required: true,
+			Probe: func(ctx context.Context, rc *integration.RunContext[Config]) error {
+				a, err := integration.Need(rc, keyAPI)
+				if err != nil {
+					return err
+				}
+				_, err = a.auth.describeCredentials(ctx)
+				return err
+			},
+			ProbeDetail: func(ctx context.Context, rc *integration.RunContext[Config]) string {
+				a, err := integration.Need(rc, keyAPI)
+				if err != nil {
+					return ""
+				}
+				detail, _ := a.auth.describeCredentials(ctx)
+				return detail
+			},
+		},
+		required(src(sourceAccount, "the org's Okta support settings (okta_account)", pathOktaSupport, func() string { return "" })),
+		required(src(sourceUsers, "users", pathUsers, first)),
+		src(SourceGroups, "groups, their members and their application assignments", pathGroups, first),
+		src(SourceApplications, "applications and their user/group assignments, AWS role mappings, creators", pathApps, first),
+		{
+			Name: SourceMFADevices, Description: "users' MFA factors (also sets okta_user.mfaEnabled)",
+			ProbeEndpoint: "GET " + pathUsers + "/{id}/factors",
+			Probe: func(ctx context.Context, rc *integration.RunContext[Config]) error {
+				a, err := integration.Need(rc, keyAPI)
+				if err != nil {
+					return err
+				}
+				if err := a.auth.scopeProblem(ctx, SourceMFADevices); err != nil {
+					return err
+				}
+				return a.auth.explainForbidden(SourceMFADevices, probeFactors(ctx, a.c))
+			},
+		},
+		src(SourceRoles, "admin roles of users and groups", pathAssignees, first),
+		src(SourceRules, "group rules", pathRules, first),
+		required(src(sourceSystemLog, "the System Log (application creators)", pathLogs, logWindow)),
+		src(SourceDevices, "Okta Identity Engine devices (off unless --enableDevices)", pathDevices, first),
+	}
 }
 
 // probeFactors reads the factors of the first listed user: MFA factors
 // are a sub-resource with no listing of their own.
-func (x *Collector) probeFactors(ctx context.Context, c *httpclient.Client) ProbeResult {
-	res := ProbeResult{Source: SourceMFADevices, Endpoint: "GET " + pathUsers + "/{id}/factors"}
+func probeFactors(ctx context.Context, c *httpclient.Client) error {
 	var users []struct {
 		ID string `json:"id"`
 	}
 	if _, err := c.GetJSON(ctx, pathUsers+"?limit=1", &users); err != nil {
-		res.Err = err
-		return res
+		return err
 	}
 	if len(users) == 0 {
-		res.Err = errors.New("the org lists no user whose factors could be read")
-		return res
+		return errors.New("the org lists no user whose factors could be read")
 	}
-	_, res.Err = c.Do(ctx, http.MethodGet, pathUsers+"/"+seg(users[0].ID)+"/factors", nil)
-	return res
-}
-
-// ProbeResult is the outcome of one Probe request.
-type ProbeResult struct {
-	// Source is the ingestion source probed ("users", "groups", ...).
-	Source string
-	// Endpoint is the request made.
-	Endpoint string
-	// Err is nil when the source is readable.
-	Err error
+	_, err := c.Do(ctx, http.MethodGet, pathUsers+"/"+seg(users[0].ID)+"/factors", nil)
+	return err
 }
 
 // Entity and relationship declarations.

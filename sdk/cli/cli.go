@@ -112,7 +112,9 @@ type App[C any] struct {
 	// validate. Optional.
 	Sources []Source
 	// Probe checks, per source, whether the configured credentials can
-	// read it, without collecting data. validate prints its results.
+	// read it, without collecting data. validate prints its results. It
+	// is for integrations that declare no sources: by default validate
+	// runs the declared sources' probes (integration.Source.Probe).
 	// Return an *integration.AuthenticationError when the credentials are
 	// rejected outright. Optional.
 	Probe func(ctx context.Context, cfg *C) ([]ProbeResult, error)

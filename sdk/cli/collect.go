@@ -71,13 +71,17 @@ marked so in summary.json, what was collected is written, and the exit code is
 }
 
 // sources returns App.Sources, or else the sources the integration
-// declares (integration.Source), each with the steps that name it.
+// declares (integration.Source) that a run may disable (not Required),
+// each with the steps that name it.
 func (a *App[C]) sources() []Source {
 	if len(a.Sources) > 0 || a.Integration == nil {
 		return a.Sources
 	}
 	var out []Source
 	for _, src := range a.Integration.Sources {
+		if src.Required {
+			continue
+		}
 		s := Source{Name: src.Name, Description: src.Description}
 		for _, st := range a.Integration.Steps {
 			if st.Source == src.Name {

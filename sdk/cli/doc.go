@@ -42,8 +42,11 @@
 //     (integration.Source, Step.Source): --disable-source hands the names
 //     to the runtime (runtime.Options.DisableSources), which disables
 //     their steps and dependents with a reason in summary.json, and
-//     validate runs the declared probes (runtime.Probe). App.Sources and
-//     App.Probe still override both for integrations that need it.
+//     validate runs the declared probes of the enabled sources
+//     (runtime.Probe), showing each source's ProbeEndpoint or ProbeDetail.
+//     Required sources are probed but never offered to --disable-source.
+//     App.Sources and App.Probe still override both for integrations
+//     without a declaration.
 //   - Sinks are registered by the binary (App.Sinks), so this package
 //     links no database driver.
 //   - Progress ETA: steps report expected totals as progress counters

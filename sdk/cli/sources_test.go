@@ -57,3 +57,25 @@ func TestSourcesFromTheDeclaration(t *testing.T) {
 		t.Fatalf("validate: exit %d\n%s", r.code, r.combinedOut)
 	}
 }
+
+// TestValidateShowsProbeDetails: validate's detail is the source's
+// ProbeEndpoint or ProbeDetail, a Required source is probed but is not a
+// source --disable-source accepts.
+func TestValidateShowsProbeDetails(t *testing.T) {
+	a, out, errb := declaredSourcesApp(nil, nil)
+	ok := func(context.Context, *integration.RunContext[testConfig]) error { return nil }
+	a.Integration.Sources[1].ProbeEndpoint = "GET /groups"
+	a.Integration.Sources = append([]integration.Source[testConfig]{{
+		Name: "credentials", Required: true, Probe: ok,
+		ProbeDetail: func(context.Context, *integration.RunContext[testConfig]) string { return "token of app 0oa1" },
+	}}, a.Integration.Sources...)
+	r := runApp(t, context.Background(), a, out, errb, "validate")
+	if r.code != ExitOK || !strings.Contains(norm(r.stdout), "credentials ok token of app 0oa1") ||
+		!strings.Contains(norm(r.stdout), "groups ok GET /groups") || !strings.Contains(norm(r.stdout), "users ok user accounts") {
+		t.Fatalf("validate: exit %d\n%s", r.code, r.combinedOut)
+	}
+	r = runApp(t, context.Background(), a, out, errb, "collect", "--env-file", "", "--output", filepath.Join(t.TempDir(), "out"), "--disable-source", "credentials")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, `unknown source "credentials" (sources: users, groups)`) {
+		t.Fatalf("disabling a required source: exit %d\n%s", r.code, r.combinedOut)
+	}
+}

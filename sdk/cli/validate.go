@@ -131,13 +131,9 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 func (a *App[C]) probeDeclared(log *slog.Logger) func(context.Context, *C) ([]ProbeResult, error) {
 	return func(ctx context.Context, cfg *C) ([]ProbeResult, error) {
 		res, err := runtime.Probe(ctx, a.Integration, cfg, runtime.Options{Logger: log})
-		desc := map[string]string{}
-		for _, s := range a.Integration.Sources {
-			desc[s.Name] = s.Description
-		}
 		out := make([]ProbeResult, 0, len(res))
 		for _, r := range res {
-			out = append(out, ProbeResult{Source: r.Source, OK: r.Err == nil, Detail: desc[r.Source], Err: r.Err})
+			out = append(out, ProbeResult{Source: r.Source, OK: r.Err == nil, Detail: r.Detail, Err: r.Err})
 		}
 		return out, err
 	}

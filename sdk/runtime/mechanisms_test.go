@@ -380,6 +380,39 @@ func TestSourcesDeclaredOnce(t *testing.T) {
 		t.Error("a source the config disables was probed")
 	}
 
+	if probed["groups"] != 1 || probed["roles"] != 1 {
+		t.Errorf("probes ran %v, want groups and roles once", probed)
+	}
+
+	// A Required source is probed, with its ProbeEndpoint or ProbeDetail as
+	// validate's detail, and cannot be disabled.
+	req := *integ
+	req.Sources = append([]integration.Source[srcCfg]{
+		{Name: "credentials", Required: true, Probe: probe("credentials", nil),
+			ProbeDetail: func(context.Context, *integration.RunContext[srcCfg]) string { return "token of app 0oa1" }},
+		{Name: "users", Required: true, Probe: probe("users", nil), ProbeEndpoint: "GET /users", Description: "users"},
+	}, integ.Sources...)
+	results, err = runtime.Probe(context.Background(), &req, &srcCfg{}, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 5 || results[0].Detail != "token of app 0oa1" || results[1].Detail != "GET /users" {
+		t.Errorf("probe results = %+v, want the required sources first with their details", results)
+	}
+	for _, opts := range []struct {
+		cfg  *srcCfg
+		opts runtime.Options
+	}{{&srcCfg{}, runtime.Options{DisableSources: []string{"users"}}}, {&srcCfg{Disable: []string{"credentials"}}, runtime.Options{}}} {
+		_, err := runtime.Probe(context.Background(), &req, opts.cfg, opts.opts)
+		var se *runtime.SourceError
+		if !errors.As(err, &se) || !se.Required || !strings.Contains(err.Error(), "cannot be disabled") {
+			t.Errorf("disabling a required source: err = %v", err)
+		}
+		if _, err := runtime.Run(context.Background(), &req, opts.cfg, opts.opts); !errors.As(err, &se) || !se.Required {
+			t.Errorf("run disabling a required source: err = %v", err)
+		}
+	}
+
 	_, err = runtime.Run(context.Background(), integ, &srcCfg{}, runtime.Options{DisableSources: []string{"grups"}})
 	var se *runtime.SourceError
 	if !errors.As(err, &se) || se.Source != "grups" || !strings.Contains(err.Error(), "groups, roles, rules") {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -74,16 +75,23 @@ func (r *run[C]) scratchDir() (string, error) {
 }
 
 // SourceError reports an ingestion source that is not declared, named by
-// a step, the run's options or the integration's DisabledSources.
+// a step, the run's options or the integration's DisabledSources, or a
+// Required source that the run's options or DisabledSources disable.
 type SourceError struct {
 	// Source is the unknown name; By says who named it.
 	Source, By string
 	// Known lists the declared sources.
 	Known []string
+	// Required is true when the source is declared but Required: it
+	// cannot be disabled.
+	Required bool
 }
 
 // Error implements the error interface.
 func (e *SourceError) Error() string {
+	if e.Required {
+		return fmt.Sprintf("%s disables source %q, which every run reads (it cannot be disabled)", e.By, e.Source)
+	}
 	if len(e.Known) == 0 {
 		return fmt.Sprintf("%s names source %q but the integration declares no sources", e.By, e.Source)
 	}
@@ -94,8 +102,10 @@ func (e *SourceError) Error() string {
 // returns the disabled ones with the reason their steps get.
 func (r *run[C]) disabledSources() (map[string]string, error) {
 	var known []string
+	required := map[string]bool{}
 	for _, s := range r.integ.Sources {
 		known = append(known, s.Name)
+		required[s.Name] = s.Required
 	}
 	check := func(name, by string) error {
 		if !slices.Contains(known, name) {
@@ -110,16 +120,25 @@ func (r *run[C]) disabledSources() (map[string]string, error) {
 			}
 		}
 	}
+	disable := func(name, by string) error {
+		if err := check(name, by); err != nil {
+			return err
+		}
+		if required[name] {
+			return &SourceError{Source: name, By: by, Known: known, Required: true}
+		}
+		return nil
+	}
 	off := map[string]string{}
 	for _, name := range r.opts.DisableSources {
-		if err := check(name, "the run's disabled sources"); err != nil {
+		if err := disable(name, "the run's disabled sources"); err != nil {
 			return nil, err
 		}
 		off[name] = "source " + name + " disabled for this run"
 	}
 	if r.integ.DisabledSources != nil {
 		for name, why := range r.integ.DisabledSources(r.cfg) {
-			if err := check(name, "the configuration"); err != nil {
+			if err := disable(name, "the configuration"); err != nil {
 				return nil, err
 			}
 			if why == "" {
@@ -137,6 +156,9 @@ func (r *run[C]) disabledSources() (map[string]string, error) {
 type ProbeResult struct {
 	// Source is the probed source's name.
 	Source string
+	// Detail is what validate shows for the source: its ProbeDetail's
+	// result, else its ProbeEndpoint, else its Description.
+	Detail string
 	// Err is nil when the credentials can read the source.
 	Err error
 }
@@ -175,7 +197,11 @@ func Probe[C any](ctx context.Context, integ *integration.Integration[C], cfg *C
 		if integration.IsFatal(err) {
 			return out, err
 		}
-		out = append(out, ProbeResult{Source: s.Name, Err: err})
+		detail := cmp.Or(s.ProbeEndpoint, s.Description)
+		if s.ProbeDetail != nil {
+			detail = s.ProbeDetail(ctx, rc)
+		}
+		out = append(out, ProbeResult{Source: s.Name, Detail: detail, Err: err})
 	}
 	return out, nil
 }

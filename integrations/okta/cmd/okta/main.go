@@ -138,24 +138,12 @@ func newApp(col *okta.Collector, lookup, lookupEnv func(string) (string, bool), 
 	return app
 }
 
-// mount makes col the integration app's commands run: its declaration,
-// per-source probe, HTTP statistics and logger.
+// mount makes col the integration app's commands run: its declaration
+// (whose declared sources validate probes, like any integration's) and
+// HTTP statistics.
 func mount(app *cli.App[okta.Config], col *okta.Collector) {
 	app.Integration = col.Integration()
-	app.Probe = probe(col)
 	app.HTTPStats = httpStats(col)
-	app.Logger = col.SetLogger // --log-level debug reaches validate's HTTP client too
-}
-
-func probe(col *okta.Collector) func(context.Context, *okta.Config) ([]cli.ProbeResult, error) {
-	return func(ctx context.Context, cfg *okta.Config) ([]cli.ProbeResult, error) {
-		res, err := col.Probe(ctx, cfg)
-		out := make([]cli.ProbeResult, 0, len(res))
-		for _, r := range res {
-			out = append(out, cli.ProbeResult{Source: r.Source, OK: r.Err == nil, Detail: r.Endpoint, Err: r.Err})
-		}
-		return out, err
-	}
 }
 
 func httpStats(col *okta.Collector) func() []cli.FamilyStats {

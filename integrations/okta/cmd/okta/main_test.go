@@ -311,3 +311,23 @@ func TestUseCacheChainRaisesNoFalseRemoval(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateUsesTheDeclaredProbes is issue #12 item 4: the binary adds no
+// probe of its own (App.Probe, App.Sources); validate probes the sources
+// the integration declares, through the SDK's one code path.
+func TestValidateUsesTheDeclaredProbes(t *testing.T) {
+	look := func(string) (string, bool) { return "", false }
+	app := newApp(okta.NewCollector(okta.Options{}), look, look, io.Discard, io.Discard)
+	if app.Probe != nil || app.Sources != nil {
+		t.Error("the okta binary overrides the declared sources or their probes")
+	}
+	probes := 0
+	for _, s := range app.Integration.Sources {
+		if s.Probe != nil {
+			probes++
+		}
+	}
+	if probes < len(okta.Sources) {
+		t.Errorf("%d declared sources have a probe, want every one of %v and those every run reads", probes, okta.Sources)
+	}
+}
