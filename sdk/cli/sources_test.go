@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,5 +78,27 @@ func TestValidateShowsProbeDetails(t *testing.T) {
 	r = runApp(t, context.Background(), a, out, errb, "collect", "--env-file", "", "--output", filepath.Join(t.TempDir(), "out"), "--disable-source", "credentials")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, `unknown source "credentials" (sources: users, groups)`) {
 		t.Fatalf("disabling a required source: exit %d\n%s", r.code, r.combinedOut)
+	}
+}
+
+// TestValidateDoesNotOfferToSkipRequiredSources: an unreachable Required
+// source is not one --disable-source can skip, and validate says so.
+func TestValidateDoesNotOfferToSkipRequiredSources(t *testing.T) {
+	a, out, errb := declaredSourcesApp(nil, &apiErrForTest{})
+	a.Integration.Sources = append([]integration.Source[testConfig]{{
+		Name: "system-log", Required: true,
+		Probe: func(context.Context, *integration.RunContext[testConfig]) error {
+			return errors.New("missing scope logs.read")
+		},
+	}}, a.Integration.Sources...)
+	r := runApp(t, context.Background(), a, out, errb, "validate")
+	if r.code != ExitPartial || !strings.Contains(r.stdout, "2 of 3 sources are not reachable") ||
+		!strings.Contains(r.stdout, "skip the 1 that can be skipped (system-log cannot be: every run reads them)") {
+		t.Fatalf("validate: exit %d\n%s", r.code, r.combinedOut)
+	}
+	a.Integration.Sources[2].Probe = func(context.Context, *integration.RunContext[testConfig]) error { return nil }
+	r = runApp(t, context.Background(), a, out, errb, "validate")
+	if r.code != ExitPartial || !strings.Contains(r.stdout, "system-log cannot be skipped (every run reads them)") || strings.Contains(r.stdout, "--disable-source") {
+		t.Fatalf("validate: exit %d\n%s", r.code, r.combinedOut)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/internal/redact"
@@ -96,6 +98,7 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 	seen := map[string]bool{}
 	var rows [][]string
 	unreachable := 0
+	var needed []string // unreachable sources every run reads
 	for _, r := range results {
 		seen[r.Source] = true
 		status := "ok"
@@ -103,6 +106,9 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 		if !r.OK {
 			unreachable++
 			status = "unreachable"
+			if a.requiredSource(r.Source) {
+				needed = append(needed, r.Source)
+			}
 			if r.Err != nil {
 				if detail != "" {
 					detail += ": "
@@ -120,10 +126,26 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 	fmt.Fprintln(out, "Sources:")
 	writeTable(out, []string{"SOURCE", "STATUS", "DETAIL"}, []bool{false, false, false}, rows)
 	if unreachable > 0 {
-		fmt.Fprintf(out, "%d of %d sources are not reachable with these credentials; collect with --disable-source to skip them.\n", unreachable, len(results))
+		switch n := unreachable - len(needed); {
+		case n > 0 && len(needed) > 0:
+			fmt.Fprintf(out, "%d of %d sources are not reachable with these credentials; collect with --disable-source to skip the %d that can be skipped (%s cannot be: every run reads them).\n", unreachable, len(results), n, strings.Join(needed, ", "))
+		case n > 0:
+			fmt.Fprintf(out, "%d of %d sources are not reachable with these credentials; collect with --disable-source to skip them.\n", unreachable, len(results))
+		default:
+			fmt.Fprintf(out, "%d of %d sources are not reachable with these credentials; %s cannot be skipped (every run reads them): fix the credentials' permissions.\n", unreachable, len(results), strings.Join(needed, ", "))
+		}
 		return ExitPartial
 	}
 	return ExitOK
+}
+
+// requiredSource reports whether the integration declares name as a
+// Required source (one --disable-source cannot skip).
+func (a *App[C]) requiredSource(name string) bool {
+	if !a.declaredSources() {
+		return false
+	}
+	return slices.ContainsFunc(a.Integration.Sources, func(s integration.Source[C]) bool { return s.Name == name && s.Required })
 }
 
 // probeDeclared probes the sources the integration declares, through the
