@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/stepgraph/stepgraph/sdk/internal/collectiontest"
 )
 
 // A binary's own commands are dispatched by name, get the arguments after
@@ -32,7 +34,7 @@ func TestAppRunsAddedCommands(t *testing.T) {
 // the built-in ones parse their own flags (help included), and a name
 // mounted twice is refused before anything runs.
 func TestAppMountsComposedCommands(t *testing.T) {
-	oldRoot, newRoot := diffFixture(t)
+	oldRoot, newRoot := collectiontest.DiffPair(t)
 	a, out, errb := testApp(&testHooks{}, baseEnv())
 	a.NoSignals = true
 	diff := a.DiffCommand()

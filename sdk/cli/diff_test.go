@@ -3,98 +3,16 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/graphdiff"
-	"github.com/stepgraph/stepgraph/sdk/runtime"
-	"github.com/stepgraph/stepgraph/sdk/store"
+	"github.com/stepgraph/stepgraph/sdk/internal/collectiontest"
 )
 
-// writeCollection commits a collection with the given objects.
-func writeCollection(t testing.TB, root string, ents []*graph.Entity, rels []*graph.Relationship, partial ...string) {
-	t.Helper()
-	per := 7 // several files per type in small fixtures
-	if len(ents) > 100 {
-		per = 1000
-	}
-	st, err := store.NewFilesystem(root, store.FilesystemOptions{MaxObjectsPerFile: per})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if len(ents) > 0 {
-		if err := st.AddEntities(ctx, "s", ents); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(rels) > 0 {
-		if err := st.AddRelationships(ctx, "s", rels); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sum := &runtime.Summary{Integration: "test"}
-	sum.Metadata.PartialDatasets.Types = append([]string{}, partial...)
-	doc, err := json.Marshal(sum)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Commit(ctx, doc); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func user(i int, status string) *graph.Entity {
-	e := &graph.Entity{Key: fmt.Sprintf("test-user-%04d", i), Type: "test_user", Class: []string{"User"}, DisplayName: fmt.Sprintf("User %d", i)}
-	e.Set("username", fmt.Sprintf("u%d", i)).Set("active", true).Set("status", status).Set("email", nil)
-	return e
-}
-
-func group(key string) *graph.Entity {
-	return &graph.Entity{Key: key, Type: "test_group", Class: []string{"UserGroup"}, DisplayName: key}
-}
-
-// diffFixture writes OLD and NEW collections:
-// users 0..19 in old; in new user 0 removed, user 1 status changed,
-// user 20 added; group-a unchanged; membership group-a->user 2 removed,
-// group-a->user 20 added; a mapped relationship's target email changed.
-func diffFixture(t *testing.T) (string, string) {
-	dir := t.TempDir()
-	oldRoot, newRoot := filepath.Join(dir, "old"), filepath.Join(dir, "new")
-	var oldE, newE []*graph.Entity
-	for i := range 20 {
-		oldE = append(oldE, user(i, "ACTIVE"))
-		switch i {
-		case 0:
-		case 1:
-			u := user(i, "SUSPENDED")
-			u.Set("lastLogin", 1700000000000)
-			newE = append(newE, u)
-		default:
-			newE = append(newE, user(i, "ACTIVE"))
-		}
-	}
-	newE = append(newE, user(20, "ACTIVE"))
-	g := group("test-group-a")
-	oldE = append(oldE, g)
-	newE = append(newE, g)
-	mapped := func(email string) *graph.Relationship {
-		return graph.Mapped(user(3, ""), graph.IS, graph.Forward, graph.MappedTarget{
-			Entity: map[string]any{"_type": "person", "_key": "person-3-key", "email": email}, FilterKeys: [][]string{{"_type", "_key"}},
-		}, graph.WithType("test_user_is_person"))
-	}
-	oldR := []*graph.Relationship{graph.Direct(g, graph.HAS, user(2, "")), graph.Direct(g, graph.HAS, user(4, "")), mapped("old@example.com")}
-	newR := []*graph.Relationship{graph.Direct(g, graph.HAS, user(4, "")), graph.Direct(g, graph.HAS, user(20, "")), mapped("new@example.com")}
-	writeCollection(t, oldRoot, oldE, oldR)
-	writeCollection(t, newRoot, newE, newR, "test_group_has_user")
-	return oldRoot, newRoot
-}
-
 func TestDiffCommand(t *testing.T) {
-	oldRoot, newRoot := diffFixture(t)
+	oldRoot, newRoot := collectiontest.DiffPair(t)
 	tests := []struct {
 		name  string
 		args  []string

@@ -24,33 +24,13 @@ type GraphOpener func(ctx context.Context, from, instance string) (src graphview
 func declaredTypes[C any](steps []integration.Step[C]) []graphview.DeclaredType {
 	var out []graphview.DeclaredType
 	seen := map[string]bool{}
-	for _, s := range stepsInOrder(steps) {
+	for _, s := range runtime.StepsInOrder(steps) {
 		for _, e := range s.Entities {
 			if !seen[e.Type] {
 				seen[e.Type] = true
 				out = append(out, graphview.DeclaredType{Type: e.Type, Resource: e.Resource, Class: e.Class})
 			}
 		}
-	}
-	return out
-}
-
-// stepsInOrder returns the steps in execution order when the graph is
-// valid, else in declaration order.
-func stepsInOrder[C any](steps []integration.Step[C]) []*integration.Step[C] {
-	byID := map[string]*integration.Step[C]{}
-	var out []*integration.Step[C]
-	for i := range steps {
-		byID[steps[i].ID] = &steps[i]
-	}
-	if plan, err := runtime.NewPlan(steps); err == nil {
-		for _, id := range plan.Order() {
-			out = append(out, byID[id])
-		}
-		return out
-	}
-	for i := range steps {
-		out = append(out, &steps[i])
 	}
 	return out
 }

@@ -64,7 +64,7 @@ END OF GENERATED DOCUMENTATION AFTER BELOW MARKER
 // Strings compare bytewise (JavaScript's < on ASCII). Tables are padded
 // like prettier pads markdown tables.
 func Section[C any](steps []integration.Step[C]) string {
-	ordered := stepsInOrder(steps)
+	ordered := runtime.StepsInOrder(steps)
 	type ent struct{ resource, typ, class string }
 	type rel struct{ source, class, target, typ, dir string }
 	var ents []ent
@@ -161,26 +161,6 @@ func targetInType(source, target string) string {
 		}
 	}
 	return target
-}
-
-// stepsInOrder returns the steps in execution order when the graph is
-// valid, else in declaration order.
-func stepsInOrder[C any](steps []integration.Step[C]) []*integration.Step[C] {
-	byID := map[string]*integration.Step[C]{}
-	var out []*integration.Step[C]
-	for i := range steps {
-		byID[steps[i].ID] = &steps[i]
-	}
-	if plan, err := runtime.NewPlan(steps); err == nil {
-		for _, id := range plan.Order() {
-			out = append(out, byID[id])
-		}
-		return out
-	}
-	for i := range steps {
-		out = append(out, &steps[i])
-	}
-	return out
 }
 
 // markdownTable renders rows (the first is the header) as a markdown

@@ -114,6 +114,24 @@ func NewPlan[C any](steps []integration.Step[C]) (*Plan[C], error) {
 	return p, nil
 }
 
+// StepsInOrder returns pointers to the steps in the order a run would
+// start them when they form a valid plan, else in declaration order, for
+// tools that describe an integration (its data-model document, its type
+// view) whether or not its step graph is valid.
+func StepsInOrder[C any](steps []integration.Step[C]) []*integration.Step[C] {
+	out := make([]*integration.Step[C], 0, len(steps))
+	if plan, err := NewPlan(steps); err == nil {
+		for _, i := range plan.order {
+			out = append(out, &steps[i])
+		}
+		return out
+	}
+	for i := range steps {
+		out = append(out, &steps[i])
+	}
+	return out
+}
+
 // checkTypes rejects a step declaring the same type twice and declarations
 // that are incomplete.
 func (p *Plan[C]) checkTypes() error {

@@ -76,6 +76,28 @@ func TestPlanOrderIsDeterministic(t *testing.T) {
 	}
 }
 
+func TestStepsInOrder(t *testing.T) {
+	ids := func(ps []*integration.Step[cfg]) []string {
+		var out []string
+		for _, s := range ps {
+			out = append(out, s.ID)
+		}
+		return out
+	}
+	steps := []integration.Step[cfg]{step("d", "b", "c"), step("c", "a"), step("b", "a"), step("a"), step("e")}
+	ordered := runtime.StepsInOrder(steps)
+	if got, want := ids(ordered), []string{"a", "c", "b", "d", "e"}; !slices.Equal(got, want) {
+		t.Fatalf("valid plan: order = %v, want %v", got, want)
+	}
+	if ordered[0] != &steps[3] {
+		t.Fatal("StepsInOrder must point into the caller's slice")
+	}
+	cyclic := []integration.Step[cfg]{step("x", "y"), step("y", "x"), step("z")}
+	if got, want := ids(runtime.StepsInOrder(cyclic)), []string{"x", "y", "z"}; !slices.Equal(got, want) {
+		t.Fatalf("invalid plan: order = %v, want declaration order %v", got, want)
+	}
+}
+
 var (
 	accountType = integration.EntityType{Resource: "Account", Type: "t_account", Class: []string{"Account"}}
 	userType    = integration.EntityType{Resource: "User", Type: "t_user", Class: []string{"User"}}
