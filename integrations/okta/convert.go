@@ -73,7 +73,7 @@ type userProfile struct {
 // profileAttr is one profile attribute.
 type profileAttr struct {
 	key  string // as Okta sent it
-	name string // the entity property it becomes: camelCase(key)
+	name string // the entity property it becomes: graph.CamelCase(key)
 	// val is the value when flat (a string, float64, bool, or []any of
 	// those), as encoding/json decodes it into an any; flat is false for
 	// null, nested objects and arrays holding them, which are not copied.
@@ -93,7 +93,7 @@ var baseProfileKeys = func() map[string][2]string {
 		"locale", "timezone", "userType", "employeeNumber", "costCenter", "organization", "division",
 		"department", "managerId", "manager", "hireDate", "terminationDate",
 	} {
-		m[k] = [2]string{k, camelCase(k)}
+		m[k] = [2]string{k, graph.CamelCase(k)}
 	}
 	return m
 }()
@@ -131,7 +131,7 @@ func (p *userProfile) UnmarshalJSON(b []byte) error {
 			a.key, a.name = names[0], names[1]
 		} else {
 			a.key = string(kb)
-			a.name = camelCase(a.key)
+			a.name = graph.CamelCase(a.key)
 		}
 		if !t.Next() || t.Delim != ':' || !t.Next() {
 			return profileError(t)

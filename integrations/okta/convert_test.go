@@ -51,7 +51,7 @@ func oldUserEntity(t *testing.T, org orgInfo, raw string, mfa *bool) *graph.Enti
 		if !ok {
 			continue
 		}
-		name := camelCase(k)
+		name := graph.CamelCase(k)
 		if name == "" || name == "displayName" || strings.HasPrefix(name, "_") {
 			continue
 		}

@@ -98,7 +98,7 @@ func TestAdminURLAndKeys(t *testing.T) {
 	if k := roleKey("Super Administrator"); k != "okta_role:SuperAdministrator" {
 		t.Errorf("roleKey = %q", k)
 	}
-	if camelCase("User_County") != "userCounty" || camelCase("firstName") != "firstName" || camelCase("SAMAccountName") != "samAccountName" {
+	if graph.CamelCase("User_County") != "userCounty" || graph.CamelCase("firstName") != "firstName" || graph.CamelCase("SAMAccountName") != "samAccountName" {
 		t.Error("camelCase")
 	}
 	if Family("GET", "/api/v1/users/00u1/factors") != "users" || Family("GET", "/api/v1/iam/assignees/users") != "other" ||
