@@ -140,7 +140,7 @@ func (a *clientAuth) scopeProblem(ctx context.Context, source string) error {
 // whose scope is granted, the admin role; for the API token, its admin's
 // permissions.
 func (a *clientAuth) explainForbidden(source string, err error) error {
-	if err == nil || !isForbidden(err) {
+	if err == nil || !integration.IsForbidden(err) {
 		return err
 	}
 	if a != nil && a.ts != nil {

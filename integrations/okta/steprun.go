@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
 	"strings"
-
-	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
@@ -42,105 +39,6 @@ func (r *run) emit(ctx context.Context, es []*graph.Entity, rs []*graph.Relation
 	return r.em.Emit(ctx, es, rs)
 }
 
-// listPages pages a list endpoint (Link rel="next"), calling fn with each
-// page's items as raw JSON. An empty page ends the listing.
-func listPages(ctx context.Context, c *httpclient.Client, path string, fn func([]json.RawMessage) error, opts ...httpclient.PageOption) error {
-	return listPagesOf(ctx, c, path, fn, opts...)
-}
-
-// listPagesOf is listPages decoding each page's items as T, in one pass
-// over the body (a small T such as an id skips the rest of each object).
-func listPagesOf[T any](ctx context.Context, c *httpclient.Client, path string, fn func([]T) error, opts ...httpclient.PageOption) error {
-	for resp, err := range c.Pages(ctx, path, opts...) {
-		if err != nil {
-			return err
-		}
-		var items []T
-		err := fastjson.Unmarshal(resp.Body, &items)
-		resp.Release() // items hold copies
-		if err != nil {
-			return fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
-		}
-		if len(items) == 0 {
-			return nil
-		}
-		if err := fn(items); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// pagesOf iterates over the pages of a list endpoint (Link rel="next"),
-// each page's items decoded as T; an empty page ends the listing. Errors
-// say what was being done (what, e.g. "listing users").
-func pagesOf[T any](ctx context.Context, c *httpclient.Client, path, what string) iter.Seq2[[]T, error] {
-	return func(yield func([]T, error) bool) {
-		err := listPagesOf(ctx, c, path, func(items []T) error {
-			if !yield(items, nil) {
-				return errStop
-			}
-			return nil
-		})
-		if err != nil && err != errStop {
-			yield(nil, fmt.Errorf("okta: %s: %w", what, err))
-		}
-	}
-}
-
-// errStop ends a listing whose consumer stopped.
-var errStop = errors.New("stop")
-
-// concatPages iterates over the pages of a, then those of b (after a
-// ended without error).
-func concatPages[T any](a, b iter.Seq2[[]T, error]) iter.Seq2[[]T, error] {
-	return func(yield func([]T, error) bool) {
-		for _, s := range []iter.Seq2[[]T, error]{a, b} {
-			for items, err := range s {
-				if !yield(items, err) || err != nil {
-					return
-				}
-			}
-		}
-	}
-}
-
-func endpointOf(resp *httpclient.Response) string {
-	if resp == nil || resp.URL == nil {
-		return "response"
-	}
-	return resp.URL.Path
-}
-
-// getList fetches an unpaged list endpoint.
-func getList(ctx context.Context, c *httpclient.Client, path string) ([]json.RawMessage, error) {
-	var items []json.RawMessage
-	if _, err := c.GetJSON(ctx, path, &items); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-// statusOf returns the HTTP status behind err (0 when none).
-func statusOf(err error) int {
-	var re *integration.RetriesExhaustedError
-	if errors.As(err, &re) && re.LastStatus != 0 {
-		return re.LastStatus
-	}
-	var api *integration.APIError
-	if errors.As(err, &api) {
-		return api.Status
-	}
-	return 0
-}
-
-func isNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
-
-func isForbidden(err error) bool {
-	var az *integration.AuthorizationError
-	return errors.As(err, &az) || statusOf(err) == http.StatusForbidden
-}
-
 // classify is the integration's error policy (integration.Classifier),
 // declared once: an object deleted between its listing and a read of its
 // children is skipped; a missing permission, group rules that are not
@@ -148,12 +46,12 @@ func isForbidden(err error) bool {
 // on and the types the error affects are marked partial.
 func classify(err error) (integration.Action, string) {
 	var nd *devicesUnavailable
-	switch st := statusOf(err); {
+	switch st := integration.StatusOf(err); {
 	case errors.As(err, &nd):
 		return integration.Degrade, "the org does not serve the devices API to these credentials (401)"
 	case st == http.StatusNotFound:
 		return integration.Skip, "deleted since it was listed"
-	case isForbidden(err):
+	case integration.IsForbidden(err):
 		return integration.Degrade, "the credentials cannot read it (missing scope or admin role)"
 	case st == http.StatusBadRequest && endpointUnder(err, pathRules):
 		return integration.Degrade, "group rules are not enabled for this org (400)"

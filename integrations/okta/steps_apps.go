@@ -9,6 +9,7 @@ import (
 	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
+	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
@@ -28,7 +29,7 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 		return err
 	}
 	var infos []appInfo
-	err = listPages(ctx, r.c, pathApps+"?limit=200", func(items []json.RawMessage) error {
+	err = httpclient.EachPage(ctx, r.c, pathApps+"?limit=200", func(items []json.RawMessage) error {
 		es := make([]*graph.Entity, 0, len(items))
 		rs := make([]*graph.Relationship, 0, len(items))
 		for _, raw := range items {
@@ -96,7 +97,7 @@ func (r *run) pageAssignments(ctx context.Context, apps []appInfo, groups bool) 
 		return nil, err
 	}
 	err = integration.ForEach(ctx, r.sc, slices.Values(apps), func(ctx context.Context, a appInfo) error {
-		err := listPages(ctx, r.c, pathApps+"/"+seg(a.ID)+sub, func(items []json.RawMessage) error {
+		err := httpclient.EachPage(ctx, r.c, pathApps+"/"+seg(a.ID)+sub, func(items []json.RawMessage) error {
 			for _, raw := range items {
 				if err := s.Add(a.ID, raw); err != nil {
 					return err

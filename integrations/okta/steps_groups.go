@@ -125,7 +125,7 @@ func (r *run) pageMembers(ctx context.Context, groups []groupInfo, userGroups, a
 		if g.Type == "APP_GROUP" {
 			s = app
 		}
-		err := listPagesOf(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []idOnly) error {
+		err := httpclient.EachPage(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []idOnly) error {
 			ids := make([]string, 0, len(items))
 			for _, u := range items {
 				if u.ID != "" {
@@ -164,7 +164,7 @@ func (r *run) listGroups(ctx context.Context, fn func([]json.RawMessage) error) 
 			q.Set("after", after)
 		}
 		var last string
-		err := listPages(ctx, r.c, pathGroups+"?"+q.Encode(), func(items []json.RawMessage) error {
+		err := httpclient.EachPage(ctx, r.c, pathGroups+"?"+q.Encode(), func(items []json.RawMessage) error {
 			if err := fn(items); err != nil {
 				return err
 			}
@@ -182,7 +182,7 @@ func (r *run) listGroups(ctx context.Context, fn func([]json.RawMessage) error) 
 		if err == nil {
 			return nil
 		}
-		if !expand || statusOf(err) < 500 || ctx.Err() != nil {
+		if !expand || integration.StatusOf(err) < 500 || ctx.Err() != nil {
 			return err
 		}
 		if size+1 < len(groupPageSizes) {

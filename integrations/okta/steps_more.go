@@ -22,7 +22,7 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 	if err != nil {
 		return err
 	}
-	err = listPages(ctx, r.c, pathRules+"?limit=200", func(items []json.RawMessage) error {
+	err = httpclient.EachPage(ctx, r.c, pathRules+"?limit=200", func(items []json.RawMessage) error {
 		var es []*graph.Entity
 		var rs []*graph.Relationship
 		for _, raw := range items {
@@ -77,7 +77,7 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 	}
 	assignees, err := r.roleAssignees(ctx)
 	if err != nil {
-		if !isForbidden(err) {
+		if !integration.IsForbidden(err) {
 			return fmt.Errorf("okta: listing role assignees: %w", err)
 		}
 		sc.Warn(ctx, "the API token cannot list role assignees; asking every user for roles", "error", err.Error())
@@ -109,8 +109,8 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 		if t.group {
 			path = pathGroups + "/" + seg(t.principal) + "/roles"
 		}
-		t.roles, t.err = getList(ctx, r.c, path)
-		if isForbidden(t.err) {
+		_, t.err = r.c.GetJSON(ctx, path, &t.roles)
+		if integration.IsForbidden(t.err) {
 			denied.Store(true)
 		}
 		if t.err != nil {
@@ -192,7 +192,7 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 		"filter": {appCreationFilter},
 		"limit":  {"1000"},
 	}
-	err = listPages(ctx, r.c, pathLogs+"?"+q.Encode(), func(items []json.RawMessage) error {
+	err = httpclient.EachPage(ctx, r.c, pathLogs+"?"+q.Encode(), func(items []json.RawMessage) error {
 		var rs []*graph.Relationship
 		for _, raw := range items {
 			var ev struct {
@@ -241,7 +241,7 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 	if err != nil {
 		return err
 	}
-	err = listPages(ctx, r.c, pathDevices+"?limit=200&expand=user", func(items []json.RawMessage) error {
+	err = httpclient.EachPage(ctx, r.c, pathDevices+"?limit=200&expand=user", func(items []json.RawMessage) error {
 		var es []*graph.Entity
 		var rs []*graph.Relationship
 		for _, raw := range items {
@@ -271,7 +271,7 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 		return r.emit(ctx, es, rs)
 	})
 	r.sk.Warn(ctx, sc)
-	if statusOf(err) == http.StatusUnauthorized && ctx.Err() == nil {
+	if integration.StatusOf(err) == http.StatusUnauthorized && ctx.Err() == nil {
 		// Not the run's credentials failing: Classic orgs answer 401.
 		return &devicesUnavailable{msg: "okta: listing devices: " + err.Error()}
 	}

@@ -119,7 +119,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		switch {
 		case err == nil:
 			it.factors, it.known, it.active = fs, true, active
-		case isNotFound(err), integration.IsFatal(err), ctx.Err() != nil:
+		case integration.IsNotFound(err), integration.IsFatal(err), ctx.Err() != nil:
 			// A 404 is skipped by the policy (mfaEnabled left unset).
 			return fmt.Errorf("okta: listing factors of user %s: %w", it.ID, err)
 		default:
@@ -169,9 +169,9 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		return r.emit(ctx, es, rs)
 	}
 	q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
-	pages := concatPages(
-		pagesOf[userItem](ctx, r.c, pathUsers+"?limit=200", "listing users"),
-		pagesOf[userItem](ctx, r.c, pathUsers+"?"+q.Encode(), "listing deprovisioned users"))
+	pages := httpclient.ConcatPages(
+		httpclient.PageItems[userItem](ctx, r.c, pathUsers+"?limit=200"),
+		httpclient.PageItems[userItem](ctx, r.c, pathUsers+"?"+q.Encode()))
 	err = integration.ForEachInBatches(ctx, sc, pages, 4, read, emit)
 	integration.Put(sc, keyUsers, idx) // what was collected, also on failure
 	if err != nil {
@@ -267,12 +267,12 @@ func getFactors(ctx context.Context, c *httpclient.Client, userID string) (fs []
 		Status string `json:"status"`
 	}
 	if err := fastjson.Unmarshal(resp.Body, &fs); err != nil {
-		return nil, false, fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
+		return nil, false, c.DecodeError(resp, err)
 	}
 	err = fastjson.Unmarshal(resp.Body, &statuses)
 	resp.Release() // fs and statuses hold copies
 	if err != nil {
-		return nil, false, fmt.Errorf("okta: decoding %s: %w", endpointOf(resp), err)
+		return nil, false, c.DecodeError(resp, err)
 	}
 	for _, s := range statuses {
 		active = active || s.Status == "ACTIVE"
@@ -291,7 +291,7 @@ func (r *run) readFactors(ctx context.Context, userIDs []string) (*factorData, e
 	var mu sync.Mutex
 	err = integration.ForEach(ctx, r.sc, slices.Values(userIDs), func(ctx context.Context, id string) error {
 		fs, _, err := getFactors(ctx, r.c, id)
-		if err != nil && !isNotFound(err) && !integration.IsFatal(err) && ctx.Err() == nil {
+		if err != nil && !integration.IsNotFound(err) && !integration.IsFatal(err) && ctx.Err() == nil {
 			r.sc.Logger.Warn("factors of a user could not be read", "user", id, "error", err.Error())
 			mu.Lock()
 			fd.Unread = append(fd.Unread, id)
