@@ -266,6 +266,30 @@ func (c *Call) List(status, n int, item func(k int) any) {
 	c.end()
 }
 
+// RawJSON answers with status and body, JSON already encoded (for example
+// by Rendered or Marshal).
+func (c *Call) RawJSON(status int, body []byte) {
+	w := c.begin(status)
+	w.Write(body)
+	c.end()
+}
+
+// ListJSON answers with status and a JSON array of n items already encoded
+// (for example by Rendered): the same bytes List writes for the items
+// they encode.
+func (c *Call) ListJSON(status, n int, item func(k int) []byte) {
+	w := c.begin(status)
+	io.WriteString(w, "[")
+	for k := 0; k < n; k++ {
+		if k > 0 {
+			io.WriteString(w, ",")
+		}
+		w.Write(item(k))
+	}
+	io.WriteString(w, "]")
+	c.end()
+}
+
 // Error answers with an error, rendered by Options.WriteError. Errors are
 // never cut off by a dropped connection.
 func (c *Call) Error(e *Error) {

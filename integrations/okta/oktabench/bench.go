@@ -105,6 +105,12 @@ type FakeHost interface {
 	Close() error
 }
 
+// cpuHost is a FakeHost in a process of its own that reports that
+// process's CPU time (user+system) so far.
+type cpuHost interface {
+	CPU(ctx context.Context) (time.Duration, error)
+}
+
 // Result is what one run measured.
 type Result struct {
 	// ErrorRate and DropRate are the injected fault rates.
@@ -162,12 +168,15 @@ type Result struct {
 	ConcurrencyLimit int   `json:"concurrencyLimit"`
 	// CPUSeconds is the collector process's user+system CPU time during
 	// the collection (the fake's is not included when it runs in a child).
-	CPUSeconds    float64 `json:"cpuSeconds"`
-	PeakRSSMB     float64 `json:"peakRSSMB"`
-	PeakHeapMB    float64 `json:"peakHeapMB"`
-	OutputMB      float64 `json:"outputMB"`
-	Objects       int64   `json:"objects"`
-	ObjectsPerSec float64 `json:"objectsPerSec"`
+	CPUSeconds float64 `json:"cpuSeconds"`
+	// FakeCPUSeconds is the fake's child process's CPU time during the
+	// collection (0 when the fake runs in the collector's process).
+	FakeCPUSeconds float64 `json:"fakeCPUSeconds,omitempty"`
+	PeakRSSMB      float64 `json:"peakRSSMB"`
+	PeakHeapMB     float64 `json:"peakHeapMB"`
+	OutputMB       float64 `json:"outputMB"`
+	Objects        int64   `json:"objects"`
+	ObjectsPerSec  float64 `json:"objectsPerSec"`
 	// Lost lists ground-truth counts the output does not match.
 	Lost         []string `json:"lost,omitempty"`
 	StepFailures []string `json:"stepFailures,omitempty"`
@@ -281,11 +290,25 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	stop := make(chan struct{})
 	heapDone := make(chan uint64)
 	go sampleHeap(stop, heapDone)
+	ch, childCPU := h.(cpuHost)
+	var fakeCPU0 time.Duration
+	if childCPU {
+		if fakeCPU0, err = ch.CPU(ctx); err != nil {
+			return nil, fmt.Errorf("oktabench: fake CPU: %w", err)
+		}
+	}
 	cpu0 := cpuTime()
 	start := time.Now()
 	rr, err := runtime.Run(ctx, col.Integration(), cfg, runtime.Options{Store: fs, Logger: o.Logger})
 	wall := time.Since(start)
 	res.CPUSeconds = (cpuTime() - cpu0).Seconds()
+	if childCPU {
+		fakeCPU1, err := ch.CPU(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("oktabench: fake CPU: %w", err)
+		}
+		res.FakeCPUSeconds = (fakeCPU1 - fakeCPU0).Seconds()
+	}
 	close(stop)
 	res.PeakHeapMB = float64(<-heapDone) / (1 << 20)
 	res.PeakRSSMB = float64(peakRSS()) / (1 << 20)
@@ -440,6 +463,9 @@ func WriteTable(w io.Writer, rs []*Result) {
 			r.Users, r.Share, r.Window, r.Latency, busiest, r.WallSeconds, r.FloorSeconds, r.LatencyFloorSeconds, r.AlignedFloorSeconds,
 			r.Efficiency, r.CPUSeconds, r.PeakRSSMB, fmt.Sprintf("%d+%d", r.RateLimited429, r.Concurrency429),
 			fmt.Sprintf("%d/%d", r.RequestsTotal, r.PlanTotal), r.Retries)
+		if r.FakeCPUSeconds > 0 {
+			fmt.Fprintf(w, "    fake (child process): %.2f CPU s during the collection\n", r.FakeCPUSeconds)
+		}
 		if r.ErrorRate > 0 || r.DropRate > 0 {
 			fmt.Fprintf(w, "    faults: %d injected 500s (rate %g), %d dropped connections (rate %g), all retried\n",
 				r.Injected5xx, r.ErrorRate, r.Dropped, r.DropRate)

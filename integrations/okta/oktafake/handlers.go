@@ -120,7 +120,8 @@ func (s *Server) listUsers(c *call) {
 		next = c.NextURL(o.users[idx[len(idx)-1]].id, limit)
 	}
 	c.SetLinks(next)
-	c.List(http.StatusOK, len(idx), func(k int) any { return o.renderUser(c.objBase, idx[k]) })
+	users := s.rendered(c.objBase).users
+	c.ListJSON(http.StatusOK, len(idx), func(k int) []byte { return users.Bytes(idx[k]) })
 	return
 }
 
@@ -139,7 +140,7 @@ func (s *Server) getUser(c *call) {
 		c.notFound("User")
 		return
 	}
-	c.JSON(http.StatusOK, s.org.renderUser(c.objBase, i))
+	c.RawJSON(http.StatusOK, s.rendered(c.objBase).users.Bytes(i))
 	return
 }
 
@@ -150,8 +151,7 @@ func (s *Server) userFactors(c *call) {
 		c.notFound("User")
 		return
 	}
-	fs := s.org.userFactors(i)
-	c.List(http.StatusOK, len(fs), func(k int) any { return s.org.renderFactor(c.objBase, i, &fs[k]) })
+	c.RawJSON(http.StatusOK, s.rendered(c.objBase).factors.Bytes(i))
 	return
 }
 
@@ -372,7 +372,8 @@ func (s *Server) groupUsers(c *call) {
 		return
 	}
 	c.SetLinks(next)
-	c.List(http.StatusOK, len(page), func(k int) any { return o.renderUser(c.objBase, int(page[k])) })
+	users := s.rendered(c.objBase).users
+	c.ListJSON(http.StatusOK, len(page), func(k int) []byte { return users.Bytes(int(page[k])) })
 	return
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stepgraph/stepgraph/sdk/fakeprovider"
@@ -24,6 +25,8 @@ type Server struct {
 
 	deleted map[string]bool
 	oauth   *authServer // the org authorization server (oauth.go)
+
+	renders sync.Map // object base URL -> *rendered (rendered.go)
 }
 
 // NewServer returns a server for org.
