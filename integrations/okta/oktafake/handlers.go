@@ -517,9 +517,9 @@ func (s *Server) appUsers(c *call) {
 	if end < len(us) {
 		next = c.NextURL(o.users[us[end-1].user].id, limit)
 	}
-	page := us[start:end]
 	c.SetLinks(next)
-	c.List(http.StatusOK, len(page), func(k int) any { return o.renderAppUser(c.objBase, ai, &page[k]) })
+	rendered := s.rendered(c.objBase).appUsers[ai]
+	c.ListJSON(http.StatusOK, end-start, func(k int) []byte { return rendered.Bytes(start + k) })
 	return
 }
 

@@ -33,7 +33,8 @@ func encodeList[T any](t *testing.T, items []T) string {
 }
 
 // TestRenderedAnswersAreTheEncodedObjects checks that users, a user, a
-// user's factors and a group's members, served from the JSON rendered once
+// user's factors, a group's members and an app's users (first and later
+// pages), served from the JSON rendered once
 // per object base URL, are byte for byte the objects encoded per answer,
 // for two hosts reaching the same server (links carry each one's host),
 // whether rendered on first use or by Prerender.
@@ -97,6 +98,22 @@ func TestRenderedAnswersAreTheEncodedObjects(t *testing.T) {
 				}
 				if got := get(host, "/api/v1/groups/"+g.id+"/users?limit=200"); got != encodeList(t, want[:min(200, len(want))]) {
 					t.Fatalf("prerendered %v, %s: members of %s differ", pre, host, g.id)
+				}
+			}
+			for ai := range o.apps {
+				us := o.apps[ai].users
+				want := []jAppUser{}
+				for k := range us[:min(500, len(us))] {
+					want = append(want, o.renderAppUser(base, ai, &us[k]))
+				}
+				if got := get(host, "/api/v1/apps/"+o.apps[ai].id+"/users?limit=500"); got != encodeList(t, want) {
+					t.Fatalf("prerendered %v, %s: users of app %s differ", pre, host, o.apps[ai].id)
+				}
+				if len(us) > 2 {
+					after := o.users[us[1].user].id
+					if got := get(host, "/api/v1/apps/"+o.apps[ai].id+"/users?limit=1&after="+after); got != encodeList(t, want[2:3]) {
+						t.Fatalf("prerendered %v, %s: users of app %s after %s differ", pre, host, o.apps[ai].id, after)
+					}
 				}
 			}
 		}
