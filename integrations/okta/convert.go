@@ -2,16 +2,14 @@ package okta
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
-
-	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 )
+
+// Timestamps that do not parse leave their properties unset: SetTimes'
+// error is not a reason to lose the object.
 
 // ---- account and services ----
 
@@ -61,242 +59,30 @@ type oktaUser struct {
 }
 
 // userProfile is a user's profile: every attribute, standard or custom, in
-// the order Okta sent them. It replaces a map[string]any, which cost a map,
-// a boxed value and a key string per attribute per user: the attributes
-// are decoded straight from the JSON into one slice, keys of Okta's base
-// profile are shared strings, and the property name of each key is worked
-// out at decode time.
-type userProfile struct {
-	attrs []profileAttr
-}
+// the order Okta sent them, decoded with the keys of Okta's base profile
+// shared (graph.Attributes).
+type userProfile struct{ graph.Attributes }
 
-// profileAttr is one profile attribute.
-type profileAttr struct {
-	key  string // as Okta sent it
-	name string // the entity property it becomes: graph.CamelCase(key)
-	// val is the value when flat (a string, float64, bool, or []any of
-	// those), as encoding/json decodes it into an any; flat is false for
-	// null, nested objects and arrays holding them, which are not copied.
-	val  any
-	flat bool
-}
+// UnmarshalJSON decodes a profile object (or null).
+func (p *userProfile) UnmarshalJSON(b []byte) error { return p.Decode(b, baseProfileKeys) }
 
 // baseProfileKeys are the attributes of Okta's base user profile (and a
 // few common custom ones): decoding shares these strings and their property
-// names instead of allocating them for every user. It is never modified.
-var baseProfileKeys = func() map[string][2]string {
-	m := map[string][2]string{}
-	for _, k := range []string{
-		"login", "email", "secondEmail", "firstName", "lastName", "middleName", "honorificPrefix",
-		"honorificSuffix", "title", "displayName", "nickName", "profileUrl", "primaryPhone", "mobilePhone",
-		"streetAddress", "city", "state", "zipCode", "postalAddress", "countryCode", "preferredLanguage",
-		"locale", "timezone", "userType", "employeeNumber", "costCenter", "organization", "division",
-		"department", "managerId", "manager", "hireDate", "terminationDate",
-	} {
-		m[k] = [2]string{k, graph.CamelCase(k)}
-	}
-	return m
-}()
-
-// UnmarshalJSON decodes a profile object. Values are converted as
-// encoding/json converts them into an any (strings unescaped, numbers as
-// float64); a value that is not flat is skipped (its key is kept, flat
-// false).
-func (p *userProfile) UnmarshalJSON(b []byte) error {
-	// Room for Okta's base profile and a few custom attributes in one
-	// allocation (growing from empty took five).
-	p.attrs = make([]profileAttr, 0, 16)
-	t := fastjson.NewTokenizer(b)
-	if !t.Next() {
-		return profileError(t)
-	}
-	if t.Delim == 0 && len(t.Value) > 0 && t.Value[0] == 'n' { // null
-		return nil
-	}
-	if t.Delim != '{' {
-		return errors.New("okta: user profile is not an object")
-	}
-	for t.Next() {
-		switch {
-		case t.Delim == '}' && t.Depth == 0:
-			return nil
-		case t.Delim == ',' || t.Delim == ':':
-			continue
-		case !t.IsKey:
-			return errors.New("okta: malformed user profile")
-		}
-		kb := t.String()
-		var a profileAttr
-		if names, ok := baseProfileKeys[string(kb)]; ok {
-			a.key, a.name = names[0], names[1]
-		} else {
-			a.key = string(kb)
-			a.name = graph.CamelCase(a.key)
-		}
-		if !t.Next() || t.Delim != ':' || !t.Next() {
-			return profileError(t)
-		}
-		var err error
-		if a.val, a.flat, err = profileValue(t); err != nil {
-			return err
-		}
-		p.attrs = append(p.attrs, a)
-	}
-	return profileError(t)
-}
-
-func profileError(t *fastjson.Tokenizer) error {
-	if t.Err != nil {
-		return fmt.Errorf("okta: decoding a user profile: %w", t.Err)
-	}
-	return errors.New("okta: decoding a user profile: unexpected end")
-}
-
-// profileValue decodes the value t is on, leaving t on its last token.
-func profileValue(t *fastjson.Tokenizer) (v any, flat bool, err error) {
-	switch t.Delim {
-	case 0:
-		return scalarToken(t)
-	case '{':
-		return nil, false, skipNested(t)
-	case '[':
-		depth := t.Depth
-		var arr []any
-		flat = true
-		for t.Next() {
-			switch {
-			case t.Delim == ']' && t.Depth == depth:
-				if arr == nil {
-					arr = []any{}
-				}
-				if !flat {
-					return nil, false, nil
-				}
-				return arr, true, nil
-			case t.Delim == ',':
-				continue
-			case t.Delim == '{' || t.Delim == '[':
-				flat = false
-				if err := skipNested(t); err != nil {
-					return nil, false, err
-				}
-			default:
-				x, ok, err := scalarToken(t)
-				if err != nil {
-					return nil, false, err
-				}
-				if !ok {
-					flat = false // null in an array
-				}
-				if flat {
-					arr = append(arr, x)
-				}
-			}
-		}
-		return nil, false, profileError(t)
-	}
-	return nil, false, errors.New("okta: malformed user profile")
-}
-
-// scalarToken converts the scalar t is on; ok is false for null.
-func scalarToken(t *fastjson.Tokenizer) (any, bool, error) {
-	v := t.Value
-	if len(v) == 0 {
-		return nil, false, errors.New("okta: malformed user profile")
-	}
-	switch v[0] {
-	case '"':
-		return string(t.String()), true, nil
-	case 't':
-		return true, true, nil
-	case 'f':
-		return false, true, nil
-	case 'n':
-		return nil, false, nil
-	}
-	f, err := strconv.ParseFloat(string(v), 64)
-	if err != nil {
-		return nil, false, fmt.Errorf("okta: decoding a user profile: %w", err)
-	}
-	return f, true, nil
-}
-
-// skipNested moves t past the object or array it is at the start of.
-func skipNested(t *fastjson.Tokenizer) error {
-	depth := t.Depth
-	for t.Next() {
-		if (t.Delim == '}' || t.Delim == ']') && t.Depth == depth {
-			return nil
-		}
-	}
-	return profileError(t)
-}
-
-// str returns the string value of attribute k ("" when absent or not a
-// string); with several k, the last (as a map would keep).
-func (p *userProfile) str(k string) string {
-	s, _ := p.get(k).(string)
-	return s
-}
-
-// get returns the value of attribute k (nil when absent or not flat).
-func (p *userProfile) get(k string) any {
-	for i := len(p.attrs) - 1; i >= 0; i-- {
-		if p.attrs[i].key == k {
-			return p.attrs[i].val
-		}
-	}
-	return nil
-}
-
-// dropInvalidProfileProperties removes from e, u's user entity, each
-// property copied from u's profile that breaks a rule of the entity's
-// classes (a custom attribute named like a typed data-model property, such
-// as a string "emailDomain" where the data model wants a list), and returns
-// their names. Without it one such attribute would fail the whole step at
-// add time; with it the user is stored without that attribute and the step
-// names it. Violations of properties the integration computes are left for
-// the runtime to report.
-func dropInvalidProfileProperties(s graph.Schemas, e *graph.Entity, u *oktaUser) []string {
-	var ve *graph.ValidationError
-	if !errors.As(s.ValidateEntity(e), &ve) {
-		return nil
-	}
-	var dropped []string
-	for _, v := range ve.Violations {
-		if v.Err == graph.ErrMissingProperty || slices.Contains(dropped, v.Property) || !fromProfile(u, v.Property) {
-			continue
-		}
-		delete(e.Properties, v.Property)
-		dropped = append(dropped, v.Property)
-	}
-	return dropped
-}
-
-// fromProfile reports whether property name was copied from u's profile.
-func fromProfile(u *oktaUser, name string) bool {
-	for _, a := range u.Profile.attrs {
-		if a.name == name {
-			return true
-		}
-	}
-	return false
-}
+// names instead of allocating them for every user.
+var baseProfileKeys = graph.NewAttributeNames(
+	"login", "email", "secondEmail", "firstName", "lastName", "middleName", "honorificPrefix",
+	"honorificSuffix", "title", "displayName", "nickName", "profileUrl", "primaryPhone", "mobilePhone",
+	"streetAddress", "city", "state", "zipCode", "postalAddress", "countryCode", "preferredLanguage",
+	"locale", "timezone", "userType", "employeeNumber", "costCenter", "organization", "division",
+	"department", "managerId", "manager", "hireDate", "terminationDate",
+)
 
 // userEntity converts a user. mfa is nil when the user's factors are not
 // known (source disabled, or the user vanished before they were read).
 func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 	p := &u.Profile
-	e := &graph.Entity{Key: u.ID, Type: typeUser, Class: entUser.Class, Properties: make(map[string]any, len(p.attrs)+24)}
-	for _, a := range p.attrs {
-		if !a.flat {
-			continue
-		}
-		if a.name == "" || a.name == "displayName" || strings.HasPrefix(a.name, "_") {
-			continue
-		}
-		e.Set(a.name, a.val)
-	}
+	e := &graph.Entity{Key: u.ID, Type: typeUser, Class: entUser.Class, Properties: make(map[string]any, p.Len()+24)}
+	p.CopyTo(e, "displayName")
 	if len(u.Credentials.Emails) > 0 {
 		verified, unverified := []string{}, []string{}
 		for _, em := range u.Credentials.Emails {
@@ -308,7 +94,7 @@ func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 		}
 		e.Set("verifiedEmails", verified).Set("unverifiedEmails", unverified)
 	}
-	login := p.str("login")
+	login := p.String("login")
 	e.DisplayName = login
 	if e.DisplayName == "" {
 		e.DisplayName = u.ID
@@ -316,55 +102,34 @@ func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 	username, _, _ := strings.Cut(login, "@")
 	e.Set("id", u.ID).
 		Set("webLink", org.AdminURL+"/admin/user/profile/view/"+u.ID).
-		Set("name", strings.TrimSpace(p.str("firstName")+" "+p.str("lastName"))).
+		Set("name", strings.TrimSpace(p.String("firstName")+" "+p.String("lastName"))).
 		Set("username", username).
 		Set("status", strings.ToLower(u.Status)).
 		Set("active", u.Status == "ACTIVE")
-	if em, ok := p.get("email").(string); ok {
+	if em, ok := p.Get("email").(string); ok {
 		e.Set("email", strings.ToLower(em))
 	} else {
 		e.Set("email", nil)
 	}
-	setTime(e, &u.Created, "created", "createdOn")
-	setTime(e, &u.Activated, "activated", "activatedOn")
-	setTime(e, &u.StatusChanged, "statusChanged", "statusChangedOn")
-	setTime(e, &u.LastLogin, "lastLogin", "lastLoginOn")
-	setTime(e, &u.LastUpdated, "lastUpdated", "lastUpdatedOn")
-	setTime(e, &u.PasswordChanged, "passwordChanged", "passwordChangedOn")
-	if s := p.str("hireDate"); s != "" {
-		setTime(e, &s, "hiredOn")
+	e.SetTimes(&u.Created, "created", "createdOn")
+	e.SetTimes(&u.Activated, "activated", "activatedOn")
+	e.SetTimes(&u.StatusChanged, "statusChanged", "statusChangedOn")
+	e.SetTimes(&u.LastLogin, "lastLogin", "lastLoginOn")
+	e.SetTimes(&u.LastUpdated, "lastUpdated", "lastUpdatedOn")
+	e.SetTimes(&u.PasswordChanged, "passwordChanged", "passwordChangedOn")
+	if s := p.String("hireDate"); s != "" {
+		e.SetTimes(&s, "hiredOn")
 	}
-	if s := p.str("terminationDate"); s != "" {
-		setTime(e, &s, "terminatedOn")
+	if s := p.String("terminationDate"); s != "" {
+		e.SetTimes(&s, "terminatedOn")
 	}
-	if cc := p.str("countryCode"); cc != "" {
+	if cc := p.String("countryCode"); cc != "" {
 		e.Set("countryCode", cc)
 	}
 	if mfa != nil {
 		e.Set("mfaEnabled", *mfa)
 	}
 	return e
-}
-
-// flatValue returns v if it is a flat property value (a scalar, or an
-// array of scalars), and false for null and nested objects.
-func flatValue(v any) (any, bool) {
-	switch x := v.(type) {
-	case nil:
-		return nil, false
-	case string, bool, float64:
-		return x, true
-	case []any:
-		for _, el := range x {
-			switch el.(type) {
-			case string, bool, float64:
-			default:
-				return nil, false
-			}
-		}
-		return x, true
-	}
-	return nil, false
 }
 
 // ---- factors ----
@@ -390,15 +155,15 @@ type oktaFactor struct {
 
 func factorEntity(f *oktaFactor, raw json.RawMessage) *graph.Entity {
 	name := f.Provider + " " + f.FactorType
-	e := &graph.Entity{Key: f.ID, Type: typeMFADevice, Class: entMFADevice.Class, DisplayName: name, RawData: rawData(raw),
+	e := &graph.Entity{Key: f.ID, Type: typeMFADevice, Class: entMFADevice.Class, DisplayName: name, RawData: graph.DefaultRawData(raw),
 		Properties: make(map[string]any, 14)} // sized for all of them: one map, not three as it grows
 	e.Set("name", name).Set("id", f.ID).Set("factorType", f.FactorType).Set("provider", f.Provider).
 		Set("status", strings.ToLower(f.Status)).Set("active", f.Status == "ACTIVE")
 	e.SetIfPresent("vendorName", f.VendorName)
 	e.SetIfPresent("device", f.Device)
-	setTime(e, f.Created, "created")
-	setTime(e, f.LastUpdated, "lastUpdated")
-	setTime(e, f.LastVerified, "lastVerifiedOn")
+	e.SetTimes(f.Created, "created")
+	e.SetTimes(f.LastUpdated, "lastUpdated")
+	e.SetTimes(f.LastVerified, "lastVerifiedOn")
 	e.SetIfPresent("authenticatorName", f.Profile.AuthenticatorName)
 	e.SetIfPresent("platform", f.Profile.Platform)
 	e.SetIfPresent("deviceType", f.Profile.DeviceType)
@@ -440,16 +205,16 @@ func groupEntity(org orgInfo, g *oktaGroup, raw json.RawMessage) *graph.Entity {
 	if name == "" {
 		name = g.ID
 	}
-	e := &graph.Entity{Key: g.ID, Type: groupType(g.Type), Class: entUserGroup.Class, DisplayName: name, RawData: rawData(raw)}
+	e := &graph.Entity{Key: g.ID, Type: groupType(g.Type), Class: entUserGroup.Class, DisplayName: name, RawData: graph.DefaultRawData(raw)}
 	e.Set("id", g.ID).Set("name", name).Set("type", g.Type).
 		Set("webLink", org.AdminURL+"/admin/group/"+g.ID)
 	e.SetIfPresent("description", g.Profile.Description)
 	if g.ObjectClass != nil {
 		e.Set("objectClass", g.ObjectClass)
 	}
-	setTime(e, g.Created, "created", "createdOn")
-	setTime(e, g.LastUpdated, "lastUpdated", "lastUpdatedOn")
-	setTime(e, g.LastMembershipUpdated, "lastMembershipUpdated", "lastMembershipUpdatedOn")
+	e.SetTimes(g.Created, "created", "createdOn")
+	e.SetTimes(g.LastUpdated, "lastUpdated", "lastUpdatedOn")
+	e.SetTimes(g.LastMembershipUpdated, "lastMembershipUpdated", "lastMembershipUpdatedOn")
 	return e
 }
 
@@ -507,7 +272,7 @@ func appEntity(org orgInfo, a *oktaApp, raw json.RawMessage) *graph.Entity {
 		name = a.Label
 	}
 	short := appShortName(a.Name)
-	e := &graph.Entity{Key: a.ID, Type: typeApp, Class: entApp.Class, DisplayName: display, RawData: rawData(raw)}
+	e := &graph.Entity{Key: a.ID, Type: typeApp, Class: entApp.Class, DisplayName: display, RawData: graph.DefaultRawData(raw)}
 	e.Set("id", a.ID).Set("name", name).Set("shortName", short).Set("label", a.Label).
 		Set("status", strings.ToLower(a.Status)).Set("active", a.Status == "ACTIVE").
 		Set("signOnMode", a.SignOnMode).
@@ -519,8 +284,8 @@ func appEntity(org orgInfo, a *oktaApp, raw json.RawMessage) *graph.Entity {
 	if a.Features != nil {
 		e.Set("features", a.Features)
 	}
-	setTime(e, a.Created, "created")
-	setTime(e, a.LastUpdated, "lastUpdated")
+	e.SetTimes(a.Created, "created")
+	e.SetTimes(a.LastUpdated, "lastUpdated")
 	if l := links(a.Links.Logo); len(l) > 0 && l[0].Href != "" {
 		e.Set("imageUrl", l[0].Href)
 	}
@@ -547,7 +312,7 @@ func appEntity(org orgInfo, a *oktaApp, raw json.RawMessage) *graph.Entity {
 			"groupFilter": "awsGroupFilter", "roleValuePattern": "awsRoleValuePattern",
 			"joinAllRoles": "awsJoinAllRoles", "sessionDuration": "awsSessionDuration",
 		} {
-			if v, ok := flatValue(s[from]); ok {
+			if v, ok := graph.FlatValue(s[from]); ok {
 				e.Set(to, v)
 			}
 		}
@@ -578,13 +343,13 @@ type oktaRole struct {
 }
 
 func roleEntity(r *oktaRole, raw json.RawMessage) *graph.Entity {
-	e := &graph.Entity{Key: roleKey(r.Label), Type: typeRole, Class: entRole.Class, DisplayName: r.Label, RawData: rawData(raw)}
+	e := &graph.Entity{Key: roleKey(r.Label), Type: typeRole, Class: entRole.Class, DisplayName: r.Label, RawData: graph.DefaultRawData(raw)}
 	e.Set("id", r.ID).Set("name", r.Label).Set("roleType", r.Type).
 		Set("status", strings.ToLower(r.Status)).Set("active", r.Status == "ACTIVE").
 		Set("superAdmin", r.Type == "SUPER_ADMIN")
 	e.SetIfPresent("description", r.Description)
-	setTime(e, r.Created, "createdOn")
-	setTime(e, r.LastUpdated, "lastUpdatedOn")
+	e.SetTimes(r.Created, "createdOn")
+	e.SetTimes(r.LastUpdated, "lastUpdatedOn")
 	return e
 }
 
@@ -616,15 +381,15 @@ func ruleEntity(r *oktaRule, raw json.RawMessage) *graph.Entity {
 	if name == "" {
 		name = r.ID
 	}
-	e := &graph.Entity{Key: r.ID, Type: typeRule, Class: entRule.Class, DisplayName: name, RawData: rawData(raw)}
+	e := &graph.Entity{Key: r.ID, Type: typeRule, Class: entRule.Class, DisplayName: name, RawData: graph.DefaultRawData(raw)}
 	e.Set("id", r.ID).Set("name", r.Name).Set("ruleType", r.Type).
 		Set("status", strings.ToLower(r.Status)).Set("active", r.Status == "ACTIVE")
-	setTime(e, r.Created, "created", "createdOn")
-	setTime(e, r.LastUpdated, "lastUpdated", "lastUpdatedOn")
-	if s := compactJSON(r.Conditions); s != "" {
+	e.SetTimes(r.Created, "created", "createdOn")
+	e.SetTimes(r.LastUpdated, "lastUpdated", "lastUpdatedOn")
+	if s := graph.CompactJSON(r.Conditions); s != "" {
 		e.Set("conditions", s)
 	}
-	if s := compactJSON(r.Actions); s != "" {
+	if s := graph.CompactJSON(r.Actions); s != "" {
 		e.Set("actions", s)
 	}
 	return e
@@ -691,7 +456,7 @@ func deviceEntity(d *oktaDevice, raw json.RawMessage) *graph.Entity {
 	if name == "" {
 		name = d.ID
 	}
-	e := &graph.Entity{Key: d.ID, Type: typeDevice, Class: entDevice.Class, DisplayName: name, RawData: rawData(raw)}
+	e := &graph.Entity{Key: d.ID, Type: typeDevice, Class: entDevice.Class, DisplayName: name, RawData: graph.DefaultRawData(raw)}
 	e.Set("id", d.ID).Set("deviceId", d.ID).Set("name", name).Set("deviceStatus", d.Status).
 		Set("category", optString(d.ResourceType)).
 		Set("make", optString(d.Profile.Manufacturer)).
@@ -704,8 +469,8 @@ func deviceEntity(d *oktaDevice, raw json.RawMessage) *graph.Entity {
 	if d.Profile.Registered != nil {
 		e.Set("registered", *d.Profile.Registered)
 	}
-	setTime(e, d.Created, "createdOn")
-	setTime(e, d.LastUpdated, "updatedOn", "lastSeenOn")
+	e.SetTimes(d.Created, "createdOn")
+	e.SetTimes(d.LastUpdated, "updatedOn", "lastSeenOn")
 	return e
 }
 
@@ -726,11 +491,11 @@ func (p *assignProfile) roleProps() (role, roles any) {
 		if json.Unmarshal(p.Role, &str) == nil {
 			role = str
 		} else {
-			role = compactJSON(p.Role)
+			role = graph.CompactJSON(p.Role)
 		}
 	}
 	if s := strings.TrimSpace(string(p.SamlRoles)); s != "" && s != "null" {
-		roles = compactJSON(p.SamlRoles)
+		roles = graph.CompactJSON(p.SamlRoles)
 	}
 	return role, roles
 }

@@ -20,7 +20,7 @@ import (
 // fetch-users does with a listed user, measured without the network: decode
 // the user from a users page as the fake Okta sends it (pages of 200),
 // convert it to its entity (profile attributes, timestamps), check it
-// against the data model (dropInvalidProfileProperties), and encode and
+// against the data model (Attributes.DropInvalid), and encode and
 // write it to a filesystem store. One op is one user, so B/op and
 // allocs/op are per user:
 //
@@ -79,7 +79,7 @@ func BenchmarkUserToStore(b *testing.B) {
 		users = users[1:]
 		e := userEntity(org0, u, &mfa)
 		e.Key = u.ID + "-" + strconv.Itoa(seq) // unique across passes over the pages
-		dropInvalidProfileProperties(schemas, e, u)
+		u.Profile.DropInvalid(schemas, e)
 		es = append(es, e)
 		if len(es) == cap(es) || len(users) == 0 {
 			if err := fs.AddEntities(ctx, "fetch-users", es); err != nil {

@@ -47,7 +47,7 @@ func oldUserEntity(t *testing.T, org orgInfo, raw string, mfa *bool) *graph.Enti
 	// first, so computed properties win.
 	props := map[string]any{}
 	for k, v := range u.Profile {
-		fv, ok := flatValue(v)
+		fv, ok := graph.FlatValue(v)
 		if !ok {
 			continue
 		}
@@ -77,7 +77,7 @@ func oldUserEntity(t *testing.T, org orgInfo, raw string, mfa *bool) *graph.Enti
 	}
 	for _, x := range []struct{ k, name string }{{"hireDate", "hiredOn"}, {"terminationDate", "terminatedOn"}} {
 		if s := pstr(x.k); s != "" {
-			setTime(e, &s, x.name)
+			e.SetTimes(&s, x.name)
 			props[x.name] = e.Properties[x.name]
 		}
 	}
@@ -115,7 +115,7 @@ func TestUserProfileDecodesLikeAMap(t *testing.T) {
 	}
 }
 
-// TestUserProfileKeepsEveryAttributeName: fromProfile knows every profile
+// TestUserProfileKeepsEveryAttributeName: HasProperty knows every profile
 // key, flat or not (a nested attribute named like a computed property is
 // still the profile's).
 func TestUserProfileKeepsEveryAttributeName(t *testing.T) {
@@ -124,12 +124,12 @@ func TestUserProfileKeepsEveryAttributeName(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"costCenter", "address", "manager", "employeeNumber", "uniéKey", "mixed", "firstName"} {
-		if !fromProfile(&u, name) {
-			t.Errorf("fromProfile(%q) = false", name)
+		if !u.Profile.HasProperty(name) {
+			t.Errorf("HasProperty(%q) = false", name)
 		}
 	}
-	if fromProfile(&u, "webLink") {
-		t.Error("fromProfile(webLink) = true")
+	if u.Profile.HasProperty("webLink") {
+		t.Error("HasProperty(webLink) = true")
 	}
 }
 
@@ -143,8 +143,8 @@ func TestUserProfileRejectsMalformedJSON(t *testing.T) {
 		}
 	}
 	var ok userProfile
-	if err := ok.UnmarshalJSON([]byte(`{"a":{"b":[1,{"c":2}]},"d":"e"}`)); err != nil || ok.str("d") != "e" {
-		t.Errorf("nested: %v %q", err, ok.str("d"))
+	if err := ok.UnmarshalJSON([]byte(`{"a":{"b":[1,{"c":2}]},"d":"e"}`)); err != nil || ok.String("d") != "e" {
+		t.Errorf("nested: %v %q", err, ok.String("d"))
 	}
 }
 

@@ -1,9 +1,7 @@
 package okta
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"iter"
 	"net/http"
@@ -75,52 +73,6 @@ func endpointUnder(err error, path string) bool {
 type devicesUnavailable struct{ msg string }
 
 func (e *devicesUnavailable) Error() string { return e.msg }
-
-// rawData is the "default" _rawData of raw.
-func rawData(raw json.RawMessage) []graph.RawData {
-	return []graph.RawData{{Name: "default", Data: raw}}
-}
-
-// withoutFields returns raw with the named top-level fields removed.
-func withoutFields(raw json.RawMessage, fields ...string) (json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
-	}
-	for _, f := range fields {
-		delete(m, f)
-	}
-	return json.Marshal(m)
-}
-
-// compactJSON returns raw compacted, or "" for absent/null.
-func compactJSON(raw json.RawMessage) string {
-	s := strings.TrimSpace(string(raw))
-	if s == "" || s == "null" {
-		return ""
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return s
-	}
-	return buf.String()
-}
-
-// setTime sets name (and name+"On" when both) to the epoch ms of an
-// ISO-8601 value; absent or unparsable values leave them unset.
-func setTime(e *graph.Entity, v *string, names ...string) {
-	if v == nil || *v == "" {
-		return
-	}
-	ms, ok, err := graph.ParseTime(*v)
-	if err != nil || !ok {
-		return
-	}
-	val := any(ms) // boxed once for every name
-	for _, n := range names {
-		e.Set(n, val)
-	}
-}
 
 // seg escapes one path segment.
 func seg(s string) string { return url.PathEscape(s) }

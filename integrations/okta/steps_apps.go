@@ -40,7 +40,7 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 			if a.ID == "" || sc.HasKey(a.ID) {
 				continue
 			}
-			clean, err := withoutFields(raw, "credentials") // may hold OAuth client secrets
+			clean, err := graph.WithoutFields(raw, "credentials") // may hold OAuth client secrets
 			if err != nil {
 				return fmt.Errorf("okta: decoding application %s: %w", a.ID, err)
 			}

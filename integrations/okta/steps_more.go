@@ -254,7 +254,7 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 			}
 			// The embedded users are full user objects: keep them out of
 			// the device's raw data (users' raw data is never kept).
-			clean, err := withoutFields(raw, "_embedded")
+			clean, err := graph.WithoutFields(raw, "_embedded")
 			if err != nil {
 				return fmt.Errorf("okta: decoding device %s: %w", d.ID, err)
 			}

@@ -43,7 +43,7 @@ func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContex
 		sc.MarkPartial("oktaSupport setting not readable by the token", typeAccount)
 	} else {
 		acct.Set("supportEnabled", support.Support == "ENABLED")
-		setTime(acct, support.Expiration, "supportExpiresOn")
+		acct.SetTimes(support.Expiration, "supportExpiresOn")
 	}
 	sso, mfa := serviceEntity(r.org, "SSO"), serviceEntity(r.org, "MFA")
 	if err := sc.AddEntities(ctx, acct, sso, mfa); err != nil {
@@ -152,7 +152,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 				mfa = &u.active
 			}
 			e := userEntity(r.org, &u.oktaUser, mfa)
-			for _, p := range dropInvalidProfileProperties(schemas, e, &u.oktaUser) {
+			for _, p := range u.Profile.DropInvalid(schemas, e) {
 				droppedBy[p] = append(droppedBy[p], u.ID)
 			}
 			es = append(es, e)
