@@ -29,22 +29,19 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 		return err
 	}
 	var infos []appInfo
-	err = httpclient.EachPage(ctx, r.c, pathApps+"?limit=200", func(items []json.RawMessage) error {
+	err = httpclient.EachPage(ctx, r.c, pathApps+"?limit=200", func(items []httpclient.Raw[oktaApp]) error {
 		es := make([]*graph.Entity, 0, len(items))
 		rs := make([]*graph.Relationship, 0, len(items))
-		for _, raw := range items {
-			var a oktaApp
-			if err := json.Unmarshal(raw, &a); err != nil {
-				return fmt.Errorf("okta: decoding an application: %w", err)
-			}
+		for _, it := range items {
+			a := &it.Value
 			if a.ID == "" || sc.HasKey(a.ID) {
 				continue
 			}
-			clean, err := graph.WithoutFields(raw, "credentials") // may hold OAuth client secrets
+			clean, err := graph.WithoutFields(it.JSON, "credentials") // may hold OAuth client secrets
 			if err != nil {
 				return fmt.Errorf("okta: decoding application %s: %w", a.ID, err)
 			}
-			e := appEntity(r.org, &a, clean)
+			e := appEntity(r.org, a, clean)
 			es = append(es, e)
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, a.ID, typeApp,
 				graph.WithProperties(map[string]any{"accountUrl": acct.URL, "applicationId": a.ID, "applicationName": e.Properties["name"]})))

@@ -2,7 +2,6 @@ package okta
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -38,18 +37,15 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 		return err
 	}
 	var infos []groupInfo
-	page := func(items []json.RawMessage) error {
+	page := func(items []httpclient.Raw[oktaGroup]) error {
 		es := make([]*graph.Entity, 0, len(items))
 		rs := make([]*graph.Relationship, 0, len(items))
-		for _, raw := range items {
-			var g oktaGroup
-			if err := json.Unmarshal(raw, &g); err != nil {
-				return fmt.Errorf("okta: decoding a group: %w", err)
-			}
+		for _, it := range items {
+			g := &it.Value
 			if g.ID == "" || sc.HasKey(g.ID) {
 				continue
 			}
-			e := groupEntity(r.org, &g, raw)
+			e := groupEntity(r.org, g, it.JSON)
 			es = append(es, e)
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, g.ID, e.Type,
 				graph.WithType(relAccountHasGroup),
@@ -149,7 +145,7 @@ type idOnly struct {
 
 // listGroups pages /api/v1/groups with expand=stats, shrinking the page
 // size on 500s and finally dropping expand, resuming from the same cursor.
-func (r *run) listGroups(ctx context.Context, fn func([]json.RawMessage) error) error {
+func (r *run) listGroups(ctx context.Context, fn func([]httpclient.Raw[oktaGroup]) error) error {
 	size, expand := 0, true
 	after := ""
 	for {
@@ -164,15 +160,12 @@ func (r *run) listGroups(ctx context.Context, fn func([]json.RawMessage) error) 
 			q.Set("after", after)
 		}
 		var last string
-		err := httpclient.EachPage(ctx, r.c, pathGroups+"?"+q.Encode(), func(items []json.RawMessage) error {
+		err := httpclient.EachPage(ctx, r.c, pathGroups+"?"+q.Encode(), func(items []httpclient.Raw[oktaGroup]) error {
 			if err := fn(items); err != nil {
 				return err
 			}
-			var g struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(items[len(items)-1], &g) == nil && g.ID != "" {
-				last = g.ID
+			if id := items[len(items)-1].Value.ID; id != "" {
+				last = id
 			}
 			return nil
 		})

@@ -22,18 +22,15 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 	if err != nil {
 		return err
 	}
-	err = httpclient.EachPage(ctx, r.c, pathRules+"?limit=200", func(items []json.RawMessage) error {
+	err = httpclient.EachPage(ctx, r.c, pathRules+"?limit=200", func(items []httpclient.Raw[oktaRule]) error {
 		var es []*graph.Entity
 		var rs []*graph.Relationship
-		for _, raw := range items {
-			var ru oktaRule
-			if err := json.Unmarshal(raw, &ru); err != nil {
-				return fmt.Errorf("okta: decoding a group rule: %w", err)
-			}
+		for _, it := range items {
+			ru := &it.Value
 			if ru.ID == "" {
 				continue
 			}
-			es = append(es, ruleEntity(&ru, raw))
+			es = append(es, ruleEntity(ru, it.JSON))
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, ru.ID, typeRule))
 			for _, gid := range ru.groupIDs() {
 				if !sc.HasKey(gid) {
@@ -58,7 +55,7 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 type roleResult struct {
 	principal string
 	group     bool
-	roles     []json.RawMessage
+	roles     []httpclient.Raw[oktaRole]
 	err       error
 }
 
@@ -127,15 +124,12 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 		}
 		var es []*graph.Entity
 		var rs []*graph.Relationship
-		for _, raw := range t.roles {
-			var ro oktaRole
-			if err := json.Unmarshal(raw, &ro); err != nil {
-				return fmt.Errorf("okta: decoding a role of %s: %w", t.principal, err)
-			}
+		for _, it := range t.roles {
+			ro := &it.Value
 			if ro.Label == "" {
 				continue
 			}
-			re := roleEntity(&ro, raw)
+			re := roleEntity(ro, it.JSON)
 			es = append(es, re)
 			switch {
 			case t.group:
@@ -180,6 +174,18 @@ func (r *run) roleAssignees(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
+// logEvent is what build-application-creation-relationship reads of a
+// System Log event.
+type logEvent struct {
+	Actor struct {
+		ID string `json:"id"`
+	} `json:"actor"`
+	Target []struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	} `json:"target"`
+}
+
 func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integration.StepContext[Config]) error {
 	r, err := x.begin(sc)
 	if err != nil {
@@ -192,21 +198,9 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 		"filter": {appCreationFilter},
 		"limit":  {"1000"},
 	}
-	err = httpclient.EachPage(ctx, r.c, pathLogs+"?"+q.Encode(), func(items []json.RawMessage) error {
+	err = httpclient.EachPage(ctx, r.c, pathLogs+"?"+q.Encode(), func(items []logEvent) error {
 		var rs []*graph.Relationship
-		for _, raw := range items {
-			var ev struct {
-				Actor struct {
-					ID string `json:"id"`
-				} `json:"actor"`
-				Target []struct {
-					ID   string `json:"id"`
-					Type string `json:"type"`
-				} `json:"target"`
-			}
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				return fmt.Errorf("okta: decoding a System Log event: %w", err)
-			}
+		for _, ev := range items {
 			appID := ""
 			for _, t := range ev.Target {
 				if t.Type == "AppInstance" {
@@ -241,24 +235,21 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 	if err != nil {
 		return err
 	}
-	err = httpclient.EachPage(ctx, r.c, pathDevices+"?limit=200&expand=user", func(items []json.RawMessage) error {
+	err = httpclient.EachPage(ctx, r.c, pathDevices+"?limit=200&expand=user", func(items []httpclient.Raw[oktaDevice]) error {
 		var es []*graph.Entity
 		var rs []*graph.Relationship
-		for _, raw := range items {
-			var d oktaDevice
-			if err := json.Unmarshal(raw, &d); err != nil {
-				return fmt.Errorf("okta: decoding a device: %w", err)
-			}
+		for _, it := range items {
+			d := &it.Value
 			if d.ID == "" {
 				continue
 			}
 			// The embedded users are full user objects: keep them out of
 			// the device's raw data (users' raw data is never kept).
-			clean, err := graph.WithoutFields(raw, "_embedded")
+			clean, err := graph.WithoutFields(it.JSON, "_embedded")
 			if err != nil {
 				return fmt.Errorf("okta: decoding device %s: %w", d.ID, err)
 			}
-			es = append(es, deviceEntity(&d, clean))
+			es = append(es, deviceEntity(d, clean))
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, d.ID, typeDevice))
 			for _, u := range d.Embedded.Users {
 				if u.User.ID == "" || !sc.HasKey(u.User.ID) {

@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -87,4 +88,19 @@ func (c *Client) DecodeError(resp *Response, err error) error {
 		Request: integration.Request{Method: http.MethodGet, Endpoint: endpoint},
 		Err:     c.scrub.wrap(fmt.Errorf("decoding JSON response: %w", err)),
 	}
+}
+
+// Raw is a listed item decoded as T that also keeps its JSON as sent (a
+// copy, valid after the response is released), for an entity's _rawData:
+// EachPage[Raw[T]] decodes both in one call. Value is decoded with
+// encoding/json.
+type Raw[T any] struct {
+	Value T
+	JSON  json.RawMessage
+}
+
+// UnmarshalJSON keeps a copy of b and decodes it into Value.
+func (r *Raw[T]) UnmarshalJSON(b []byte) error {
+	r.JSON = append(json.RawMessage(nil), b...)
+	return json.Unmarshal(b, &r.Value)
 }

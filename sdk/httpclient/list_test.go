@@ -121,3 +121,26 @@ func TestPageItemsAndConcatPages(t *testing.T) {
 		t.Errorf("errors = %d, requests = %d; want 1 and 1", errs, n.Load())
 	}
 }
+
+// TestRawKeepsTheItemAsSent: EachPage[Raw[T]] gives each item decoded and
+// as sent, still intact after the page's body was released and reused.
+func TestRawKeepsTheItemAsSent(t *testing.T) {
+	var n atomic.Int32
+	srv := listServer(t, 2, &n)
+	c := newTestClient(t, srv.URL, nil)
+	var got []Raw[idItem]
+	err := EachPage(context.Background(), c, "/items?page=0", func(items []Raw[idItem]) error {
+		got = append(got, items...)
+		return nil
+	})
+	if err != nil || len(got) != 4 {
+		t.Fatalf("%d items, err %v", len(got), err)
+	}
+	if got[0].Value.ID != "p0a" || string(got[0].JSON) != `{"id":"p0a","skip":{"x":[1,2]}}` || got[3].Value.ID != "p1b" || string(got[3].JSON) != `{"id":"p1b"}` {
+		t.Errorf("items = %+v / %s / %s", got, got[0].JSON, got[3].JSON)
+	}
+	var bad Raw[idItem]
+	if err := json.Unmarshal([]byte(`{"id":7}`), &bad); err == nil {
+		t.Error("an id of the wrong type: no error")
+	}
+}
