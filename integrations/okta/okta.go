@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -158,10 +156,7 @@ type Options struct {
 type Collector struct {
 	opts  Options
 	integ *integration.Integration[Config]
-
-	mu    sync.Mutex
-	live  map[*httpclient.Client]bool       // clients of the runs in progress
-	ended map[string]httpclient.FamilyStats // totals of the runs that ended
+	stats httpclient.Tracker // the clients of its runs
 }
 
 // New returns the Okta integration declaration. Every run builds its own
@@ -181,7 +176,7 @@ func NewCollector(opts Options) *Collector {
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
-	x := &Collector{opts: opts, live: map[*httpclient.Client]bool{}, ended: map[string]httpclient.FamilyStats{}}
+	x := &Collector{opts: opts}
 	x.integ = &integration.Integration[Config]{
 		Name:            Name,
 		Validate:        x.validate,
@@ -218,23 +213,7 @@ func (x *Collector) Integration() *integration.Integration[Config] { return x.in
 
 // HTTPStats returns the per-family counters of the HTTP clients of every
 // run of the collector: those that ended and those in progress.
-func (x *Collector) HTTPStats() map[string]httpclient.FamilyStats {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	out := maps.Clone(x.ended)
-	for c := range x.live {
-		addStats(out, c.Stats().Families)
-	}
-	return out
-}
-
-func addStats(to, from map[string]httpclient.FamilyStats) {
-	for name, s := range from {
-		t := to[name]
-		t.Add(s)
-		to[name] = t
-	}
-}
+func (x *Collector) HTTPStats() map[string]httpclient.FamilyStats { return x.stats.Families() }
 
 // Family maps a request path to its Okta rate-limit bucket: users (and
 // every /api/v1/users/* sub-resource), groups, apps, logs, devices, or
@@ -312,15 +291,7 @@ func (x *Collector) setup(ctx context.Context, rc *integration.RunContext[Config
 	if err != nil {
 		return err
 	}
-	x.mu.Lock()
-	x.live[a.c] = true
-	x.mu.Unlock()
-	rc.OnEnd(func() {
-		x.mu.Lock()
-		delete(x.live, a.c)
-		addStats(x.ended, a.c.Stats().Families)
-		x.mu.Unlock()
-	})
+	rc.OnEnd(x.stats.Track(a.c))
 	if err := checkAuth(ctx, a.c, a.auth); err != nil {
 		return err
 	}
