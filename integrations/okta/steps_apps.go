@@ -219,18 +219,16 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	for _, a := range apps {
 		byID[a.ID] = a
 	}
-	var batch []*graph.Relationship
+	b := r.em.Batch(500)
 	err = s.Each(ctx, func(app string, raw json.RawMessage) error {
 		rs, err := relationships(byID[app], raw)
-		if batch = append(batch, rs...); err != nil || len(batch) < 500 {
+		if err != nil {
 			return err
 		}
-		err = r.emit(ctx, nil, batch)
-		batch = batch[:0]
-		return err
+		return b.Add(ctx, nil, rs...)
 	})
 	if err == nil {
-		err = r.emit(ctx, nil, batch)
+		err = b.Flush(ctx)
 	}
 	if err != nil {
 		return err

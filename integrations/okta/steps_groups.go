@@ -251,21 +251,18 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 }
 
 func (r *run) emitMembers(ctx context.Context, group, from string, userIDs []string) error {
-	rs := make([]*graph.Relationship, 0, min(len(userIDs), 1000))
+	b := r.em.Batch(1000)
 	for _, uid := range userIDs {
 		if !r.sc.HasKey(uid) {
 			r.sk.Add("group members whose user was not collected", 1)
 			continue
 		}
-		rs = append(rs, graph.DirectByKey(group, from, graph.HAS, uid, typeUser,
+		err := b.Add(ctx, nil, graph.DirectByKey(group, from, graph.HAS, uid, typeUser,
 			graph.WithKey(group+"|has_user|"+uid), graph.WithType(relGroupHasUser),
 			graph.WithProperties(map[string]any{"groupId": group, "userId": uid})))
-		if len(rs) == 1000 {
-			if err := r.emit(ctx, nil, rs); err != nil {
-				return err
-			}
-			rs = rs[:0]
+		if err != nil {
+			return err
 		}
 	}
-	return r.emit(ctx, nil, rs)
+	return b.Flush(ctx)
 }

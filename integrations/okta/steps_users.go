@@ -213,28 +213,20 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 		}
 	}
 	defer fd.Factors.Close()
-	var es []*graph.Entity
-	var rs []*graph.Relationship
+	b := r.em.Batch(1000) // 500 factors and their relationships
+	b.OnEmit = func(n int) { sc.Progress("factors", int64(n)) }
 	err = fd.Factors.Each(ctx, func(user string, raw json.RawMessage) error {
 		var fac oktaFactor
 		if err := fastjson.Unmarshal(raw, &fac); err != nil || fac.ID == "" {
 			r.sk.Add("factors without an id", 1)
 			return nil
 		}
-		es = append(es, factorEntity(&fac, raw))
-		rs = append(rs, graph.DirectByKey(user, typeUser, graph.ASSIGNED, fac.ID, typeMFADevice,
+		return b.Add(ctx, []*graph.Entity{factorEntity(&fac, raw)}, graph.DirectByKey(user, typeUser, graph.ASSIGNED, fac.ID, typeMFADevice,
 			graph.WithType(relUserAssignedFactor),
 			graph.WithProperties(map[string]any{"userId": user, "factorId": fac.ID})))
-		if len(es) < 500 {
-			return nil
-		}
-		sc.Progress("factors", int64(len(es)))
-		err := r.emit(ctx, es, rs)
-		es, rs = es[:0], rs[:0]
-		return err
 	})
 	if err == nil {
-		err = r.emit(ctx, es, rs)
+		err = b.Flush(ctx)
 	}
 	if err != nil {
 		return err
