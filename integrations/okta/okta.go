@@ -439,16 +439,6 @@ func mapped(typ, from string) integration.MappedRelationshipType {
 	return integration.MappedRelationshipType{Type: typ, Class: graph.ASSIGNED, Source: from, Target: typeAWSRole, Direction: graph.Reverse}
 }
 
-// need lists the names of the keys a step cannot run without
-// (Step.NeedsData).
-func need(keys ...interface{ Name() string }) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = k.Name()
-	}
-	return out
-}
-
 // steps declares the 15 steps.
 func (x *Collector) steps() []integration.Step[Config] {
 	return []integration.Step[Config]{
@@ -460,7 +450,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run:           x.fetchAccount,
 		},
 		{
-			ID: StepUsers, Name: "Fetch Users", DependsOn: []string{StepAccount}, NeedsData: need(keyAccount),
+			ID: StepUsers, Name: "Fetch Users", DependsOn: []string{StepAccount}, NeedsData: integration.Needs(keyAccount),
 			Entities:      []integration.EntityType{entUser},
 			Relationships: []integration.RelationshipType{rel(relAccountHasUser, graph.HAS, typeAccount, typeUser)},
 			// With the mfa-devices source on, it also reads the users'
@@ -469,7 +459,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run:  x.fetchUsers,
 		},
 		{
-			ID: StepGroups, Name: "Fetch Groups", Source: SourceGroups, DependsOn: []string{StepAccount}, NeedsData: need(keyAccount),
+			ID: StepGroups, Name: "Fetch Groups", Source: SourceGroups, DependsOn: []string{StepAccount}, NeedsData: integration.Needs(keyAccount),
 			Entities: []integration.EntityType{entUserGroup, entAppUserGroup},
 			Relationships: []integration.RelationshipType{
 				rel(relAccountHasGroup, graph.HAS, typeAccount, typeUserGroup),
@@ -479,43 +469,43 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run:  x.fetchGroups,
 		},
 		{
-			ID: StepGroupMembers, Name: "Fetch Group Members", Source: SourceGroups, DependsOn: []string{StepGroups}, NeedsData: need(keyGroups),
+			ID: StepGroupMembers, Name: "Fetch Group Members", Source: SourceGroups, DependsOn: []string{StepGroups}, NeedsData: integration.Needs(keyGroups),
 			Data: []integration.DataKey{keyUserGroupMembers.Data(), keyAppGroupMembers.Data()},
 			Run:  x.fetchGroupMembers,
 		},
 		{
-			ID: StepApplications, Name: "Fetch Applications", Source: SourceApplications, DependsOn: []string{StepAccount}, NeedsData: need(keyAccount),
+			ID: StepApplications, Name: "Fetch Applications", Source: SourceApplications, DependsOn: []string{StepAccount}, NeedsData: integration.Needs(keyAccount),
 			Entities:      []integration.EntityType{entApp},
 			Relationships: []integration.RelationshipType{rel(relAccountHasApp, graph.HAS, typeAccount, typeApp)},
 			Data:          []integration.DataKey{keyApps.Data()},
 			Run:           x.fetchApplications,
 		},
 		{
-			ID: StepAppUsers, Name: "Fetch Application Users", Source: SourceApplications, DependsOn: []string{StepApplications}, NeedsData: need(keyApps),
+			ID: StepAppUsers, Name: "Fetch Application Users", Source: SourceApplications, DependsOn: []string{StepApplications}, NeedsData: integration.Needs(keyApps),
 			Data: []integration.DataKey{keyAppUsers.Data()},
 			Run:  x.fetchAppUsers,
 		},
 		{
-			ID: StepMFADevices, Name: "Fetch MFA Devices", Source: SourceMFADevices, DependsOn: []string{StepUsers}, NeedsData: need(keyUsers),
+			ID: StepMFADevices, Name: "Fetch MFA Devices", Source: SourceMFADevices, DependsOn: []string{StepUsers}, NeedsData: integration.Needs(keyUsers),
 			Entities:      []integration.EntityType{entMFADevice},
 			Relationships: []integration.RelationshipType{rel(relUserAssignedFactor, graph.ASSIGNED, typeUser, typeMFADevice)},
 			Run:           x.fetchMFADevices,
 		},
 		{
 			ID: StepUserGroupUsers, Name: "Build User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups, StepGroupMembers},
-			NeedsData:     need(keyUsers, keyGroups),
+			NeedsData:     integration.Needs(keyUsers, keyGroups),
 			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeUserGroup, typeUser)},
 			Run:           x.buildUserGroupUsers,
 		},
 		{
 			ID: StepAppUserGroupUsers, Name: "Build App User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups, StepGroupMembers},
-			NeedsData:     need(keyGroups),
+			NeedsData:     integration.Needs(keyGroups),
 			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeAppUserGroup, typeUser)},
 			Run:           x.buildAppUserGroupUsers,
 		},
 		{
 			ID: StepGroupApps, Name: "Build Group Application Relationships", DependsOn: []string{StepGroups, StepApplications},
-			NeedsData: need(keyGroups, keyApps),
+			NeedsData: integration.Needs(keyGroups, keyApps),
 			Relationships: []integration.RelationshipType{
 				rel(relGroupAssignedApp, graph.ASSIGNED, typeUserGroup, typeApp),
 				rel(relGroupAssignedApp, graph.ASSIGNED, typeAppUserGroup, typeApp),
@@ -525,13 +515,13 @@ func (x *Collector) steps() []integration.Step[Config] {
 		},
 		{
 			ID: StepUserApps, Name: "Build User Application Relationships", DependsOn: []string{StepUsers, StepApplications, StepAppUsers},
-			NeedsData:           need(keyUsers, keyApps),
+			NeedsData:           integration.Needs(keyUsers, keyApps),
 			Relationships:       []integration.RelationshipType{rel(relUserAssignedApp, graph.ASSIGNED, typeUser, typeApp)},
 			MappedRelationships: []integration.MappedRelationshipType{mapped(relUserAssignedAWSRole, typeUser)},
 			Run:                 x.buildUserApps,
 		},
 		{
-			ID: StepRules, Name: "Fetch Rules", Source: SourceRules, DependsOn: []string{StepUsers, StepGroups}, NeedsData: need(keyAccount),
+			ID: StepRules, Name: "Fetch Rules", Source: SourceRules, DependsOn: []string{StepUsers, StepGroups}, NeedsData: integration.Needs(keyAccount),
 			Entities: []integration.EntityType{entRule},
 			Relationships: []integration.RelationshipType{
 				rel(relAccountHasRule, graph.HAS, typeAccount, typeRule),
@@ -540,7 +530,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run: x.fetchRules,
 		},
 		{
-			ID: StepRoles, Name: "Fetch Roles", Source: SourceRoles, DependsOn: []string{StepUsers, StepGroups}, NeedsData: need(keyUsers, keyGroups),
+			ID: StepRoles, Name: "Fetch Roles", Source: SourceRoles, DependsOn: []string{StepUsers, StepGroups}, NeedsData: integration.Needs(keyUsers, keyGroups),
 			Entities: []integration.EntityType{entRole},
 			Relationships: []integration.RelationshipType{
 				rel(relUserAssignedRole, graph.ASSIGNED, typeUser, typeRole),
@@ -556,7 +546,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run: x.buildApplicationCreation,
 		},
 		{
-			ID: StepDevices, Name: "Fetch Devices", Source: SourceDevices, DependsOn: []string{StepUsers}, NeedsData: need(keyAccount),
+			ID: StepDevices, Name: "Fetch Devices", Source: SourceDevices, DependsOn: []string{StepUsers}, NeedsData: integration.Needs(keyAccount),
 			Entities: []integration.EntityType{entDevice},
 			Relationships: []integration.RelationshipType{
 				rel(relAccountHasDevice, graph.HAS, typeAccount, typeDevice),

@@ -1,14 +1,12 @@
 package okta
 
 import (
-	"context"
 	"errors"
 	"iter"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
@@ -29,12 +27,6 @@ func (x *Collector) begin(sc *integration.StepContext[Config]) (*run, error) {
 		return nil, err
 	}
 	return &run{x: x, sc: sc, c: a.c, org: a.org, em: integration.NewEmitter(sc), sk: &integration.Skips{}}, nil
-}
-
-// emit adds a batch: entities first, then relationships, leaving out
-// objects already collected.
-func (r *run) emit(ctx context.Context, es []*graph.Entity, rs []*graph.Relationship) error {
-	return r.em.Emit(ctx, es, rs)
 }
 
 // classify is the integration's error policy (integration.Classifier),

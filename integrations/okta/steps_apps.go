@@ -49,7 +49,7 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 			infos = append(infos, appInfo{ID: a.ID, AWSAccountID: aws})
 		}
 		sc.Progress("applications", int64(len(es)))
-		return r.emit(ctx, es, rs)
+		return r.em.Emit(ctx, es, rs)
 	})
 	integration.Put(sc, keyApps, infos) // what was collected, also on failure
 	if err != nil {

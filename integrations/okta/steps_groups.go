@@ -65,7 +65,7 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 			infos = append(infos, gi)
 		}
 		sc.Progress("groups", int64(len(es)))
-		return r.emit(ctx, es, rs)
+		return r.em.Emit(ctx, es, rs)
 	}
 	err = r.listGroups(ctx, page)
 	integration.Put(sc, keyGroups, infos) // what was collected, also on failure

@@ -40,7 +40,7 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 				rs = append(rs, graph.DirectByKey(ru.ID, typeRule, graph.MANAGES, gid, typeUserGroup))
 			}
 		}
-		return r.emit(ctx, es, rs)
+		return r.em.Emit(ctx, es, rs)
 	})
 	r.sk.Warn(ctx, sc)
 	if err != nil {
@@ -138,7 +138,7 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 				rs = append(rs, graph.DirectByKey(t.principal, typeUser, graph.ASSIGNED, re.Key, typeRole))
 			}
 		}
-		if err := r.emit(ctx, es, rs); err != nil {
+		if err := r.em.Emit(ctx, es, rs); err != nil {
 			return err
 		}
 	}
@@ -217,7 +217,7 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 			}
 			rs = append(rs, graph.DirectByKey(ev.Actor.ID, typeUser, graph.CREATED, appID, typeApp))
 		}
-		return r.emit(ctx, nil, rs)
+		return r.em.Emit(ctx, nil, rs)
 	})
 	r.sk.Warn(ctx, sc)
 	if err != nil {
@@ -259,7 +259,7 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 				rs = append(rs, graph.DirectByKey(u.User.ID, typeUser, graph.HAS, d.ID, typeDevice))
 			}
 		}
-		return r.emit(ctx, es, rs)
+		return r.em.Emit(ctx, es, rs)
 	})
 	r.sk.Warn(ctx, sc)
 	if integration.StatusOf(err) == http.StatusUnauthorized && ctx.Err() == nil {

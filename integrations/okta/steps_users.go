@@ -166,7 +166,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		}
 		total += len(es)
 		sc.Progress("users", int64(len(es)))
-		return r.emit(ctx, es, rs)
+		return r.em.Emit(ctx, es, rs)
 	}
 	q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
 	pages := httpclient.ConcatPages(
