@@ -5,7 +5,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
@@ -43,20 +42,10 @@ func classify(err error) (integration.Action, string) {
 		return integration.Skip, "deleted since it was listed"
 	case integration.IsForbidden(err):
 		return integration.Degrade, "the credentials cannot read it (missing scope or admin role)"
-	case st == http.StatusBadRequest && endpointUnder(err, pathRules):
+	case st == http.StatusBadRequest && integration.IsAPIErrorUnder(err, pathRules):
 		return integration.Degrade, "group rules are not enabled for this org (400)"
 	}
 	return integration.Fail, ""
-}
-
-// endpointUnder reports whether err is about a request to path or below.
-func endpointUnder(err error, path string) bool {
-	var api *integration.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	p, _, _ := strings.Cut(api.Endpoint, "?")
-	return p == path || strings.HasPrefix(p, path+"/")
 }
 
 // devicesUnavailable is a 401 from the devices API, which Okta Classic

@@ -3,6 +3,7 @@ package integration
 import (
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // StatusOf returns the HTTP status behind err: an *APIError's status (also
@@ -29,4 +30,17 @@ func IsNotFound(err error) bool { return StatusOf(err) == http.StatusNotFound }
 func IsForbidden(err error) bool {
 	var az *AuthorizationError
 	return errors.As(err, &az) || StatusOf(err) == http.StatusForbidden
+}
+
+// IsAPIErrorUnder reports whether err is an *APIError (or wraps one) about
+// a request to path or below it (path/...), whatever its query: for a
+// classifier that treats one API's refusals differently (a 400 from an
+// optional feature's endpoint).
+func IsAPIErrorUnder(err error, path string) bool {
+	var api *APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	p, _, _ := strings.Cut(api.Endpoint, "?")
+	return p == path || strings.HasPrefix(p, path+"/")
 }

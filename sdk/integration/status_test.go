@@ -34,3 +34,23 @@ func TestStatusOf(t *testing.T) {
 		}
 	}
 }
+
+func TestIsAPIErrorUnder(t *testing.T) {
+	at := func(endpoint string) error {
+		return fmt.Errorf("listing: %w", &integration.APIError{Request: integration.Request{Method: "GET", Endpoint: endpoint}, Status: 400})
+	}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{at("/api/v1/groups/rules?limit=200"), true},
+		{at("/api/v1/groups/rules/0pr1/lifecycle"), true},
+		{at("/api/v1/groups/rulesx"), false},
+		{at("/api/v1/groups?q=/api/v1/groups/rules"), false},
+		{errors.New("/api/v1/groups/rules"), false},
+	} {
+		if got := integration.IsAPIErrorUnder(tc.err, "/api/v1/groups/rules"); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
