@@ -118,10 +118,10 @@ func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 	e.SetTimes(&u.LastUpdated, "lastUpdated", "lastUpdatedOn")
 	e.SetTimes(&u.PasswordChanged, "passwordChanged", "passwordChangedOn")
 	if s := p.String("hireDate"); s != "" {
-		e.SetTimes(&s, "hiredOn")
+		e.SetTimes(s, "hiredOn")
 	}
 	if s := p.String("terminationDate"); s != "" {
-		e.SetTimes(&s, "terminatedOn")
+		e.SetTimes(s, "terminatedOn")
 	}
 	if cc := p.String("countryCode"); cc != "" {
 		e.Set("countryCode", cc)
