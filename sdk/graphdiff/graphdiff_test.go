@@ -15,18 +15,7 @@ import (
 
 func TestDiff(t *testing.T) {
 	oldRoot, newRoot := collectiontest.DiffPair(t)
-	od, err := store.OpenDir(oldRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nd, err := store.OpenDir(newRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := graphdiff.Diff(context.Background(), od, nd, graphdiff.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := diffRoots(t, oldRoot, newRoot, graphdiff.Options{})
 	type counts struct{ a, r, c, n int64 }
 	want := map[string]counts{
 		"test_user":           {1, 1, 1, 0},
@@ -71,6 +60,12 @@ func TestDiff(t *testing.T) {
 func diffFixtureReport(t *testing.T, opts graphdiff.Options) *graphdiff.Report {
 	t.Helper()
 	oldRoot, newRoot := collectiontest.DiffPair(t)
+	return diffRoots(t, oldRoot, newRoot, opts)
+}
+
+// diffRoots diffs the committed collections at oldRoot and newRoot.
+func diffRoots(t *testing.T, oldRoot, newRoot string, opts graphdiff.Options) *graphdiff.Report {
+	t.Helper()
 	od, err := store.OpenDir(oldRoot)
 	if err != nil {
 		t.Fatal(err)
@@ -212,18 +207,7 @@ func TestDiffPartialInOld(t *testing.T) {
 	newE = append(newE, collectiontest.Group("test-group-a"), collectiontest.Group("test-group-b"))
 	collectiontest.Write(t, oldRoot, oldE, nil, "test_user")
 	collectiontest.Write(t, newRoot, newE, nil)
-	od, err := store.OpenDir(oldRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nd, err := store.OpenDir(newRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := graphdiff.Diff(context.Background(), od, nd, graphdiff.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := diffRoots(t, oldRoot, newRoot, graphdiff.Options{})
 	if len(rep.Types) != 2 || rep.Types[0].Type != "test_group" || rep.Types[1].Type != "test_user" {
 		t.Fatalf("types %+v", rep.Types)
 	}

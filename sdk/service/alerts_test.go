@@ -81,21 +81,7 @@ func TestAlertsSkipPartialTypesAndFireOnce(t *testing.T) {
 	if err := s.SetRule(ctx, "broken", &bad, "log", nil); err == nil {
 		t.Error("a rule without the required columns was accepted")
 	}
-	w, err := s.NewWorker(service.WorkerOptions{ScheduleEvery: time.Hour, LookupEnv: func(k string) (string, bool) {
-		return "tok3n", k == "DEMO_TOKEN"
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(wctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	w := startWorker(ctx, t, s)
 
 	runAndWait := func(n int) {
 		t.Helper()

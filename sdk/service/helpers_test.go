@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -81,6 +82,29 @@ func openService(t testing.TB, reg *service.Registry, schema string) *service.Se
 	}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// startWorker runs a worker of s, scheduling hourly, until the test ends
+// (stopped before s is closed) and returns it; the secret env:DEMO_TOKEN
+// resolves to "tok3n".
+func startWorker(ctx context.Context, t *testing.T, s *service.Service) *service.Worker {
+	t.Helper()
+	w, err := s.NewWorker(service.WorkerOptions{ScheduleEvery: time.Hour, LookupEnv: func(k string) (string, bool) {
+		return "tok3n", k == "DEMO_TOKEN"
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return w
 }
 
 // testWriter sends log lines to t.Log.

@@ -78,21 +78,7 @@ func TestIntegrationRules(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w, err := s.NewWorker(service.WorkerOptions{ScheduleEvery: time.Hour, LookupEnv: func(k string) (string, bool) {
-		return "tok3n", k == "DEMO_TOKEN"
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(wctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	startWorker(ctx, t, s)
 	for _, name := range []string{"things", "look"} {
 		if _, err := s.RunNow(ctx, name); err != nil {
 			t.Fatal(err)
