@@ -379,20 +379,20 @@ func (x *Collector) steps() []integration.Step[Config] {
 			Run:  x.fetchAppUsers,
 		},
 		{
-			ID: StepMFADevices, Name: "Fetch MFA Devices", Source: SourceMFADevices, DependsOn: []string{StepUsers}, NeedsData: integration.Needs(keyUsers),
+			ID: StepMFADevices, Name: "Fetch MFA Devices", Source: SourceMFADevices, DependsOn: []string{StepUsers}, NeedsData: integration.Needs(keyFactors),
 			Entities:      []integration.EntityType{entMFADevice},
 			Relationships: []integration.RelationshipType{rel(relUserAssignedFactor, graph.ASSIGNED, typeUser, typeMFADevice)},
 			Run:           x.fetchMFADevices,
 		},
 		{
 			ID: StepUserGroupUsers, Name: "Build User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups, StepGroupMembers},
-			NeedsData:     integration.Needs(keyUsers, keyGroups),
+			NeedsData:     integration.Needs(keyUsers, keyGroups, keyUserGroupMembers),
 			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeUserGroup, typeUser)},
 			Run:           x.buildUserGroupUsers,
 		},
 		{
 			ID: StepAppUserGroupUsers, Name: "Build App User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups, StepGroupMembers},
-			NeedsData:     integration.Needs(keyGroups),
+			NeedsData:     integration.Needs(keyGroups, keyAppGroupMembers),
 			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeAppUserGroup, typeUser)},
 			Run:           x.buildAppUserGroupUsers,
 		},
@@ -408,7 +408,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 		},
 		{
 			ID: StepUserApps, Name: "Build User Application Relationships", DependsOn: []string{StepUsers, StepApplications, StepAppUsers},
-			NeedsData:           integration.Needs(keyUsers, keyApps),
+			NeedsData:           integration.Needs(keyUsers, keyApps, keyAppUsers),
 			Relationships:       []integration.RelationshipType{rel(relUserAssignedApp, graph.ASSIGNED, typeUser, typeApp)},
 			MappedRelationships: []integration.MappedRelationshipType{mapped(relUserAssignedAWSRole, typeUser)},
 			Run:                 x.buildUserApps,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stepgraph/stepgraph/integrations/okta/oktafake"
@@ -14,9 +16,10 @@ import (
 
 // TestBuildStepsWithReusedDependencies runs the relationship-building steps
 // alone, their fetch dependencies replayed from a previous run's output
-// (collect --step X --use-cache): nothing was prefetched in this run, so
-// the build steps page the child lists themselves and must produce the
-// same relationships as the full run.
+// (collect --step X --use-cache). The steps that hand them run-local data
+// (the factors, group members and app users) run again, saying why; the
+// listings of groups and applications are reused, and the build steps
+// produce the same relationships as the full run.
 func TestBuildStepsWithReusedDependencies(t *testing.T) {
 	f := startFake(t, oktafake.OrgSpec{Users: 120, Seed: 7}, oktafake.ServerOptions{})
 	ctx := context.Background()
@@ -55,8 +58,16 @@ func TestBuildStepsWithReusedDependencies(t *testing.T) {
 			t.Errorf("%s: %s %s", s.ID, s.Status, s.Error)
 		}
 	}
-	if n := f.srv.Server.Stats().Endpoints[oktafake.EndpointUsers]; n > 1 {
-		t.Errorf("users were listed again (%d requests) although fetch-users was reused", n)
+	for _, ep := range []string{oktafake.EndpointGroups, oktafake.EndpointApps, oktafake.EndpointOktaSupport} {
+		if n := f.srv.Server.Stats().Endpoints[ep]; n > 0 {
+			t.Errorf("%s: %d requests although its step was reused", ep, n)
+		}
+	}
+	for _, id := range []string{StepUsers, StepGroupMembers, StepAppUsers} {
+		s := stepByID(res.Summary, id)
+		if !slices.ContainsFunc(s.Warnings, func(w string) bool { return strings.Contains(w, "not reused") && strings.Contains(w, "run-local") }) {
+			t.Errorf("%s: warnings %q do not say why it ran again", id, s.Warnings)
+		}
 	}
 	second, err := store.OpenDir(root)
 	if err != nil {

@@ -75,11 +75,10 @@ func (x *Collector) fetchAppUsers(ctx context.Context, sc *integration.StepConte
 		return err
 	}
 	s, err := r.pageAssignments(ctx, apps, false)
-	if err != nil {
-		return err
+	if s != nil {
+		integration.Put(sc, keyAppUsers, s) // what was paged, also on failure
 	}
-	integration.Put(sc, keyAppUsers, s)
-	return nil
+	return err
 }
 
 // pageAssignments pages every application's users (or groups) into a
@@ -206,13 +205,15 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 		return rs, nil
 	}
 	// The group assignments are paged here (groups are collected); the
-	// user assignments by fetch-application-users, unless it was replayed
-	// from a previous run's output.
-	s, ok := integration.Get(sc, keyAppUsers)
-	if groups || !ok {
-		if s, err = r.pageAssignments(ctx, apps, groups); err != nil {
-			return err
-		}
+	// user assignments by fetch-application-users.
+	var s *assignments
+	if groups {
+		s, err = r.pageAssignments(ctx, apps, true)
+	} else {
+		s, err = integration.Need(sc, keyAppUsers)
+	}
+	if err != nil {
+		return err
 	}
 	defer s.Close()
 	byID := make(map[string]appInfo, len(apps))

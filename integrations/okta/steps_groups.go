@@ -91,32 +91,22 @@ func (x *Collector) fetchGroupMembers(ctx context.Context, sc *integration.StepC
 	if err != nil {
 		return err
 	}
-	user, app, err := r.pageMembers(ctx, groups, true, true)
+	user, err := integration.NewScratch[[]string](sc, "group members")
 	if err != nil {
 		return err
 	}
+	app, err := integration.NewScratch[[]string](sc, "app group members")
+	if err != nil {
+		user.Close()
+		return err
+	}
+	// What was paged is handed over, also on failure.
 	integration.Put(sc, keyUserGroupMembers, user)
 	integration.Put(sc, keyAppGroupMembers, app)
-	return nil
-}
-
-// pageMembers pages the members of the user groups (when userGroups) and
-// of the app groups (when appGroups) that have some into two stores.
-func (r *run) pageMembers(ctx context.Context, groups []groupInfo, userGroups, appGroups bool) (user, app *memberPages, err error) {
-	if user, err = integration.NewScratch[[]string](r.sc, "group members"); err != nil {
-		return nil, nil, err
-	}
-	if app, err = integration.NewScratch[[]string](r.sc, "app group members"); err != nil {
-		return nil, nil, err
-	}
 	todo := slices.DeleteFunc(slices.Clone(groups), func(g groupInfo) bool {
-		want := userGroups
-		if g.Type == "APP_GROUP" {
-			want = appGroups
-		}
-		return g.Type == "BUILT_IN" || g.Members == 0 || !want
+		return g.Type == "BUILT_IN" || g.Members == 0
 	})
-	err = integration.ForEach(ctx, r.sc, slices.Values(todo), func(ctx context.Context, g groupInfo) error {
+	return integration.ForEach(ctx, sc, slices.Values(todo), func(ctx context.Context, g groupInfo) error {
 		s := user
 		if g.Type == "APP_GROUP" {
 			s = app
@@ -135,7 +125,6 @@ func (r *run) pageMembers(ctx context.Context, groups []groupInfo, userGroups, a
 		}
 		return nil
 	})
-	return user, app, err
 }
 
 // idOnly decodes just the id of a listed object.
@@ -198,9 +187,7 @@ func (x *Collector) buildAppUserGroupUsers(ctx context.Context, sc *integration.
 
 // buildGroupUsers emits group HAS user for the groups of one entity type:
 // the Everyone group from the collected users, the others from the members
-// fetch-group-members paged (groups known empty were never paged). When
-// fetch-group-members was replayed from a previous run's output, it pages
-// them itself.
+// fetch-group-members paged (groups known empty were never paged).
 func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepContext[Config], appGroups bool) error {
 	r, err := x.begin(sc)
 	if err != nil {
@@ -229,15 +216,9 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 	if appGroups {
 		key, from = keyAppGroupMembers, typeAppUserGroup
 	}
-	members, ok := integration.Get(sc, key)
-	if !ok {
-		user, app, err := r.pageMembers(ctx, groups, !appGroups, appGroups)
-		if err != nil {
-			return err
-		}
-		if members = user; appGroups {
-			members = app
-		}
+	members, err := integration.Need(sc, key)
+	if err != nil {
+		return err
 	}
 	defer members.Close()
 	err = members.Each(ctx, func(group string, ids []string) error {

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 
 	fastjson "github.com/segmentio/encoding/json"
 
@@ -174,11 +173,11 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		httpclient.PageItems[userItem](ctx, r.c, pathUsers+"?"+q.Encode()))
 	err = integration.ForEachInBatches(ctx, sc, pages, 4, read, emit)
 	integration.Put(sc, keyUsers, idx) // what was collected, also on failure
+	if withFactors {
+		integration.Put(sc, keyFactors, fd) // the factors of the stored users
+	}
 	if err != nil {
 		return err
-	}
-	if withFactors {
-		integration.Put(sc, keyFactors, fd)
 	}
 	if len(fd.Unread) > 0 {
 		slices.Sort(fd.Unread)
@@ -195,22 +194,16 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	return nil
 }
 
-// fetchMFADevices emits the factors fetch-users read. When fetch-users was
-// replayed from a previous run's output, it reads them itself.
+// fetchMFADevices emits the factors fetch-users read (the runtime runs
+// fetch-users rather than reuse it, since they are run-local).
 func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepContext[Config]) error {
 	r, err := x.begin(sc)
 	if err != nil {
 		return err
 	}
-	fd, ok := integration.Get(sc, keyFactors)
-	if !ok {
-		users, err := integration.Need(sc, keyUsers)
-		if err != nil {
-			return err
-		}
-		if fd, err = r.readFactors(ctx, users.Live); err != nil {
-			return err
-		}
+	fd, err := integration.Need(sc, keyFactors)
+	if err != nil {
+		return err
 	}
 	defer fd.Factors.Close()
 	b := r.em.Batch(1000) // 500 factors and their relationships
@@ -270,35 +263,4 @@ func getFactors(ctx context.Context, c *httpclient.Client, userID string) (fs []
 		active = active || s.Status == "ACTIVE"
 	}
 	return fs, active, nil
-}
-
-// readFactors reads the factors of the given users, for fetch-mfa-devices
-// when fetch-users did not run in this run.
-func (r *run) readFactors(ctx context.Context, userIDs []string) (*factorData, error) {
-	s, err := integration.NewScratch[json.RawMessage](r.sc, "factors")
-	if err != nil {
-		return nil, err
-	}
-	fd := &factorData{Factors: s}
-	var mu sync.Mutex
-	err = integration.ForEach(ctx, r.sc, slices.Values(userIDs), func(ctx context.Context, id string) error {
-		fs, _, err := getFactors(ctx, r.c, id)
-		if err != nil && !integration.IsNotFound(err) && !integration.IsFatal(err) && ctx.Err() == nil {
-			r.sc.Logger.Warn("factors of a user could not be read", "user", id, "error", err.Error())
-			mu.Lock()
-			fd.Unread = append(fd.Unread, id)
-			mu.Unlock()
-			return nil
-		}
-		if err != nil { // a 404 is skipped by the policy
-			return fmt.Errorf("okta: listing factors of user %s: %w", id, err)
-		}
-		for _, f := range fs {
-			if err := s.Add(id, f); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return fd, err
 }

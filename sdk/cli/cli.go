@@ -16,7 +16,6 @@ import (
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/internal/redact"
-	"github.com/stepgraph/stepgraph/sdk/runtime"
 )
 
 // Exit codes returned by App.Main. They are stable: scripts, cron jobs and
@@ -386,13 +385,12 @@ func (a *App[C]) reportError(ctx context.Context, what string, err error, secret
 func exitCodeFor(ctx context.Context, err error) int {
 	var cfgErr *integration.ConfigError
 	var authErr *integration.AuthenticationError
-	var reuseErr *runtime.ReuseError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &authErr):
 		return ExitAuth
-	case errors.As(err, &cfgErr), errors.As(err, &reuseErr):
+	case errors.As(err, &cfgErr):
 		return ExitUsage
 	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errInterrupted)):
 		return ExitInterrupted

@@ -118,8 +118,8 @@ func PersistedData[T any](key string) DataKey {
 
 // RunLocalData declares a key whose value only means something inside the
 // run that set it (a scratch file, a client, a handle). It is never
-// persisted: when the step is reused the key is absent, and a step that
-// lists it in NeedsData makes such a run fail before it starts.
+// persisted: a step that lists it in NeedsData makes a run that selects
+// that step run the producer rather than reuse it.
 func RunLocalData(key string) DataKey { return DataKey{Key: key} }
 
 // Persisted reports whether the value survives reuse.
@@ -153,8 +153,8 @@ type Step[C any] struct {
 	Data []DataKey
 	// NeedsData lists keys, declared by a step this one depends on
 	// (directly or not), that this step cannot run without. A run that
-	// reuses the producer but cannot restore such a key is rejected before
-	// any step starts, naming this step and the key.
+	// would reuse the producer but cannot restore such a key (a run-local
+	// value) runs the producer instead, saying why in its warnings.
 	NeedsData []string
 	// Source names the ingestion source (Integration.Sources) the step
 	// reads; disabling the source disables the step. "" for none.

@@ -17,8 +17,8 @@ import (
 // output, so a later run that reuses the step gets it back (T must
 // round-trip through encoding/json). A key made with NewLocalKey holds
 // something that only means anything inside the run that made it (a
-// client, an open file); it is never saved, and a run that would reuse its
-// producer for a step that needs it is rejected before it starts.
+// client, an open file); it is never saved, so a run that selects a step
+// needing it runs its producer again instead of reusing it.
 //
 // Declare keys as package-level variables:
 //

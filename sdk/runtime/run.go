@@ -48,9 +48,10 @@ type Options struct {
 	// not asked for from a previous run's output instead of running them.
 	// Only a step that ended success in that run, with no partial type, is
 	// reused, in full (its object counts must match that run's summary)
-	// and with the data it handed over; any other dependency is run.
-	// A step that needs data its reused producer could not persist makes
-	// Run fail with a *ReuseError before any step (or Validate) starts.
+	// and with the data it handed over; any other dependency is run, and
+	// so is a producer of data a running step lists in NeedsData that the
+	// previous output cannot hand over (a run-local value such as a
+	// Scratch): the plan says so in that step's warnings.
 	Reuse *store.Dir
 	// OnEvent receives step and progress events (from many goroutines).
 	OnEvent func(Event)
@@ -125,24 +126,6 @@ func (r *Result) Partial() bool {
 	}
 	return false
 }
-
-// ReuseError rejects a run with Options.Reuse before any request: step
-// Step needs data Key (Step.NeedsData) from step Producer, which is reused
-// from a previous run's output that cannot hand that value over.
-type ReuseError struct {
-	Step, Producer, Key string
-	// Reason says why the value is not available.
-	Reason string
-}
-
-// Error implements the error interface.
-func (e *ReuseError) Error() string {
-	return fmt.Sprintf("cannot reuse step %s: step %s needs its data %q, which %s; run %s too (add it to the selected steps)",
-		e.Producer, e.Step, e.Key, e.Reason, e.Producer)
-}
-
-// Code implements integration.Coded.
-func (e *ReuseError) Code() integration.Code { return integration.CodeConfigValidation }
 
 type stepRun struct {
 	idx      int
@@ -362,8 +345,9 @@ func (r *run[C]) prepare() error {
 }
 
 // checkReuse keeps for reuse only the steps the previous run collected in
-// full, restores the data they handed over, and rejects the run when a
-// step that runs needs data a reused producer cannot hand over.
+// full and restores the data they handed over; a reused producer of data
+// that a step that runs needs but the previous output cannot hand over is
+// run instead.
 func (r *run[C]) checkReuse() error {
 	prev, err := ReadSummary(r.opts.Reuse)
 	if err != nil {
@@ -422,24 +406,34 @@ func (r *run[C]) checkReuse() error {
 			sr.restored[d.Key] = b
 		}
 	}
-	for i, sr := range r.steps {
-		if sr.disabled || sr.reuse {
-			continue
-		}
-		for _, k := range r.plan.steps[i].NeedsData {
-			j := r.plan.dataOwner[k]
-			pr := r.steps[j]
-			if !pr.reuse {
+	// A step that runs and needs data its reused producer cannot hand
+	// over (run-local, or absent from the previous output) gets it from
+	// its producer run again; that producer may in turn need data of its
+	// own producers, so repeat until nothing changes.
+	for changed := true; changed; {
+		changed = false
+		for i, sr := range r.steps {
+			if sr.disabled || sr.reuse {
 				continue
 			}
-			if _, ok := pr.restored[k]; ok {
-				continue
+			for _, k := range r.plan.steps[i].NeedsData {
+				j := r.plan.dataOwner[k]
+				pr := r.steps[j]
+				if _, ok := pr.restored[k]; !pr.reuse || ok {
+					continue
+				}
+				why := "the previous output does not hold it"
+				if d := dataKey(r.plan.steps[j], k); !d.Persisted() {
+					why = "it is run-local (never persisted)"
+				}
+				pr.reuse, changed = false, true
+				pr.reuseNote = fmt.Sprintf("not reused from the previous output (step %s needs its data %q and %s): collected in this run",
+					r.plan.steps[i].ID, k, why)
+				for key := range pr.restored {
+					r.data.Delete(key)
+				}
+				pr.restored = nil
 			}
-			why := "the previous output does not hold"
-			if d := dataKey(r.plan.steps[j], k); !d.Persisted() {
-				why = "is run-local (never persisted)"
-			}
-			return &ReuseError{Step: r.plan.steps[i].ID, Producer: r.plan.steps[j].ID, Key: k, Reason: why}
 		}
 	}
 	return nil

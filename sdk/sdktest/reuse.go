@@ -16,9 +16,9 @@ import (
 // CheckReuse is the reuse mode of the test kit: it collects the whole
 // integration once into an output folder, then runs every step that has
 // dependencies again on its own with those dependencies reused from that
-// output (what collect --step X --use-cache does). Each such run must start
-// (no *runtime.ReuseError), the step must succeed, and it must emit exactly
-// the objects it emitted in the full run. A step that relies on data a
+// output (what collect --step X --use-cache does; a producer of run-local
+// data the step needs runs again). Each such run must start, the step must
+// succeed, and it must emit exactly the objects it emitted in the full run. A step that relies on data a
 // reused producer does not hand over (integration.Step.Data) fails here.
 //
 // opts.Only and opts.Reuse are ignored; the other options apply to every
