@@ -173,10 +173,7 @@ func (c *collector) setup(_ context.Context, rc *integration.RunContext[Config])
 
 // each pages through a listing and calls fn with every raw item.
 func (c *collector) each(ctx context.Context, sc *integration.StepContext[Config], path string, fn func(raw json.RawMessage) error) error {
-	cl, err := integration.Need(sc, clientKey)
-	if err != nil {
-		return err
-	}
+	cl := integration.MustGet(sc, clientKey)
 	for page, err := range cl.Pages(ctx, fmt.Sprintf("%s?limit=%d", path, sc.Config.PageSize)) {
 		if err != nil {
 			return err
@@ -196,10 +193,7 @@ func (c *collector) each(ctx context.Context, sc *integration.StepContext[Config
 }
 
 func (c *collector) fetchAccount(ctx context.Context, sc *integration.StepContext[Config]) error {
-	cl, err := integration.Need(sc, clientKey)
-	if err != nil {
-		return err
-	}
+	cl := integration.MustGet(sc, clientKey)
 	var raw json.RawMessage
 	if _, err := cl.GetJSON(ctx, "/api/v1/account", &raw); err != nil {
 		return err
@@ -221,10 +215,7 @@ func (c *collector) fetchAccount(ctx context.Context, sc *integration.StepContex
 }
 
 func (c *collector) fetchUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
-	account, err := integration.Need(sc, accountKey)
-	if err != nil {
-		return err
-	}
+	account := integration.MustGet(sc, accountKey)
 	return c.each(ctx, sc, "/api/v1/users", func(raw json.RawMessage) error {
 		var u struct {
 			ID, Username, Email, Name, CreatedAt string
@@ -252,10 +243,7 @@ func (c *collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 func userKey(id string) string { return "teamdir_user:" + id }
 
 func (c *collector) fetchTeams(ctx context.Context, sc *integration.StepContext[Config]) error {
-	account, err := integration.Need(sc, accountKey)
-	if err != nil {
-		return err
-	}
+	account := integration.MustGet(sc, accountKey)
 	return c.each(ctx, sc, "/api/v1/teams", func(raw json.RawMessage) error {
 		var t struct{ ID, Name, Description string }
 		if err := json.Unmarshal(raw, &t); err != nil {

@@ -234,20 +234,20 @@ func Family(_, path string) string {
 	return "other"
 }
 
-// api is what every step of a run shares: the run's HTTP client (one
+// orgAPI is what every step of a run shares: the run's HTTP client (one
 // rate-limit pacer for all steps), how it authenticates, and the org.
-type api struct {
+type orgAPI struct {
 	c    *httpclient.Client
 	auth *clientAuth
 	org  orgInfo
 }
 
 // keyAPI hands the run's api from Setup to the steps.
-var keyAPI = integration.NewLocalKey[*api]("okta.api")
+var keyAPI = integration.NewLocalKey[*orgAPI]("okta.api")
 
 // newAPI builds an HTTP client for cfg (validated by validateFields).
 // logger receives the client's records unless Options.Logger is set.
-func (x *Collector) newAPI(cfg *Config, logger *slog.Logger) (*api, error) {
+func (x *Collector) newAPI(cfg *Config, logger *slog.Logger) (*orgAPI, error) {
 	org, err := validateFields(cfg)
 	if err != nil {
 		return nil, err
@@ -278,7 +278,7 @@ func (x *Collector) newAPI(cfg *Config, logger *slog.Logger) (*api, error) {
 		return nil, fmt.Errorf("okta: building the HTTP client: %w", err)
 	}
 	auth.attach(c)
-	return &api{c: c, auth: auth, org: newOrgInfo(org)}, nil
+	return &orgAPI{c: c, auth: auth, org: newOrgInfo(org)}, nil
 }
 
 // setup builds the run's client, proves the credentials work with one

@@ -6,27 +6,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
-
-// run is what one step works with.
-type run struct {
-	x   *Collector
-	sc  *integration.StepContext[Config]
-	c   *httpclient.Client
-	org orgInfo
-	em  *integration.Emitter
-	sk  *integration.Skips
-}
-
-func (x *Collector) begin(sc *integration.StepContext[Config]) (*run, error) {
-	a, err := integration.Need(sc, keyAPI)
-	if err != nil {
-		return nil, err
-	}
-	return &run{x: x, sc: sc, c: a.c, org: a.org, em: integration.NewEmitter(sc), sk: &integration.Skips{}}, nil
-}
 
 // classify is the integration's error policy (integration.Classifier),
 // declared once: an object deleted between its listing and a read of its

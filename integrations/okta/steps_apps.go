@@ -20,16 +20,10 @@ type appInfo struct {
 }
 
 func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	acct, err := integration.Need(sc, keyAccount)
-	if err != nil {
-		return err
-	}
+	api := integration.MustGet(sc, keyAPI)
+	acct := integration.MustGet(sc, keyAccount)
 	var infos []appInfo
-	err = httpclient.EachPage(ctx, r.c, pathApps+"?limit=200", func(items []httpclient.Raw[oktaApp]) error {
+	err := httpclient.EachPage(ctx, api.c, pathApps+"?limit=200", func(items []httpclient.Raw[oktaApp]) error {
 		es := make([]*graph.Entity, 0, len(items))
 		rs := make([]*graph.Relationship, 0, len(items))
 		for _, it := range items {
@@ -41,7 +35,7 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 			if err != nil {
 				return fmt.Errorf("okta: decoding application %s: %w", a.ID, err)
 			}
-			e := appEntity(r.org, a, clean)
+			e := appEntity(api.org, a, clean)
 			es = append(es, e)
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, a.ID, typeApp,
 				graph.WithProperties(map[string]any{"accountUrl": acct.URL, "applicationId": a.ID, "applicationName": e.Properties["name"]})))
@@ -49,7 +43,7 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 			infos = append(infos, appInfo{ID: a.ID, AWSAccountID: aws})
 		}
 		sc.Progress("applications", int64(len(es)))
-		return r.em.Emit(ctx, es, rs)
+		return sc.Emit(ctx, es, rs)
 	})
 	integration.Put(sc, keyApps, infos) // what was collected, also on failure
 	if err != nil {
@@ -66,15 +60,7 @@ type assignments = integration.Scratch[json.RawMessage]
 // users listing (the apps bucket is separate), for
 // build-user-app-relationships to emit once users are collected.
 func (x *Collector) fetchAppUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	apps, err := integration.Need(sc, keyApps)
-	if err != nil {
-		return err
-	}
-	s, err := r.pageAssignments(ctx, apps, false)
+	s, err := pageAssignments(ctx, sc, integration.MustGet(sc, keyApps), false)
 	if s != nil {
 		integration.Put(sc, keyAppUsers, s) // what was paged, also on failure
 	}
@@ -83,17 +69,18 @@ func (x *Collector) fetchAppUsers(ctx context.Context, sc *integration.StepConte
 
 // pageAssignments pages every application's users (or groups) into a
 // store.
-func (r *run) pageAssignments(ctx context.Context, apps []appInfo, groups bool) (*assignments, error) {
+func pageAssignments(ctx context.Context, sc *integration.StepContext[Config], apps []appInfo, groups bool) (*assignments, error) {
+	api := integration.MustGet(sc, keyAPI)
 	what, sub := "application users", "/users?limit=500"
 	if groups {
 		what, sub = "application groups", "/groups?limit=200"
 	}
-	s, err := integration.NewScratch[json.RawMessage](r.sc, what)
+	s, err := integration.NewScratch[json.RawMessage](sc, what)
 	if err != nil {
 		return nil, err
 	}
-	err = integration.ForEach(ctx, r.sc, slices.Values(apps), func(ctx context.Context, a appInfo) error {
-		err := httpclient.EachPage(ctx, r.c, pathApps+"/"+seg(a.ID)+sub, func(items []json.RawMessage) error {
+	err = integration.ForEach(ctx, sc, slices.Values(apps), func(ctx context.Context, a appInfo) error {
+		err := httpclient.EachPage(ctx, api.c, pathApps+"/"+seg(a.ID)+sub, func(items []json.RawMessage) error {
 			for _, raw := range items {
 				if err := s.Add(a.ID, raw); err != nil {
 					return err
@@ -132,30 +119,16 @@ func (x *Collector) buildUserApps(ctx context.Context, sc *integration.StepConte
 // groups (or users), with mapped relationships to AWS IAM roles for AWS
 // apps.
 func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepContext[Config], groups bool) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	apps, err := integration.Need(sc, keyApps)
-	if err != nil {
-		return err
-	}
+	apps := integration.MustGet(sc, keyApps)
+	what, groupTypes := "user", map[string]string{}
 	var users *userIndex
-	groupTypes := map[string]string{}
-	if groups {
-		gs, err := integration.Need(sc, keyGroups)
-		if err != nil {
-			return err
-		}
-		for _, g := range gs {
-			groupTypes[g.ID] = groupType(g.Type)
-		}
-	} else if users, err = integration.Need(sc, keyUsers); err != nil {
-		return err
-	}
-	what := "user"
 	if groups {
 		what = "group"
+		for _, g := range integration.MustGet(sc, keyGroups) {
+			groupTypes[g.ID] = groupType(g.Type)
+		}
+	} else {
+		users = integration.MustGet(sc, keyUsers)
 	}
 	// relationships builds the relationships of one assignment entry.
 	relationships := func(app appInfo, raw json.RawMessage) ([]*graph.Relationship, error) {
@@ -164,7 +137,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 			return nil, fmt.Errorf("okta: decoding an assignment of application %s: %w", app.ID, err)
 		}
 		if a.ID == "" || !sc.HasKey(a.ID) {
-			r.sk.Add("application assignments whose "+what+" was not collected", 1)
+			sc.Skip("application assignments whose "+what+" was not collected", 1)
 			return nil, nil
 		}
 		role, roles := a.Profile.roleProps()
@@ -196,7 +169,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 		rs := []*graph.Relationship{graph.DirectByKey(a.ID, fromType, graph.ASSIGNED, app.ID, typeApp,
 			graph.WithType(relType), graph.WithProperties(props))}
 		if app.AWSAccountID != "" {
-			for _, v := range a.Profile.awsRoleValues(func(string) { r.sk.Add("AWS role values that are not strings", 1) }) {
+			for _, v := range a.Profile.awsRoleValues(func(string) { sc.Skip("AWS role values that are not strings", 1) }) {
 				if m, ok := awsRoleRelationship(awsType, a.ID, fromType, v, app.AWSAccountID); ok {
 					rs = append(rs, m)
 				}
@@ -207,10 +180,11 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	// The group assignments are paged here (groups are collected); the
 	// user assignments by fetch-application-users.
 	var s *assignments
+	var err error
 	if groups {
-		s, err = r.pageAssignments(ctx, apps, true)
+		s, err = pageAssignments(ctx, sc, apps, true)
 	} else {
-		s, err = integration.Need(sc, keyAppUsers)
+		s = integration.MustGet(sc, keyAppUsers)
 	}
 	if err != nil {
 		return err
@@ -220,7 +194,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	for _, a := range apps {
 		byID[a.ID] = a
 	}
-	b := r.em.Batch(500)
+	b := integration.NewBatch(sc, 500)
 	err = s.Each(ctx, func(app string, raw json.RawMessage) error {
 		rs, err := relationships(byID[app], raw)
 		if err != nil {
@@ -231,9 +205,5 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	if err == nil {
 		err = b.Flush(ctx)
 	}
-	if err != nil {
-		return err
-	}
-	r.sk.Warn(ctx, sc)
-	return nil
+	return err
 }

@@ -28,14 +28,8 @@ type groupInfo struct {
 var groupPageSizes = []int{10000, 1000, 200}
 
 func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	acct, err := integration.Need(sc, keyAccount)
-	if err != nil {
-		return err
-	}
+	api := integration.MustGet(sc, keyAPI)
+	acct := integration.MustGet(sc, keyAccount)
 	var infos []groupInfo
 	page := func(items []httpclient.Raw[oktaGroup]) error {
 		es := make([]*graph.Entity, 0, len(items))
@@ -45,7 +39,7 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 			if g.ID == "" || sc.HasKey(g.ID) {
 				continue
 			}
-			e := groupEntity(r.org, g, it.JSON)
+			e := groupEntity(api.org, g, it.JSON)
 			es = append(es, e)
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, g.ID, e.Type,
 				graph.WithType(relAccountHasGroup),
@@ -65,9 +59,9 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 			infos = append(infos, gi)
 		}
 		sc.Progress("groups", int64(len(es)))
-		return r.em.Emit(ctx, es, rs)
+		return sc.Emit(ctx, es, rs)
 	}
-	err = r.listGroups(ctx, page)
+	err := listGroups(ctx, sc, api.c, page)
 	integration.Put(sc, keyGroups, infos) // what was collected, also on failure
 	if err != nil {
 		return fmt.Errorf("okta: listing groups: %w", err)
@@ -83,14 +77,8 @@ type memberPages = integration.Scratch[[]string]
 // stats; Everyone is built from the users), in parallel with the users
 // listing, for the build steps to emit once users are collected.
 func (x *Collector) fetchGroupMembers(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	groups, err := integration.Need(sc, keyGroups)
-	if err != nil {
-		return err
-	}
+	api := integration.MustGet(sc, keyAPI)
+	groups := integration.MustGet(sc, keyGroups)
 	user, err := integration.NewScratch[[]string](sc, "group members")
 	if err != nil {
 		return err
@@ -111,7 +99,7 @@ func (x *Collector) fetchGroupMembers(ctx context.Context, sc *integration.StepC
 		if g.Type == "APP_GROUP" {
 			s = app
 		}
-		err := httpclient.EachPage(ctx, r.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []idOnly) error {
+		err := httpclient.EachPage(ctx, api.c, pathGroups+"/"+seg(g.ID)+"/users?limit=1000", func(items []idOnly) error {
 			ids := make([]string, 0, len(items))
 			for _, u := range items {
 				if u.ID != "" {
@@ -134,7 +122,7 @@ type idOnly struct {
 
 // listGroups pages /api/v1/groups with expand=stats, shrinking the page
 // size on 500s and finally dropping expand, resuming from the same cursor.
-func (r *run) listGroups(ctx context.Context, fn func([]httpclient.Raw[oktaGroup]) error) error {
+func listGroups(ctx context.Context, sc *integration.StepContext[Config], c *httpclient.Client, fn func([]httpclient.Raw[oktaGroup]) error) error {
 	size, expand := 0, true
 	after := ""
 	for {
@@ -149,7 +137,7 @@ func (r *run) listGroups(ctx context.Context, fn func([]httpclient.Raw[oktaGroup
 			q.Set("after", after)
 		}
 		var last string
-		err := httpclient.EachPage(ctx, r.c, pathGroups+"?"+q.Encode(), func(items []httpclient.Raw[oktaGroup]) error {
+		err := httpclient.EachPage(ctx, c, pathGroups+"?"+q.Encode(), func(items []httpclient.Raw[oktaGroup]) error {
 			if err := fn(items); err != nil {
 				return err
 			}
@@ -169,10 +157,10 @@ func (r *run) listGroups(ctx context.Context, fn func([]httpclient.Raw[oktaGroup
 		}
 		if size+1 < len(groupPageSizes) {
 			size++
-			r.sc.Warn(ctx, "listing groups with stats timed out; retrying with a smaller page", "limit", groupPageSizes[size])
+			sc.Warn(ctx, "listing groups with stats timed out; retrying with a smaller page", "limit", groupPageSizes[size])
 		} else {
 			expand = false
-			r.sc.Warn(ctx, "listing groups with stats keeps timing out; continuing without stats (every group's members will be listed)")
+			sc.Warn(ctx, "listing groups with stats keeps timing out; continuing without stats (every group's members will be listed)")
 		}
 	}
 }
@@ -189,24 +177,14 @@ func (x *Collector) buildAppUserGroupUsers(ctx context.Context, sc *integration.
 // the Everyone group from the collected users, the others from the members
 // fetch-group-members paged (groups known empty were never paged).
 func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepContext[Config], appGroups bool) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	groups, err := integration.Need(sc, keyGroups)
-	if err != nil {
-		return err
-	}
+	groups := integration.MustGet(sc, keyGroups)
 	if !appGroups {
 		// Everyone (BUILT_IN) holds every collected user: built from
 		// them, never paged.
-		users, err := integration.Need(sc, keyUsers)
-		if err != nil {
-			return err
-		}
+		users := integration.MustGet(sc, keyUsers)
 		for _, g := range groups {
 			if g.Type == "BUILT_IN" {
-				if err := r.emitMembers(ctx, g.ID, typeUserGroup, users.All); err != nil {
+				if err := emitMembers(ctx, sc, g.ID, typeUserGroup, users.All); err != nil {
 					return err
 				}
 			}
@@ -216,26 +194,18 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 	if appGroups {
 		key, from = keyAppGroupMembers, typeAppUserGroup
 	}
-	members, err := integration.Need(sc, key)
-	if err != nil {
-		return err
-	}
+	members := integration.MustGet(sc, key)
 	defer members.Close()
-	err = members.Each(ctx, func(group string, ids []string) error {
-		return r.emitMembers(ctx, group, from, ids)
+	return members.Each(ctx, func(group string, ids []string) error {
+		return emitMembers(ctx, sc, group, from, ids)
 	})
-	if err != nil {
-		return err
-	}
-	r.sk.Warn(ctx, sc)
-	return nil
 }
 
-func (r *run) emitMembers(ctx context.Context, group, from string, userIDs []string) error {
-	b := r.em.Batch(1000)
+func emitMembers(ctx context.Context, sc *integration.StepContext[Config], group, from string, userIDs []string) error {
+	b := integration.NewBatch(sc, 1000)
 	for _, uid := range userIDs {
-		if !r.sc.HasKey(uid) {
-			r.sk.Add("group members whose user was not collected", 1)
+		if !sc.HasKey(uid) {
+			sc.Skip("group members whose user was not collected", 1)
 			continue
 		}
 		err := b.Add(ctx, nil, graph.DirectByKey(group, from, graph.HAS, uid, typeUser,

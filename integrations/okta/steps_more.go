@@ -14,15 +14,9 @@ import (
 )
 
 func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	acct, err := integration.Need(sc, keyAccount)
-	if err != nil {
-		return err
-	}
-	err = httpclient.EachPage(ctx, r.c, pathRules+"?limit=200", func(items []httpclient.Raw[oktaRule]) error {
+	api := integration.MustGet(sc, keyAPI)
+	acct := integration.MustGet(sc, keyAccount)
+	err := httpclient.EachPage(ctx, api.c, pathRules+"?limit=200", func(items []httpclient.Raw[oktaRule]) error {
 		var es []*graph.Entity
 		var rs []*graph.Relationship
 		for _, it := range items {
@@ -34,15 +28,14 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, ru.ID, typeRule))
 			for _, gid := range ru.groupIDs() {
 				if !sc.HasKey(gid) {
-					r.sk.Add("rule targets whose group was not collected", 1)
+					sc.Skip("rule targets whose group was not collected", 1)
 					continue
 				}
 				rs = append(rs, graph.DirectByKey(ru.ID, typeRule, graph.MANAGES, gid, typeUserGroup))
 			}
 		}
-		return r.em.Emit(ctx, es, rs)
+		return sc.Emit(ctx, es, rs)
 	})
-	r.sk.Warn(ctx, sc)
 	if err != nil {
 		return fmt.Errorf("okta: listing group rules: %w", err) // the policy may degrade it
 	}
@@ -60,19 +53,10 @@ type roleResult struct {
 }
 
 func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	users, err := integration.Need(sc, keyUsers)
-	if err != nil {
-		return err
-	}
-	groups, err := integration.Need(sc, keyGroups)
-	if err != nil {
-		return err
-	}
-	assignees, err := r.roleAssignees(ctx)
+	api := integration.MustGet(sc, keyAPI)
+	users := integration.MustGet(sc, keyUsers)
+	groups := integration.MustGet(sc, keyGroups)
+	assignees, err := roleAssignees(ctx, api.c)
 	if err != nil {
 		if !integration.IsForbidden(err) {
 			return fmt.Errorf("okta: listing role assignees: %w", err)
@@ -83,7 +67,7 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 	var todo []roleResult
 	for _, id := range assignees {
 		if !sc.HasKey(id) {
-			r.sk.Add("role assignees whose user was not collected", 1)
+			sc.Skip("role assignees whose user was not collected", 1)
 			continue
 		}
 		todo = append(todo, roleResult{principal: id})
@@ -106,7 +90,7 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 		if t.group {
 			path = pathGroups + "/" + seg(t.principal) + "/roles"
 		}
-		_, t.err = r.c.GetJSON(ctx, path, &t.roles)
+		_, t.err = api.c.GetJSON(ctx, path, &t.roles)
 		if integration.IsForbidden(t.err) {
 			denied.Store(true)
 		}
@@ -138,19 +122,18 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 				rs = append(rs, graph.DirectByKey(t.principal, typeUser, graph.ASSIGNED, re.Key, typeRole))
 			}
 		}
-		if err := r.em.Emit(ctx, es, rs); err != nil {
+		if err := sc.Emit(ctx, es, rs); err != nil {
 			return err
 		}
 	}
-	r.sk.Warn(ctx, sc)
 	return nil
 }
 
 // roleAssignees lists /api/v1/iam/assignees/users: the users holding admin
 // roles. Its next page is in the body's _links.next.href.
-func (r *run) roleAssignees(ctx context.Context) ([]string, error) {
+func roleAssignees(ctx context.Context, c *httpclient.Client) ([]string, error) {
 	var ids []string
-	for resp, err := range r.c.Pages(ctx, pathAssignees+"?limit=100", httpclient.WithNextFunc(httpclient.NextFromBodyLinks)) {
+	for resp, err := range c.Pages(ctx, pathAssignees+"?limit=100", httpclient.WithNextFunc(httpclient.NextFromBodyLinks)) {
 		if err != nil {
 			return nil, err
 		}
@@ -187,10 +170,7 @@ type logEvent struct {
 }
 
 func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
+	api := integration.MustGet(sc, keyAPI)
 	now := x.opts.Now().UTC()
 	q := url.Values{
 		"since":  {now.Add(-systemLogWindow).Format("2006-01-02T15:04:05.000Z")},
@@ -198,7 +178,7 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 		"filter": {appCreationFilter},
 		"limit":  {"1000"},
 	}
-	err = httpclient.EachPage(ctx, r.c, pathLogs+"?"+q.Encode(), func(items []logEvent) error {
+	err := httpclient.EachPage(ctx, api.c, pathLogs+"?"+q.Encode(), func(items []logEvent) error {
 		var rs []*graph.Relationship
 		for _, ev := range items {
 			appID := ""
@@ -212,14 +192,13 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 				appID = ev.Target[0].ID
 			}
 			if ev.Actor.ID == "" || appID == "" || !sc.HasKey(ev.Actor.ID) || !sc.HasKey(appID) {
-				r.sk.Add("app creation events whose user or application was not collected", 1)
+				sc.Skip("app creation events whose user or application was not collected", 1)
 				continue
 			}
 			rs = append(rs, graph.DirectByKey(ev.Actor.ID, typeUser, graph.CREATED, appID, typeApp))
 		}
-		return r.em.Emit(ctx, nil, rs)
+		return sc.Emit(ctx, nil, rs)
 	})
-	r.sk.Warn(ctx, sc)
 	if err != nil {
 		return fmt.Errorf("okta: listing app creation events in the System Log: %w", err) // the policy may degrade it
 	}
@@ -227,15 +206,9 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 }
 
 func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	acct, err := integration.Need(sc, keyAccount)
-	if err != nil {
-		return err
-	}
-	err = httpclient.EachPage(ctx, r.c, pathDevices+"?limit=200&expand=user", func(items []httpclient.Raw[oktaDevice]) error {
+	api := integration.MustGet(sc, keyAPI)
+	acct := integration.MustGet(sc, keyAccount)
+	err := httpclient.EachPage(ctx, api.c, pathDevices+"?limit=200&expand=user", func(items []httpclient.Raw[oktaDevice]) error {
 		var es []*graph.Entity
 		var rs []*graph.Relationship
 		for _, it := range items {
@@ -253,15 +226,14 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, d.ID, typeDevice))
 			for _, u := range d.Embedded.Users {
 				if u.User.ID == "" || !sc.HasKey(u.User.ID) {
-					r.sk.Add("device users who were not collected", 1)
+					sc.Skip("device users who were not collected", 1)
 					continue
 				}
 				rs = append(rs, graph.DirectByKey(u.User.ID, typeUser, graph.HAS, d.ID, typeDevice))
 			}
 		}
-		return r.em.Emit(ctx, es, rs)
+		return sc.Emit(ctx, es, rs)
 	})
-	r.sk.Warn(ctx, sc)
 	if integration.StatusOf(err) == http.StatusUnauthorized && ctx.Err() == nil {
 		// Not the run's credentials failing: Classic orgs answer 401.
 		return &devicesUnavailable{msg: "okta: listing devices: " + err.Error()}

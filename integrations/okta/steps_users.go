@@ -23,16 +23,13 @@ type accountData struct {
 }
 
 func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	acct := accountEntity(r.org)
+	api := integration.MustGet(sc, keyAPI)
+	acct := accountEntity(api.org)
 	var support struct {
 		Support    string  `json:"support"`
 		Expiration *string `json:"expiration"`
 	}
-	if _, err := r.c.GetJSON(ctx, pathOktaSupport, &support); err != nil {
+	if _, err := api.c.GetJSON(ctx, pathOktaSupport, &support); err != nil {
 		if integration.IsFatal(err) || ctx.Err() != nil {
 			return err
 		}
@@ -44,7 +41,7 @@ func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContex
 		acct.Set("supportEnabled", support.Support == "ENABLED")
 		acct.SetTimes(support.Expiration, "supportExpiresOn")
 	}
-	sso, mfa := serviceEntity(r.org, "SSO"), serviceEntity(r.org, "MFA")
+	sso, mfa := serviceEntity(api.org, "SSO"), serviceEntity(api.org, "MFA")
 	if err := sc.AddEntities(ctx, acct, sso, mfa); err != nil {
 		return err
 	}
@@ -52,7 +49,7 @@ func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContex
 		graph.Direct(acct, graph.HAS, sso), graph.Direct(acct, graph.HAS, mfa)); err != nil {
 		return err
 	}
-	integration.Put(sc, keyAccount, accountData{Key: acct.Key, URL: r.org.URL})
+	integration.Put(sc, keyAccount, accountData{Key: acct.Key, URL: api.org.URL})
 	return nil
 }
 
@@ -90,17 +87,12 @@ type userItem struct {
 // The factor requests are this step's (its output needs them); the
 // factors are handed to fetch-mfa-devices, which makes no request.
 func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	acct, err := integration.Need(sc, keyAccount)
-	if err != nil {
-		return err
-	}
+	api := integration.MustGet(sc, keyAPI)
+	acct := integration.MustGet(sc, keyAccount)
 	withFactors := sc.SourceEnabled(SourceMFADevices)
 	fd := &factorData{}
 	if withFactors {
+		var err error
 		if fd.Factors, err = integration.NewScratch[json.RawMessage](sc, "factors"); err != nil {
 			return err
 		}
@@ -114,7 +106,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 			it.known = withFactors // Okta removes a deprovisioned user's factors
 			return nil
 		}
-		fs, active, err := getFactors(ctx, r.c, it.ID)
+		fs, active, err := getFactors(ctx, api.c, it.ID)
 		switch {
 		case err == nil:
 			it.factors, it.known, it.active = fs, true, active
@@ -150,7 +142,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 				}
 				mfa = &u.active
 			}
-			e := userEntity(r.org, &u.oktaUser, mfa)
+			e := userEntity(api.org, &u.oktaUser, mfa)
 			for _, p := range u.Profile.DropInvalid(schemas, e) {
 				droppedBy[p] = append(droppedBy[p], u.ID)
 			}
@@ -165,13 +157,13 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		}
 		total += len(es)
 		sc.Progress("users", int64(len(es)))
-		return r.em.Emit(ctx, es, rs)
+		return sc.Emit(ctx, es, rs)
 	}
 	q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
 	pages := httpclient.ConcatPages(
-		httpclient.PageItems[userItem](ctx, r.c, pathUsers+"?limit=200"),
-		httpclient.PageItems[userItem](ctx, r.c, pathUsers+"?"+q.Encode()))
-	err = integration.ForEachInBatches(ctx, sc, pages, 4, read, emit)
+		httpclient.PageItems[userItem](ctx, api.c, pathUsers+"?limit=200"),
+		httpclient.PageItems[userItem](ctx, api.c, pathUsers+"?"+q.Encode()))
+	err := integration.ForEachInBatches(ctx, sc, pages, 4, read, emit)
 	integration.Put(sc, keyUsers, idx) // what was collected, also on failure
 	if withFactors {
 		integration.Put(sc, keyFactors, fd) // the factors of the stored users
@@ -189,7 +181,6 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		sc.Warn(ctx, fmt.Sprintf("profile attribute %q breaks the data model's rules for users: %d users stored without it", p, len(ids)),
 			"users", idList(ids, 100))
 	}
-	r.sk.Warn(ctx, sc)
 	sc.Logger.Info("users collected", "count", total, "factorsRead", withFactors)
 	return nil
 }
@@ -197,21 +188,14 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 // fetchMFADevices emits the factors fetch-users read (the runtime runs
 // fetch-users rather than reuse it, since they are run-local).
 func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepContext[Config]) error {
-	r, err := x.begin(sc)
-	if err != nil {
-		return err
-	}
-	fd, err := integration.Need(sc, keyFactors)
-	if err != nil {
-		return err
-	}
+	fd := integration.MustGet(sc, keyFactors)
 	defer fd.Factors.Close()
-	b := r.em.Batch(1000) // 500 factors and their relationships
+	b := integration.NewBatch(sc, 1000) // 500 factors and their relationships
 	b.OnEmit = func(n int) { sc.Progress("factors", int64(n)) }
-	err = fd.Factors.Each(ctx, func(user string, raw json.RawMessage) error {
+	err := fd.Factors.Each(ctx, func(user string, raw json.RawMessage) error {
 		var fac oktaFactor
 		if err := fastjson.Unmarshal(raw, &fac); err != nil || fac.ID == "" {
-			r.sk.Add("factors without an id", 1)
+			sc.Skip("factors without an id", 1)
 			return nil
 		}
 		return b.Add(ctx, []*graph.Entity{factorEntity(&fac, raw)}, graph.DirectByKey(user, typeUser, graph.ASSIGNED, fac.ID, typeMFADevice,
@@ -229,7 +213,6 @@ func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepCon
 		sc.MarkPartial(fmt.Sprintf("the factors of %d users could not be read (users: %s)", len(fd.Unread), idList(fd.Unread, 100)),
 			typeMFADevice, relUserAssignedFactor)
 	}
-	r.sk.Warn(ctx, sc)
 	return nil
 }
 

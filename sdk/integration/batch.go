@@ -6,14 +6,14 @@ import (
 	"github.com/stepgraph/stepgraph/sdk/graph"
 )
 
-// Batch buffers a step's objects for an Emitter and emits them once at
+// Batch buffers a step's objects and emits them (JobState.Emit) once at
 // least size of them (entities and relationships together) are waiting,
 // so that a step building objects one source item at a time (the entries
 // of a Scratch, the members of a group) adds them in batches of a bounded
 // size. Call Flush at the end for the rest. A Batch is used by one
 // goroutine at a time.
 type Batch struct {
-	em   *Emitter
+	js   JobState
 	size int
 	es   []*graph.Entity
 	rs   []*graph.Relationship
@@ -22,10 +22,10 @@ type Batch struct {
 	OnEmit func(entities int)
 }
 
-// Batch returns a Batch emitting through e in batches of at least size
+// NewBatch returns a Batch emitting to js in batches of at least size
 // objects (1 when size is less).
-func (e *Emitter) Batch(size int) *Batch {
-	return &Batch{em: e, size: max(size, 1)}
+func NewBatch(js JobState, size int) *Batch {
+	return &Batch{js: js, size: max(size, 1)}
 }
 
 // Add buffers es and rs, emitting everything buffered once size objects
@@ -40,12 +40,12 @@ func (b *Batch) Add(ctx context.Context, es []*graph.Entity, rs ...*graph.Relati
 }
 
 // Flush emits everything buffered (entities first, then relationships, as
-// Emitter.Emit) and empties the buffer, also when the emission failed.
+// JobState.Emit) and empties the buffer, also when the emission failed.
 func (b *Batch) Flush(ctx context.Context) error {
 	if len(b.es) == 0 && len(b.rs) == 0 {
 		return nil
 	}
-	err := b.em.Emit(ctx, b.es, b.rs)
+	err := b.js.Emit(ctx, b.es, b.rs)
 	n := len(b.es)
 	b.es, b.rs = b.es[:0], b.rs[:0]
 	if err == nil && b.OnEmit != nil {

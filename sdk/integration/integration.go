@@ -183,6 +183,19 @@ type JobState interface {
 	AddEntities(ctx context.Context, entities ...*graph.Entity) error
 	// AddRelationships validates and stores relationships.
 	AddRelationships(ctx context.Context, relationships ...*graph.Relationship) error
+	// Emit adds the entities, then the relationships, leaving out those
+	// whose _key is already collected or earlier in the same call: the
+	// same object reached twice (a user listed by two listings, a role
+	// held by two principals, a mapped target reached through two
+	// parents) is emitted once instead of failing the step with a
+	// *DuplicateKeyError. Its check and add are one atomic step across the
+	// step's goroutines. Use AddEntities when a duplicate is a bug.
+	Emit(ctx context.Context, entities []*graph.Entity, relationships []*graph.Relationship) error
+	// Skip counts n objects the step leaves out for reason (a relationship
+	// whose other end was not collected, a value of the wrong type). When
+	// the step ends, however it ends, the runtime records one warning per
+	// reason, "skipped: <reason>" with the count, in reason order.
+	Skip(reason string, n int64)
 	// HasKey reports whether any object with this _key was added.
 	HasKey(key string) bool
 	// FindEntity returns the entity with the key, or nil when none exists.

@@ -88,6 +88,21 @@ func Need[T any](s DataGetter, k Key[T]) (T, error) {
 	return v, nil
 }
 
+// MustGet is Get for a value that is there by construction: one the step
+// lists in Step.NeedsData (the runtime does not start the step without
+// it, failing it with an error naming the key) or one the integration's
+// Setup puts (a failed Setup fails the run before any step). A missing
+// value is a bug in the integration's declaration: MustGet panics with
+// the key's name, and the runtime turns the panic into the step's
+// failure.
+func MustGet[T any](s DataGetter, k Key[T]) T {
+	v, ok := Get(s, k)
+	if !ok {
+		panic(fmt.Sprintf("run state %q is missing: list it in the step's NeedsData, or put it in Setup", k.name))
+	}
+	return v
+}
+
 // RunContext is what an integration's Setup and its sources' probes get:
 // the run's configuration, a logger and the run-wide state, where Setup
 // puts what every step shares (the API client) with Put and a NewLocalKey.

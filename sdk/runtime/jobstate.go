@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,6 +223,54 @@ func (j *jobState[C]) duplicateRelationship(ctx context.Context, rel *graph.Rela
 		return j.dupError(rel.Key, rel.Type, first.Type, first, rel)
 	}
 	return nil
+}
+
+// Emit implements integration.JobState.
+func (j *jobState[C]) Emit(ctx context.Context, es []*graph.Entity, rs []*graph.Relationship) error {
+	j.step.emitMu.Lock()
+	defer j.step.emitMu.Unlock()
+	if err := j.AddEntities(ctx, fresh(j.r, es, func(x *graph.Entity) string { return x.Key })...); err != nil {
+		return err
+	}
+	return j.AddRelationships(ctx, fresh(j.r, rs, func(x *graph.Relationship) string { return x.Key })...)
+}
+
+// fresh returns the objects whose key is neither collected nor earlier in
+// xs.
+func fresh[C, T any](r *run[C], xs []T, key func(T) string) []T {
+	seen := make(map[string]bool, len(xs))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.DeleteFunc(slices.Clone(xs), func(x T) bool {
+		k := key(x)
+		if _, dup := r.index.Get(r.index.Hash(k)); dup || seen[k] {
+			return true
+		}
+		seen[k] = true
+		return false
+	})
+}
+
+// Skip implements integration.JobState.
+func (j *jobState[C]) Skip(reason string, n int64) {
+	j.step.mu.Lock()
+	defer j.step.mu.Unlock()
+	if j.step.skips == nil {
+		j.step.skips = map[string]int64{}
+	}
+	j.step.skips[reason] += n
+}
+
+// skipWarnings records one warning per Skip reason, in reason order.
+func (j *jobState[C]) skipWarnings(ctx context.Context) {
+	j.step.mu.Lock()
+	skips := j.step.skips
+	j.step.mu.Unlock()
+	for _, reason := range slices.Sorted(maps.Keys(skips)) {
+		if n := skips[reason]; n > 0 {
+			j.Warn(ctx, "skipped: "+reason, "count", n)
+		}
+	}
 }
 
 // HasKey implements integration.JobState. It answers from the compact hash

@@ -481,36 +481,152 @@ func TestForEachInBatches(t *testing.T) {
 	}
 }
 
-// TestEmitterAndSkips: an Emitter leaves out objects already collected or
-// repeated in one batch, from concurrent fan-out items, instead of failing
-// the step; Skips turns counts by reason into one warning each (#12: moved
-// from integrations/okta).
-func TestEmitterAndSkips(t *testing.T) {
+// TestEmitAndSkip: the step context's Emit leaves out objects already
+// collected or repeated in one call, from concurrent fan-out items,
+// instead of failing the step; Skip's counts become one warning per
+// reason when the step ends, also when it fails (#12: the step context
+// owns what integrations wrapped in an emitter and a skip counter).
+func TestEmitAndSkip(t *testing.T) {
 	s := step("a")
 	s.Entities = []integration.EntityType{{Resource: "Thing", Type: "t_thing", Class: []string{"Resource"}}}
 	s.Relationships = []integration.RelationshipType{{Type: "t_thing_has_thing", Class: graph.HAS, Source: "t_thing", Target: "t_thing"}}
+	fail := false
 	s.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
-		em, sk := integration.NewEmitter(sc), &integration.Skips{}
 		thing := func(k string) *graph.Entity {
 			return (&graph.Entity{Key: k, Type: "t_thing", Class: []string{"Resource"}, DisplayName: k}).Set("name", k)
 		}
 		err := integration.ForEach(ctx, sc, slices.Values([]int{0, 1, 2, 3, 4, 5, 6, 7}), func(ctx context.Context, i int) error {
 			a, b := thing("thing-aaaa"), thing(fmt.Sprintf("thing-%04d", i))
-			sk.Add("things without a parent", 1)
-			return em.Emit(ctx, []*graph.Entity{a, b, b}, []*graph.Relationship{graph.Direct(a, graph.HAS, b), graph.Direct(a, graph.HAS, b)})
+			sc.Skip("things without a parent", 1)
+			sc.Skip("a reason with nothing skipped", 0)
+			return sc.Emit(ctx, []*graph.Entity{a, b, b}, []*graph.Relationship{graph.Direct(a, graph.HAS, b), graph.Direct(a, graph.HAS, b)})
 		})
-		sk.Warn(ctx, sc)
+		sc.Skip("another reason", 2)
+		if err == nil && fail {
+			err = errors.New("provider down")
+		}
 		return err
 	}
-	res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{s}}, &cfg{}, runtime.Options{Workers: 4})
+	for _, fail = range []bool{false, true} {
+		res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{s}}, &cfg{}, runtime.Options{Workers: 4})
+		if err != nil || res.Failed() != fail {
+			t.Fatalf("run (failing: %v): %v %+v", fail, err, res.Summary.Steps)
+		}
+		st := res.Summary.Steps[0]
+		if st.EncounteredTypeCounts["t_thing"] != 9 || st.EncounteredTypeCounts["t_thing_has_thing"] != 8 {
+			t.Errorf("counts %v, want 9 things and 8 relationships", st.EncounteredTypeCounts)
+		}
+		want := []string{"skipped: another reason count=2", "skipped: things without a parent count=8"}
+		if !slices.Equal(st.Warnings, want) {
+			t.Errorf("failing %v: warnings %q, want %q", fail, st.Warnings, want)
+		}
+	}
+}
+
+// TestBatchEmitsInBatchesOfSize: a Batch emits once size objects wait,
+// entities then relationships, the rest on Flush, leaving out what was
+// emitted already; OnEmit counts the entities of each emission.
+func TestBatchEmitsInBatchesOfSize(t *testing.T) {
+	s := step("a")
+	s.Entities = []integration.EntityType{{Resource: "Thing", Type: "t_thing", Class: []string{"Resource"}}}
+	s.Relationships = []integration.RelationshipType{{Type: "t_thing_has_thing", Class: graph.HAS, Source: "t_thing", Target: "t_thing"}}
+	var progress []int
+	s.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+		b := integration.NewBatch(sc, 4)
+		b.OnEmit = func(n int) { progress = append(progress, n) }
+		thing := func(i int) *graph.Entity {
+			k := fmt.Sprintf("thing-%04d", i)
+			return (&graph.Entity{Key: k, Type: "t_thing", Class: []string{"Resource"}, DisplayName: k}).Set("name", k)
+		}
+		for i := range 5 {
+			if err := b.Add(ctx, []*graph.Entity{thing(i)}, graph.Direct(thing(i), graph.HAS, thing(i))); err != nil {
+				return err
+			}
+		}
+		if err := b.Add(ctx, nil, graph.Direct(thing(0), graph.HAS, thing(0))); err != nil { // emitted already: left out
+			return err
+		}
+		if err := b.Flush(ctx); err != nil {
+			return err
+		}
+		return b.Flush(ctx) // nothing left: no call
+	}
+	var calls []string
+	var mu sync.Mutex
+	res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{s}}, &cfg{}, runtime.Options{
+		OnEvent: func(e runtime.Event) {
+			if e.Kind == runtime.EventObjectsAdded {
+				mu.Lock()
+				calls = append(calls, fmt.Sprint(e.Name, " ", e.Delta))
+				mu.Unlock()
+			}
+		},
+	})
 	if err != nil || res.Failed() {
 		t.Fatalf("run: %v %+v", err, res.Summary.Steps)
 	}
-	st := res.Summary.Steps[0]
-	if st.EncounteredTypeCounts["t_thing"] != 9 || st.EncounteredTypeCounts["t_thing_has_thing"] != 8 {
-		t.Errorf("counts %v, want 9 things and 8 relationships", st.EncounteredTypeCounts)
+	want := []string{"t_thing 2", "t_thing_has_thing 2", "t_thing 2", "t_thing_has_thing 2", "t_thing 1", "t_thing_has_thing 1"}
+	if !slices.Equal(calls, want) || !slices.Equal(progress, []int{2, 2, 1}) {
+		t.Errorf("calls %v, progress %v; want %v and [2 2 1]", calls, progress, want)
 	}
-	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "skipped: things without a parent count=8") {
-		t.Errorf("warnings %v", st.Warnings)
+}
+
+// TestNeededDataIsThereOrTheStepDoesNotStart: a step whose NeedsData value
+// was not handed over (its producer failed first) fails without running,
+// naming the key and the producer; one that starts reads its values with
+// MustGet, and MustGet of a value that is not there fails the step with
+// the key's name (#12: no error dance per key in integrations).
+func TestNeededDataIsThereOrTheStepDoesNotStart(t *testing.T) {
+	key := integration.NewKey[[]string]("t.ids")
+	undeclared := integration.NewKey[int]("t.undeclared")
+	for _, tc := range []struct {
+		name        string
+		produce     bool
+		readMissing bool
+		wantErr     string
+	}{
+		{"handed over", true, false, ""},
+		{"producer failed first", false, false, `run state "t.ids" is missing: step producer did not hand it over`},
+		{"read without declaring", true, true, `run state "t.undeclared" is missing`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			producer, consumer := step("producer"), step("consumer", "producer")
+			producer.Data = []integration.DataKey{key.Data()}
+			producer.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+				if !tc.produce {
+					return errors.New("provider down")
+				}
+				integration.Put(sc, key, []string{"a", "b"})
+				return nil
+			}
+			consumer.NeedsData = integration.Needs(key)
+			ran := false
+			var got []string
+			consumer.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+				ran = true
+				got = integration.MustGet(sc, key)
+				if tc.readMissing {
+					integration.MustGet(sc, undeclared)
+				}
+				return nil
+			}
+			res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{producer, consumer}}, &cfg{}, runtime.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := res.Summary.Steps[1]
+			if tc.wantErr == "" {
+				if st.Status != runtime.StatusSuccess || !slices.Equal(got, []string{"a", "b"}) {
+					t.Errorf("consumer %s %q, read %v", st.Status, st.Error, got)
+				}
+				return
+			}
+			if st.Status != runtime.StatusFailure || !strings.Contains(st.Error, tc.wantErr) {
+				t.Errorf("consumer %s %q, want failure with %q", st.Status, st.Error, tc.wantErr)
+			}
+			if ran != tc.produce {
+				t.Errorf("consumer ran: %v", ran)
+			}
+		})
 	}
 }

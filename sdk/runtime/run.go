@@ -144,8 +144,13 @@ type stepRun struct {
 	prevCounts map[string]int64
 	restored   map[string]json.RawMessage
 
+	// emitMu makes Emit's check and add one step across the step's
+	// goroutines.
+	emitMu sync.Mutex
+
 	mu       sync.Mutex
-	dataErr  error // first SetData of an undeclared key
+	skips    map[string]int64 // Skip's counts by reason
+	dataErr  error            // first SetData of an undeclared key
 	counts   map[string]int64
 	partial  []string
 	warnings []string
@@ -606,8 +611,11 @@ func (r *run[C]) runStep(ctx context.Context, i int, onFatal func(error)) {
 		if sr.reuseNote != "" {
 			js.Warn(ctx, sr.reuseNote)
 		}
-		sc := &integration.StepContext[C]{Config: r.cfg, Logger: log, StepID: s.ID, JobState: js}
-		err = js.Handle(ctx, safeRun(ctx, s, sc))
+		if err = r.missingData(i); err == nil {
+			sc := &integration.StepContext[C]{Config: r.cfg, Logger: log, StepID: s.ID, JobState: js}
+			err = js.Handle(ctx, safeRun(ctx, s, sc))
+		}
+		js.skipWarnings(ctx)
 		js.policyWarnings(ctx)
 		sr.mu.Lock()
 		if err == nil && sr.dataErr != nil {
@@ -637,6 +645,17 @@ func (r *run[C]) runStep(ctx context.Context, i int, onFatal func(error)) {
 		log.Info("step end", attrs...)
 	}
 	r.emit(Event{Kind: EventStepEnd, StepID: s.ID, Status: sr.state, Err: err})
+}
+
+// missingData fails step i before it starts when a value it lists in
+// NeedsData was not handed over (its producer failed before handing it).
+func (r *run[C]) missingData(i int) error {
+	for _, k := range r.plan.steps[i].NeedsData {
+		if _, ok := r.data.Load(k); !ok {
+			return fmt.Errorf("run state %q is missing: step %s did not hand it over", k, r.plan.steps[r.plan.dataOwner[k]].ID)
+		}
+	}
+	return nil
 }
 
 func safeRun[C any](ctx context.Context, s *integration.Step[C], sc *integration.StepContext[C]) (err error) {
