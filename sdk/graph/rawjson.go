@@ -57,3 +57,42 @@ func (e *Entity) SetTimes(v any, names ...string) error {
 	}
 	return nil
 }
+
+// JSONText returns a nested JSON value as a property value: the text of a
+// JSON string, anything else as compact JSON text (CompactJSON), and nil
+// when raw is absent or null.
+func JSONText(raw json.RawMessage) any {
+	s := CompactJSON(raw)
+	if s == "" {
+		return nil
+	}
+	var str string
+	if s[0] == '"' && json.Unmarshal(raw, &str) == nil {
+		return str
+	}
+	return s
+}
+
+// OneOrMany is a JSON member that providers send either as one object or
+// as an array of them (a HAL link such as Okta's _links.logo): it decodes
+// both into a slice. Absent, null, and anything that decodes as neither
+// (a string, a number, an element of the wrong shape) give no elements
+// rather than an error: such a member is an extra of the object it is
+// in, not a reason to lose the object.
+type OneOrMany[T any] []T
+
+// UnmarshalJSON decodes an array of T, or one T.
+func (o *OneOrMany[T]) UnmarshalJSON(b []byte) error {
+	var many []T
+	if json.Unmarshal(b, &many) == nil {
+		*o = many
+		return nil
+	}
+	var one T
+	if json.Unmarshal(b, &one) == nil {
+		*o = OneOrMany[T]{one}
+		return nil
+	}
+	*o = nil
+	return nil
+}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 
+	fastjson "github.com/segmentio/encoding/json"
+
 	"github.com/stepgraph/stepgraph/sdk/graph"
 )
 
@@ -57,5 +59,50 @@ func TestSetTimes(t *testing.T) {
 	}
 	if err := e.SetTimes("yesterday", "bad"); err == nil || e.Prop("bad") != nil {
 		t.Errorf("unparsable: err %v, bad = %v", err, e.Prop("bad"))
+	}
+}
+
+func TestJSONText(t *testing.T) {
+	for raw, want := range map[string]any{
+		`"admin"`: "admin", ` "a\"b" `: `a"b`, `{ "a" : [1, 2] }`: `{"a":[1,2]}`, `["x", "y"]`: `["x","y"]`,
+		`5`: "5", `null`: nil, ``: nil, ` `: nil,
+	} {
+		if got := graph.JSONText(json.RawMessage(raw)); got != want {
+			t.Errorf("JSONText(%q) = %#v, want %#v", raw, got, want)
+		}
+	}
+}
+
+// TestOneOrManyDecodes: an object or an array decodes to a slice, through
+// both JSON decoders; null, absent and values of another shape to none,
+// without failing the enclosing object.
+func TestOneOrManyDecodes(t *testing.T) {
+	type link struct {
+		Name string `json:"name"`
+		Href string `json:"href"`
+	}
+	type obj struct {
+		ID    string                `json:"id"`
+		Links graph.OneOrMany[link] `json:"links"`
+	}
+	for raw, want := range map[string][]link{
+		`{"id":"a","links":{"name":"logo","href":"h"}}`:                 {{"logo", "h"}},
+		`{"id":"a","links":[{"href":"1"},{"name":"login","href":"2"}]}`: {{"", "1"}, {"login", "2"}},
+		`{"id":"a","links":[]}`:                                         {},
+		`{"id":"a","links":null}`:                                       nil,
+		`{"id":"a"}`:                                                    nil,
+		`{"id":"a","links":"x"}`:                                        nil,
+		`{"id":"a","links":[{"href":5}]}`:                               nil,
+	} {
+		for name, unmarshal := range map[string]func([]byte, any) error{"encoding/json": json.Unmarshal, "segmentio": fastjson.Unmarshal} {
+			var o obj
+			if err := unmarshal([]byte(raw), &o); err != nil || o.ID != "a" {
+				t.Errorf("%s %s: %v (id %q)", name, raw, err, o.ID)
+				continue
+			}
+			if len(o.Links) != len(want) || (want != nil && !reflect.DeepEqual([]link(o.Links), want)) {
+				t.Errorf("%s %s: links %#v, want %#v", name, raw, o.Links, want)
+			}
+		}
 	}
 }

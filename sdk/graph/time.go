@@ -45,18 +45,7 @@ func ParseTime(v any) (ms int64, ok bool, err error) {
 		}
 		return ParseTime(*x)
 	case string:
-		if x == "" {
-			return 0, false, nil
-		}
-		if ms, ok := parseISOFast(x); ok {
-			return ms, true, nil
-		}
-		for _, l := range timeLayouts {
-			if t, perr := time.Parse(l, x); perr == nil {
-				return t.UnixMilli(), true, nil
-			}
-		}
-		return 0, false, fmt.Errorf("unrecognised timestamp %q", x)
+		return parseTimeString(x)
 	case time.Time:
 		if x.IsZero() {
 			return 0, false, nil
@@ -72,6 +61,22 @@ func ParseTime(v any) (ms int64, ok bool, err error) {
 		return 0, false, ErrAmbiguousTimestamp
 	}
 	return 0, false, fmt.Errorf("unsupported timestamp type %T", v)
+}
+
+// parseTimeString is ParseTime of a string.
+func parseTimeString(s string) (ms int64, ok bool, err error) {
+	if s == "" {
+		return 0, false, nil
+	}
+	if ms, ok := parseISOFast(s); ok {
+		return ms, true, nil
+	}
+	for _, l := range timeLayouts {
+		if t, perr := time.Parse(l, s); perr == nil {
+			return t.UnixMilli(), true, nil
+		}
+	}
+	return 0, false, fmt.Errorf("unrecognised timestamp %q", s)
 }
 
 // EpochMillis converts a numeric timestamp in the given unit to epoch milliseconds.
