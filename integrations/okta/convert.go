@@ -1,15 +1,24 @@
 package okta
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
 )
 
-// Timestamps that do not parse leave their properties unset: SetTimes'
-// error is not a reason to lose the object.
+// Okta's objects are decoded into structs holding only the fields the
+// conversion reads. A field's prop tag names the properties it becomes
+// (graph.PropertyMap: "created createdOn,time" is one timestamp kept under
+// both names, "status,lower,active=ACTIVE" the lower-cased status and
+// whether Okta said ACTIVE), so each struct reads like its row of the data
+// model (okta-spec.md, §3); the conversion functions hold what tags cannot
+// say: display names with fallbacks, web links, values computed from
+// several fields. Timestamps that do not parse leave their properties
+// unset: a bad timestamp is not a reason to lose the object.
 
 // ---- account and services ----
 
@@ -41,14 +50,14 @@ func serviceEntity(org orgInfo, name string) *graph.Entity {
 // the conversion reads. Timestamps are plain strings ("" when absent or
 // null), which decode without an allocation per field.
 type oktaUser struct {
-	ID              string      `json:"id"`
-	Status          string      `json:"status"`
-	Created         string      `json:"created"`
-	Activated       string      `json:"activated"`
-	StatusChanged   string      `json:"statusChanged"`
-	LastLogin       string      `json:"lastLogin"`
-	LastUpdated     string      `json:"lastUpdated"`
-	PasswordChanged string      `json:"passwordChanged"`
+	ID              string      `json:"id" prop:"id"`
+	Status          string      `json:"status" prop:"status,lower,active=ACTIVE"`
+	Created         string      `json:"created" prop:"created createdOn,time"`
+	Activated       string      `json:"activated" prop:"activated activatedOn,time"`
+	StatusChanged   string      `json:"statusChanged" prop:"statusChanged statusChangedOn,time"`
+	LastLogin       string      `json:"lastLogin" prop:"lastLogin lastLoginOn,time"`
+	LastUpdated     string      `json:"lastUpdated" prop:"lastUpdated lastUpdatedOn,time"`
+	PasswordChanged string      `json:"passwordChanged" prop:"passwordChanged passwordChangedOn,time"`
 	Profile         userProfile `json:"profile"`
 	Credentials     struct {
 		Emails []struct {
@@ -77,12 +86,19 @@ var baseProfileKeys = graph.NewAttributeNames(
 	"department", "managerId", "manager", "hireDate", "terminationDate",
 )
 
-// userEntity converts a user. mfa is nil when the user's factors are not
-// known (source disabled, or the user vanished before they were read).
+var userProps = graph.MustPropertyMap[oktaUser]()
+
+// userEntity converts a user: the profile's attributes, then the
+// properties computed from the user, which win over attributes of the
+// same name. mfa is nil when the user's factors are not known (source
+// disabled, or the user vanished before they were read).
 func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 	p := &u.Profile
-	e := &graph.Entity{Key: u.ID, Type: typeUser, Class: entUser.Class, Properties: make(map[string]any, p.Len()+24)}
+	login := p.String("login")
+	e := &graph.Entity{Key: u.ID, Type: typeUser, Class: entUser.Class, DisplayName: cmp.Or(login, u.ID),
+		Properties: make(map[string]any, p.Len()+24)}
 	p.CopyTo(e, "displayName")
+	userProps.Set(e, u)
 	if len(u.Credentials.Emails) > 0 {
 		verified, unverified := []string{}, []string{}
 		for _, em := range u.Credentials.Emails {
@@ -94,35 +110,17 @@ func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 		}
 		e.Set("verifiedEmails", verified).Set("unverifiedEmails", unverified)
 	}
-	login := p.String("login")
-	e.DisplayName = login
-	if e.DisplayName == "" {
-		e.DisplayName = u.ID
-	}
 	username, _, _ := strings.Cut(login, "@")
-	e.Set("id", u.ID).
-		Set("webLink", org.AdminURL+"/admin/user/profile/view/"+u.ID).
+	e.Set("webLink", org.AdminURL+"/admin/user/profile/view/"+u.ID).
 		Set("name", strings.TrimSpace(p.String("firstName")+" "+p.String("lastName"))).
-		Set("username", username).
-		Set("status", strings.ToLower(u.Status)).
-		Set("active", u.Status == "ACTIVE")
+		Set("username", username)
 	if em, ok := p.Get("email").(string); ok {
 		e.Set("email", strings.ToLower(em))
 	} else {
 		e.Set("email", nil)
 	}
-	e.SetTimes(&u.Created, "created", "createdOn")
-	e.SetTimes(&u.Activated, "activated", "activatedOn")
-	e.SetTimes(&u.StatusChanged, "statusChanged", "statusChangedOn")
-	e.SetTimes(&u.LastLogin, "lastLogin", "lastLoginOn")
-	e.SetTimes(&u.LastUpdated, "lastUpdated", "lastUpdatedOn")
-	e.SetTimes(&u.PasswordChanged, "passwordChanged", "passwordChangedOn")
-	if s := p.String("hireDate"); s != "" {
-		e.SetTimes(s, "hiredOn")
-	}
-	if s := p.String("terminationDate"); s != "" {
-		e.SetTimes(s, "terminatedOn")
-	}
+	e.SetTimes(p.String("hireDate"), "hiredOn")
+	e.SetTimes(p.String("terminationDate"), "terminatedOn")
 	if cc := p.String("countryCode"); cc != "" {
 		e.Set("countryCode", cc)
 	}
@@ -135,55 +133,45 @@ func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 // ---- factors ----
 
 type oktaFactor struct {
-	ID           string  `json:"id"`
-	FactorType   string  `json:"factorType"`
-	Provider     string  `json:"provider"`
-	VendorName   string  `json:"vendorName"`
-	Device       *string `json:"device"`
-	Status       string  `json:"status"`
-	Created      *string `json:"created"`
-	LastUpdated  *string `json:"lastUpdated"`
-	LastVerified *string `json:"lastVerified"`
+	ID           string `json:"id" prop:"id"`
+	FactorType   string `json:"factorType" prop:"factorType"`
+	Provider     string `json:"provider" prop:"provider"`
+	VendorName   string `json:"vendorName" prop:"vendorName,omitempty"`
+	Device       string `json:"device" prop:"device,omitempty"`
+	Status       string `json:"status" prop:"status,lower,active=ACTIVE"`
+	Created      string `json:"created" prop:"created,time"`
+	LastUpdated  string `json:"lastUpdated" prop:"lastUpdated,time"`
+	LastVerified string `json:"lastVerified" prop:"lastVerifiedOn,time"`
 	Profile      struct {
-		AuthenticatorName *string `json:"authenticatorName"`
-		Platform          *string `json:"platform"`
-		DeviceType        *string `json:"deviceType"`
-		CredentialID      *string `json:"credentialId"`
-		Name              *string `json:"name"`
+		AuthenticatorName string `json:"authenticatorName" prop:"authenticatorName,omitempty"`
+		Platform          string `json:"platform" prop:"platform,omitempty"`
+		DeviceType        string `json:"deviceType" prop:"deviceType,omitempty"`
+		CredentialID      string `json:"credentialId" prop:"credentialId,omitempty"`
+		Name              string `json:"name" prop:"profileName,omitempty"`
 	} `json:"profile"`
 }
+
+var factorProps = graph.MustPropertyMap[oktaFactor]()
 
 func factorEntity(f *oktaFactor, raw json.RawMessage) *graph.Entity {
 	name := f.Provider + " " + f.FactorType
 	e := &graph.Entity{Key: f.ID, Type: typeMFADevice, Class: entMFADevice.Class, DisplayName: name, RawData: graph.DefaultRawData(raw),
-		Properties: make(map[string]any, 14)} // sized for all of them: one map, not three as it grows
-	e.Set("name", name).Set("id", f.ID).Set("factorType", f.FactorType).Set("provider", f.Provider).
-		Set("status", strings.ToLower(f.Status)).Set("active", f.Status == "ACTIVE")
-	e.SetIfPresent("vendorName", f.VendorName)
-	e.SetIfPresent("device", f.Device)
-	e.SetTimes(f.Created, "created")
-	e.SetTimes(f.LastUpdated, "lastUpdated")
-	e.SetTimes(f.LastVerified, "lastVerifiedOn")
-	e.SetIfPresent("authenticatorName", f.Profile.AuthenticatorName)
-	e.SetIfPresent("platform", f.Profile.Platform)
-	e.SetIfPresent("deviceType", f.Profile.DeviceType)
-	e.SetIfPresent("credentialId", f.Profile.CredentialID)
-	e.SetIfPresent("profileName", f.Profile.Name)
-	return e
+		Properties: make(map[string]any, 14)} // sized for a typical factor: one map, not three as it grows
+	return factorProps.Set(e, f).Set("name", name)
 }
 
 // ---- groups ----
 
 type oktaGroup struct {
-	ID                    string   `json:"id"`
-	Created               *string  `json:"created"`
-	LastUpdated           *string  `json:"lastUpdated"`
-	LastMembershipUpdated *string  `json:"lastMembershipUpdated"`
-	ObjectClass           []string `json:"objectClass"`
-	Type                  string   `json:"type"`
+	ID                    string   `json:"id" prop:"id"`
+	Created               string   `json:"created" prop:"created createdOn,time"`
+	LastUpdated           string   `json:"lastUpdated" prop:"lastUpdated lastUpdatedOn,time"`
+	LastMembershipUpdated string   `json:"lastMembershipUpdated" prop:"lastMembershipUpdated lastMembershipUpdatedOn,time"`
+	ObjectClass           []string `json:"objectClass" prop:"objectClass"`
+	Type                  string   `json:"type" prop:"type"`
 	Profile               struct {
-		Name        string  `json:"name"`
-		Description *string `json:"description"`
+		Name        string `json:"name"`
+		Description string `json:"description" prop:"description,omitempty"`
 	} `json:"profile"`
 	Embedded *struct {
 		Stats *struct {
@@ -200,170 +188,121 @@ func groupType(t string) string {
 	return typeUserGroup
 }
 
+var groupProps = graph.MustPropertyMap[oktaGroup]()
+
 func groupEntity(org orgInfo, g *oktaGroup, raw json.RawMessage) *graph.Entity {
-	name := g.Profile.Name
-	if name == "" {
-		name = g.ID
-	}
+	name := cmp.Or(g.Profile.Name, g.ID)
 	e := &graph.Entity{Key: g.ID, Type: groupType(g.Type), Class: entUserGroup.Class, DisplayName: name, RawData: graph.DefaultRawData(raw)}
-	e.Set("id", g.ID).Set("name", name).Set("type", g.Type).
-		Set("webLink", org.AdminURL+"/admin/group/"+g.ID)
-	e.SetIfPresent("description", g.Profile.Description)
-	if g.ObjectClass != nil {
-		e.Set("objectClass", g.ObjectClass)
-	}
-	e.SetTimes(g.Created, "created", "createdOn")
-	e.SetTimes(g.LastUpdated, "lastUpdated", "lastUpdatedOn")
-	e.SetTimes(g.LastMembershipUpdated, "lastMembershipUpdated", "lastMembershipUpdatedOn")
-	return e
+	return groupProps.Set(e, g).Set("name", name).Set("webLink", org.AdminURL+"/admin/group/"+g.ID)
 }
 
 // ---- applications ----
 
 type oktaApp struct {
-	ID          string   `json:"id"`
+	ID          string   `json:"id" prop:"id"`
 	Name        string   `json:"name"`
-	Label       string   `json:"label"`
-	Status      string   `json:"status"`
-	Created     *string  `json:"created"`
-	LastUpdated *string  `json:"lastUpdated"`
-	Features    []string `json:"features"`
-	SignOnMode  string   `json:"signOnMode"`
+	Label       string   `json:"label" prop:"label"`
+	Status      string   `json:"status" prop:"status,lower,active=ACTIVE"`
+	Created     string   `json:"created" prop:"created,time"`
+	LastUpdated string   `json:"lastUpdated" prop:"lastUpdated,time"`
+	Features    []string `json:"features" prop:"features"`
+	SignOnMode  string   `json:"signOnMode" prop:"signOnMode,isSAMLApp=SAML*"`
 	Settings    struct {
 		App map[string]any `json:"app"`
 	} `json:"settings"`
 	Links struct {
-		Logo     json.RawMessage `json:"logo"`
-		AppLinks json.RawMessage `json:"appLinks"`
+		Logo     graph.OneOrMany[namedLink] `json:"logo"`
+		AppLinks graph.OneOrMany[namedLink] `json:"appLinks"`
 	} `json:"_links"`
 }
 
+// namedLink is a HAL link.
 type namedLink struct {
 	Name string `json:"name"`
 	Href string `json:"href"`
 }
 
-// links decodes a HAL link that may be one object or an array of them.
-func links(raw json.RawMessage) []namedLink {
-	if len(raw) == 0 {
-		return nil
-	}
-	var many []namedLink
-	if json.Unmarshal(raw, &many) == nil {
-		return many
-	}
-	var one namedLink
-	if json.Unmarshal(raw, &one) == nil {
-		return []namedLink{one}
-	}
-	return nil
+var appProps = graph.MustPropertyMap[oktaApp]()
+
+// awsAppSettings are the settings.app members of an AWS app kept as
+// properties, by the property each becomes.
+var awsAppSettings = map[string]string{
+	"identityProviderArn": "awsIdentityProviderArn", "awsEnvironmentType": "awsEnvironmentType",
+	"groupFilter": "awsGroupFilter", "roleValuePattern": "awsRoleValuePattern",
+	"joinAllRoles": "awsJoinAllRoles", "sessionDuration": "awsSessionDuration",
 }
 
 func appEntity(org orgInfo, a *oktaApp, raw json.RawMessage) *graph.Entity {
-	display := a.Label
-	if display == "" {
-		display = a.Name
-	}
-	if display == "" {
-		display = a.ID
-	}
-	name := a.Name
-	if name == "" {
-		name = a.Label
-	}
 	short := appShortName(a.Name)
-	e := &graph.Entity{Key: a.ID, Type: typeApp, Class: entApp.Class, DisplayName: display, RawData: graph.DefaultRawData(raw)}
-	e.Set("id", a.ID).Set("name", name).Set("shortName", short).Set("label", a.Label).
-		Set("status", strings.ToLower(a.Status)).Set("active", a.Status == "ACTIVE").
-		Set("signOnMode", a.SignOnMode).
-		Set("isSAMLApp", strings.HasPrefix(a.SignOnMode, "SAML")).
+	e := &graph.Entity{Key: a.ID, Type: typeApp, Class: entApp.Class, DisplayName: cmp.Or(a.Label, a.Name, a.ID), RawData: graph.DefaultRawData(raw)}
+	appProps.Set(e, a).Set("name", cmp.Or(a.Name, a.Label)).Set("shortName", short).
 		Set("appVendorName", vendorName(short)).
 		Set("appAccountType", accountType(short)).
 		Set("isMultiInstanceApp", isMultiInstanceApp(short)).
 		Set("webLink", org.AdminURL+"/admin/app/"+a.Name+"/instance/"+a.ID)
-	if a.Features != nil {
-		e.Set("features", a.Features)
-	}
-	e.SetTimes(a.Created, "created")
-	e.SetTimes(a.LastUpdated, "lastUpdated")
-	if l := links(a.Links.Logo); len(l) > 0 && l[0].Href != "" {
+	if l := a.Links.Logo; len(l) > 0 && l[0].Href != "" {
 		e.Set("imageUrl", l[0].Href)
 	}
-	if l := links(a.Links.AppLinks); len(l) > 0 {
-		login := l[0]
-		for _, x := range l {
-			if x.Name == "login" {
-				login = x
-				break
-			}
+	if l := a.Links.AppLinks; len(l) > 0 {
+		login := l[0] // the link named login, else the first
+		if i := slices.IndexFunc(l, func(x namedLink) bool { return x.Name == "login" }); i >= 0 {
+			login = l[i]
 		}
 		e.SetIfPresent("loginUrl", login.Href)
 	}
 	s := a.Settings.App
+	githubOrg, _ := s["githubOrg"].(string)
+	domain, _ := s["domain"].(string)
 	switch {
-	case s == nil:
 	case s["awsEnvironmentType"] == "aws.amazon":
 		arn, _ := s["identityProviderArn"].(string)
 		if id := awsAccountIDFromARN(arn); id != "" {
 			e.Set("awsAccountId", id).Set("appAccountId", id)
 		}
-		for from, to := range map[string]string{
-			"identityProviderArn": "awsIdentityProviderArn", "awsEnvironmentType": "awsEnvironmentType",
-			"groupFilter": "awsGroupFilter", "roleValuePattern": "awsRoleValuePattern",
-			"joinAllRoles": "awsJoinAllRoles", "sessionDuration": "awsSessionDuration",
-		} {
+		for from, to := range awsAppSettings {
 			if v, ok := graph.FlatValue(s[from]); ok {
 				e.Set(to, v)
 			}
 		}
-	case nonEmptyString(s["githubOrg"]) != "":
-		e.Set("githubOrg", s["githubOrg"]).Set("appAccountId", s["githubOrg"])
-	case nonEmptyString(s["domain"]) != "":
-		e.Set("appDomain", s["domain"]).Set("appAccountId", s["domain"])
+	case githubOrg != "":
+		e.Set("githubOrg", githubOrg).Set("appAccountId", githubOrg)
+	case domain != "":
+		e.Set("appDomain", domain).Set("appAccountId", domain)
 	}
 	return e
-}
-
-func nonEmptyString(v any) string {
-	s, _ := v.(string)
-	return s
 }
 
 // ---- roles ----
 
 type oktaRole struct {
-	ID             string  `json:"id"`
-	Label          string  `json:"label"`
-	Type           string  `json:"type"`
-	Status         string  `json:"status"`
-	Description    *string `json:"description"`
-	Created        *string `json:"created"`
-	LastUpdated    *string `json:"lastUpdated"`
-	AssignmentType string  `json:"assignmentType"`
+	ID             string `json:"id" prop:"id"`
+	Label          string `json:"label" prop:"name"`
+	Type           string `json:"type" prop:"roleType,superAdmin=SUPER_ADMIN"`
+	Status         string `json:"status" prop:"status,lower,active=ACTIVE"`
+	Description    string `json:"description" prop:"description,omitempty"`
+	Created        string `json:"created" prop:"createdOn,time"`
+	LastUpdated    string `json:"lastUpdated" prop:"lastUpdatedOn,time"`
+	AssignmentType string `json:"assignmentType"`
 }
+
+var roleProps = graph.MustPropertyMap[oktaRole]()
 
 func roleEntity(r *oktaRole, raw json.RawMessage) *graph.Entity {
 	e := &graph.Entity{Key: roleKey(r.Label), Type: typeRole, Class: entRole.Class, DisplayName: r.Label, RawData: graph.DefaultRawData(raw)}
-	e.Set("id", r.ID).Set("name", r.Label).Set("roleType", r.Type).
-		Set("status", strings.ToLower(r.Status)).Set("active", r.Status == "ACTIVE").
-		Set("superAdmin", r.Type == "SUPER_ADMIN")
-	e.SetIfPresent("description", r.Description)
-	e.SetTimes(r.Created, "createdOn")
-	e.SetTimes(r.LastUpdated, "lastUpdatedOn")
-	return e
+	return roleProps.Set(e, r)
 }
 
 // ---- rules ----
 
 type oktaRule struct {
-	ID          string          `json:"id"`
-	Name        string          `json:"name"`
-	Type        string          `json:"type"`
-	Status      string          `json:"status"`
-	Created     *string         `json:"created"`
-	LastUpdated *string         `json:"lastUpdated"`
-	Conditions  json.RawMessage `json:"conditions"`
-	Actions     json.RawMessage `json:"actions"`
+	ID          string          `json:"id" prop:"id"`
+	Name        string          `json:"name" prop:"name"`
+	Type        string          `json:"type" prop:"ruleType"`
+	Status      string          `json:"status" prop:"status,lower,active=ACTIVE"`
+	Created     string          `json:"created" prop:"created createdOn,time"`
+	LastUpdated string          `json:"lastUpdated" prop:"lastUpdated lastUpdatedOn,time"`
+	Conditions  json.RawMessage `json:"conditions" prop:"conditions"`
+	Actions     json.RawMessage `json:"actions" prop:"actions"`
 }
 
 func (r *oktaRule) groupIDs() []string {
@@ -376,44 +315,32 @@ func (r *oktaRule) groupIDs() []string {
 	return a.AssignUserToGroups.GroupIDs
 }
 
+var ruleProps = graph.MustPropertyMap[oktaRule]()
+
 func ruleEntity(r *oktaRule, raw json.RawMessage) *graph.Entity {
-	name := r.Name
-	if name == "" {
-		name = r.ID
-	}
-	e := &graph.Entity{Key: r.ID, Type: typeRule, Class: entRule.Class, DisplayName: name, RawData: graph.DefaultRawData(raw)}
-	e.Set("id", r.ID).Set("name", r.Name).Set("ruleType", r.Type).
-		Set("status", strings.ToLower(r.Status)).Set("active", r.Status == "ACTIVE")
-	e.SetTimes(r.Created, "created", "createdOn")
-	e.SetTimes(r.LastUpdated, "lastUpdated", "lastUpdatedOn")
-	if s := graph.CompactJSON(r.Conditions); s != "" {
-		e.Set("conditions", s)
-	}
-	if s := graph.CompactJSON(r.Actions); s != "" {
-		e.Set("actions", s)
-	}
-	return e
+	e := &graph.Entity{Key: r.ID, Type: typeRule, Class: entRule.Class, DisplayName: cmp.Or(r.Name, r.ID), RawData: graph.DefaultRawData(raw)}
+	return ruleProps.Set(e, r)
 }
 
 // ---- devices ----
 
 type oktaDevice struct {
-	ID                  string  `json:"id"`
-	Status              string  `json:"status"`
-	Created             *string `json:"created"`
-	LastUpdated         *string `json:"lastUpdated"`
-	ResourceType        *string `json:"resourceType"`
+	ID                  string  `json:"id" prop:"id deviceId"`
+	Status              string  `json:"status" prop:"deviceStatus"`
+	Created             string  `json:"created" prop:"createdOn,time"`
+	LastUpdated         string  `json:"lastUpdated" prop:"updatedOn lastSeenOn,time"`
+	ResourceType        *string `json:"resourceType" prop:"category,null"`
 	ResourceDisplayName struct {
 		Value string `json:"value"`
 	} `json:"resourceDisplayName"`
 	Profile struct {
 		DisplayName  string  `json:"displayName"`
-		Platform     *string `json:"platform"`
-		Manufacturer *string `json:"manufacturer"`
-		Model        *string `json:"model"`
-		OSVersion    *string `json:"osVersion"`
-		SerialNumber *string `json:"serialNumber"`
-		Registered   *bool   `json:"registered"`
+		Platform     string  `json:"platform" prop:"osPlatform,omitempty"`
+		Manufacturer *string `json:"manufacturer" prop:"make,null"`
+		Model        *string `json:"model" prop:"model,null"`
+		OSVersion    string  `json:"osVersion" prop:"osVersion,omitempty"`
+		SerialNumber *string `json:"serialNumber" prop:"serial,null"`
+		Registered   *bool   `json:"registered" prop:"registered"`
 	} `json:"profile"`
 	Embedded struct {
 		Users []struct {
@@ -424,81 +351,35 @@ type oktaDevice struct {
 	} `json:"_embedded"`
 }
 
-func optString(p *string) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
+var deviceProps = graph.MustPropertyMap[oktaDevice]()
 
-// devicePlatform maps Okta's device platform (profile.platform: ANDROID,
-// IOS, MACOS, WINDOWS) to the data model's Device.platform enum (darwin,
-// linux, unix, windows, android, ios, embedded, other).
-func devicePlatform(okta string) string {
-	switch strings.ToUpper(okta) {
-	case "MACOS":
-		return "darwin"
-	case "WINDOWS":
-		return "windows"
-	case "IOS":
-		return "ios"
-	case "ANDROID":
-		return "android"
-	}
-	return "other"
-}
+// devicePlatforms maps Okta's device platform (profile.platform) to the
+// data model's Device.platform enum (darwin, linux, unix, windows,
+// android, ios, embedded, other); any other platform is other.
+var devicePlatforms = map[string]string{"MACOS": "darwin", "WINDOWS": "windows", "IOS": "ios", "ANDROID": "android"}
 
 func deviceEntity(d *oktaDevice, raw json.RawMessage) *graph.Entity {
-	name := d.ResourceDisplayName.Value
-	if name == "" {
-		name = d.Profile.DisplayName
-	}
-	if name == "" {
-		name = d.ID
-	}
+	name := cmp.Or(d.ResourceDisplayName.Value, d.Profile.DisplayName, d.ID)
 	e := &graph.Entity{Key: d.ID, Type: typeDevice, Class: entDevice.Class, DisplayName: name, RawData: graph.DefaultRawData(raw)}
-	e.Set("id", d.ID).Set("deviceId", d.ID).Set("name", name).Set("deviceStatus", d.Status).
-		Set("category", optString(d.ResourceType)).
-		Set("make", optString(d.Profile.Manufacturer)).
-		Set("model", optString(d.Profile.Model)).
-		Set("serial", optString(d.Profile.SerialNumber))
-	if p := d.Profile.Platform; p != nil && *p != "" {
-		e.Set("platform", devicePlatform(*p)).Set("osPlatform", *p)
+	deviceProps.Set(e, d).Set("name", name)
+	if p := d.Profile.Platform; p != "" {
+		e.Set("platform", cmp.Or(devicePlatforms[strings.ToUpper(p)], "other"))
 	}
-	e.SetIfPresent("osVersion", d.Profile.OSVersion)
-	if d.Profile.Registered != nil {
-		e.Set("registered", *d.Profile.Registered)
-	}
-	e.SetTimes(d.Created, "createdOn")
-	e.SetTimes(d.LastUpdated, "updatedOn", "lastSeenOn")
 	return e
 }
 
 // ---- assignments ----
 
-// assignProfile is the profile of an app user or app group assignment.
+// assignProfile is the profile of an app user or app group assignment;
+// role (a string, or JSON text when it is not one) and roles (the JSON
+// text of samlRoles) are properties of the ASSIGNED relationship.
 type assignProfile struct {
 	Email     string          `json:"email"`
-	Role      json.RawMessage `json:"role"`
-	SamlRoles json.RawMessage `json:"samlRoles"`
+	Role      json.RawMessage `json:"role" prop:"role,text"`
+	SamlRoles json.RawMessage `json:"samlRoles" prop:"roles"`
 }
 
-// roleProps returns the role and roles relationship properties: role as a
-// string (JSON when it is not one), roles as the JSON of samlRoles.
-func (p *assignProfile) roleProps() (role, roles any) {
-	if s := strings.TrimSpace(string(p.Role)); s != "" && s != "null" {
-		var str string
-		if json.Unmarshal(p.Role, &str) == nil {
-			role = str
-		} else {
-			role = graph.CompactJSON(p.Role)
-		}
-	}
-	if s := strings.TrimSpace(string(p.SamlRoles)); s != "" && s != "null" {
-		roles = graph.CompactJSON(p.SamlRoles)
-	}
-	return role, roles
-}
+var assignProps = graph.MustPropertyMap[assignProfile]()
 
 // awsRoleValues returns samlRoles when present, else [role]; non-string
 // values are reported through bad.

@@ -2,6 +2,7 @@ package okta
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -31,112 +32,90 @@ func appShortName(name string) string {
 
 var samlAppRe = regexp.MustCompile(`(\w+)saml`)
 
-// vendorRule maps substrings of a short name to a vendor name.
-type vendorRule struct {
-	subs   []string
-	vendor string
-}
-
-// vendorRules are checked in order; the first match wins.
-var vendorRules = []vendorRule{
-	{[]string{"wordpress"}, "WordPress / WP Engine"},
-	{[]string{"threatstack"}, "Threat Stack"},
-	{[]string{"textmagic"}, "TextMagic"},
-	{[]string{"sumologic"}, "Sumo Logic"},
-	{[]string{"statuspage", "jira", "bitbucket"}, "Atlassian"},
-	{[]string{"trendmicro"}, "Trend Micro"},
-	{[]string{"snyk"}, "Snyk"},
-	{[]string{"smallimprovements"}, "Small Improvements"},
-	{[]string{"ringcentral"}, "RingCentral"},
-	{[]string{"pritunl"}, "Pritunl"},
-	{[]string{"paylocity"}, "Paylocity"},
-	{[]string{"paloalto"}, "Palo Alto Networks"},
-	{[]string{"pagerduty"}, "PagerDuty"},
-	{[]string{"office365"}, "Microsoft"},
-	{[]string{"naviabenefits"}, "Navia Benefits Solutions"},
-	{[]string{"modeanalytics"}, "Mode Analytics"},
-	{[]string{"meraki"}, "Cisco Meraki"},
-	{[]string{"mcafee"}, "McAfee"},
-	{[]string{"markmonitor"}, "Mark Monitor"},
-	{[]string{"leavelogic"}, "LeaveLogic"},
-	{[]string{"jamf"}, "Jamf"},
-	{[]string{"gotomeeting", "logmein"}, "LogMeIn"},
-	{nil, "Google"}, // google, or exactly cloudconsole / gcp: see vendorName
-	{[]string{"golinks"}, "GoLinks"},
-	{[]string{"github"}, "GitHub"},
-	{[]string{"floqast"}, "FloQast"},
-	{[]string{"fireeye"}, "FireEye"},
-	{[]string{"invision"}, "InVision"},
-	{[]string{"hubspot"}, "HubSpot"},
-	{[]string{"hellosign"}, "HelloSign"},
-	{[]string{"hackerone"}, "HackerOne"},
-	{[]string{"easecentral"}, "EaseCentral"},
-	{[]string{"dropbox"}, "Dropbox"},
-	{[]string{"dome9"}, "Dome9"},
-	{[]string{"docusign"}, "DocuSign"},
-	{[]string{"digicert"}, "DigiCert"},
-	{[]string{"dashlane"}, "Dashlane"},
-	{[]string{"cultureamp"}, "Culture Amp"},
-	{[]string{"coderpad"}, "CoderPad"},
-	{[]string{"crowdstrike"}, "CrowdStrike"},
-	{[]string{"carbonblack"}, "Carbon Black"},
-	{[]string{"bamboohr"}, "BambooHR"},
-	{[]string{"ataata", "mimecast"}, "Mimecast"},
-	{[]string{"airwatch"}, "VMware"},
-	{[]string{"aws"}, "Amazon Web Services"},
-	{[]string{"amazon"}, "Amazon.com"},
-	{[]string{"adobe"}, "Adobe"},
-	{nil, "JupiterOne"}, // jupiterone, or prefix j1dev: see vendorName
-	{[]string{"lifeomic"}, "LifeOmic"},
-}
+// appVendors gives an application's vendor from its short name: the
+// first row whose expression matches (a substring, unless anchored).
+var appVendors = graph.MustMatchTable([][2]string{
+	{"wordpress", "WordPress / WP Engine"},
+	{"threatstack", "Threat Stack"},
+	{"textmagic", "TextMagic"},
+	{"sumologic", "Sumo Logic"},
+	{"statuspage|jira|bitbucket", "Atlassian"},
+	{"trendmicro", "Trend Micro"},
+	{"snyk", "Snyk"},
+	{"smallimprovements", "Small Improvements"},
+	{"ringcentral", "RingCentral"},
+	{"pritunl", "Pritunl"},
+	{"paylocity", "Paylocity"},
+	{"paloalto", "Palo Alto Networks"},
+	{"pagerduty", "PagerDuty"},
+	{"office365", "Microsoft"},
+	{"naviabenefits", "Navia Benefits Solutions"},
+	{"modeanalytics", "Mode Analytics"},
+	{"meraki", "Cisco Meraki"},
+	{"mcafee", "McAfee"},
+	{"markmonitor", "Mark Monitor"},
+	{"leavelogic", "LeaveLogic"},
+	{"jamf", "Jamf"},
+	{"gotomeeting|logmein", "LogMeIn"},
+	{"google|^cloudconsole$|^gcp$", "Google"},
+	{"golinks", "GoLinks"},
+	{"github", "GitHub"},
+	{"floqast", "FloQast"},
+	{"fireeye", "FireEye"},
+	{"invision", "InVision"},
+	{"hubspot", "HubSpot"},
+	{"hellosign", "HelloSign"},
+	{"hackerone", "HackerOne"},
+	{"easecentral", "EaseCentral"},
+	{"dropbox", "Dropbox"},
+	{"dome9", "Dome9"},
+	{"docusign", "DocuSign"},
+	{"digicert", "DigiCert"},
+	{"dashlane", "Dashlane"},
+	{"cultureamp", "Culture Amp"},
+	{"coderpad", "CoderPad"},
+	{"crowdstrike", "CrowdStrike"},
+	{"carbonblack", "Carbon Black"},
+	{"bamboohr", "BambooHR"},
+	{"ataata|mimecast", "Mimecast"},
+	{"airwatch", "VMware"},
+	{"aws", "Amazon Web Services"},
+	{"amazon", "Amazon.com"},
+	{"adobe", "Adobe"},
+	{"jupiterone|^j1dev", "JupiterOne"},
+	{"lifeomic", "LifeOmic"},
+})
 
 // vendorName returns the vendor of an application from its short name, or
 // the short name in Start Case when the vendor is not known.
 func vendorName(short string) string {
-	for _, r := range vendorRules {
-		switch r.vendor {
-		case "Google":
-			if strings.Contains(short, "google") || short == "cloudconsole" || short == "gcp" {
-				return r.vendor
-			}
-			continue
-		case "JupiterOne":
-			if strings.Contains(short, "jupiterone") || strings.HasPrefix(short, "j1dev") {
-				return r.vendor
-			}
-			continue
-		}
-		for _, s := range r.subs {
-			if strings.Contains(short, s) {
-				return r.vendor
-			}
-		}
+	if v, ok := appVendors.Lookup(short); ok {
+		return v
 	}
 	return graph.StartCase(short)
 }
 
+// appAccountTypes gives an application's appAccountType from its short
+// name (first match), when it is not <shortName>_account.
+var appAccountTypes = graph.MustMatchTable([][2]string{
+	{"^ciscomeraki$|^meraki$", "cisco_meraki_account"},
+	{"wordpress", "wordpress_account"},
+	{"snyk", "snyk_account"},
+	{"pritunl", "pritunl_account"},
+	{"githubcloud", "github_account"},
+	{"^cloudconsole$", "google_account"},
+	{"lifeomic", "lifeomic_account"},
+	{"jupiterone|^j1dev", "jupiterone_account"},
+})
+
 // accountType returns the appAccountType of an application from its short
 // name: a string, or a list for atlassianjirabitbucket.
 func accountType(short string) any {
-	switch {
-	case short == "atlassianjirabitbucket":
+	if short == "atlassianjirabitbucket" {
 		return []string{"jira_account", "bitbucket_team"}
-	case short == "ciscomeraki" || short == "meraki":
-		return "cisco_meraki_account"
-	case strings.Contains(short, "wordpress"):
-		return "wordpress_account"
-	case strings.Contains(short, "snyk"):
-		return "snyk_account"
-	case strings.Contains(short, "pritunl"):
-		return "pritunl_account"
-	case strings.Contains(short, "githubcloud"):
-		return "github_account"
-	case short == "cloudconsole":
-		return "google_account"
-	case strings.Contains(short, "lifeomic"):
-		return "lifeomic_account"
-	case strings.Contains(short, "jupiterone") || strings.HasPrefix(short, "j1dev"):
-		return "jupiterone_account"
+	}
+	if t, ok := appAccountTypes.Lookup(short); ok {
+		return t
 	}
 	return short + "_account"
 }
@@ -144,11 +123,7 @@ func accountType(short string) any {
 // isMultiInstanceApp reports whether an org typically has several accounts
 // of the application's vendor.
 func isMultiInstanceApp(short string) bool {
-	switch short {
-	case "aws", "githubcloud", "gcp", "google", "office365":
-		return true
-	}
-	return false
+	return slices.Contains([]string{"aws", "githubcloud", "gcp", "google", "office365"}, short)
 }
 
 // awsRoleRe matches a secondary SAML role "[Account] -- Role" or

@@ -140,14 +140,8 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 			sc.Skip("application assignments whose "+what+" was not collected", 1)
 			return nil, nil
 		}
-		role, roles := a.Profile.roleProps()
 		props := map[string]any{"applicationId": app.ID}
-		if role != nil {
-			props["role"] = role
-		}
-		if roles != nil {
-			props["roles"] = roles
-		}
+		assignProps.SetProperties(props, &a.Profile) // role, roles
 		var fromType, relType, awsType string
 		if groups {
 			fromType, relType, awsType = groupTypes[a.ID], relGroupAssignedApp, relUserGroupAssignedAWSRole

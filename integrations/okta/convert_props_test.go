@@ -1,0 +1,134 @@
+package okta
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	fastjson "github.com/segmentio/encoding/json"
+)
+
+// conversionCases are provider objects whose fields are present, empty,
+// null and absent, each with the entity it converts to (the bytes as
+// written): a property set to null is not a property left out, "" is not
+// absent, and a timestamp that does not parse is left out.
+var conversionCases = []struct {
+	name, raw, want string
+}{
+	{"factor/full", `{"id":"mfa1","factorType":"push","provider":"OKTA","vendorName":"OKTA","device":"d1","status":"ACTIVE","created":"2020-01-02T03:04:05.000Z","lastUpdated":"bad","lastVerified":"2022-01-02T03:04:05Z","profile":{"authenticatorName":"a","platform":"IOS","deviceType":"t","credentialId":"c","name":"n"}}`,
+		`{"_key":"mfa1","_type":"mfa_device","_class":["Key","AccessKey"],"displayName":"OKTA push","_rawData":[{"name":"default","rawData":{}}],"active":true,"authenticatorName":"a","created":1577934245000,"credentialId":"c","device":"d1","deviceType":"t","factorType":"push","id":"mfa1","lastVerifiedOn":1641092645000,"name":"OKTA push","platform":"IOS","profileName":"n","provider":"OKTA","status":"active","vendorName":"OKTA"}`},
+	{"factor/empty", `{"id":"mfa2","factorType":"sms","provider":"OKTA","vendorName":"","device":"","status":"PENDING_ACTIVATION","created":null,"profile":{"authenticatorName":null,"platform":"","name":null}}`,
+		`{"_key":"mfa2","_type":"mfa_device","_class":["Key","AccessKey"],"displayName":"OKTA sms","_rawData":[{"name":"default","rawData":{}}],"active":false,"factorType":"sms","id":"mfa2","name":"OKTA sms","provider":"OKTA","status":"pending_activation"}`},
+	{"factor/bare", `{"id":"mfa3"}`,
+		`{"_key":"mfa3","_type":"mfa_device","_class":["Key","AccessKey"],"displayName":" ","_rawData":[{"name":"default","rawData":{}}],"active":false,"factorType":"","id":"mfa3","name":" ","provider":"","status":""}`},
+	{"group/full", `{"id":"00g1","type":"APP_GROUP","created":"2020-01-02T03:04:05.000Z","lastUpdated":"2021-01-02T03:04:05.000Z","lastMembershipUpdated":"2022-01-02T03:04:05.000Z","objectClass":["okta:user_group"],"profile":{"name":"Eng","description":"engineers"}}`,
+		`{"_key":"00g1","_type":"okta_app_user_group","_class":["UserGroup"],"displayName":"Eng","_rawData":[{"name":"default","rawData":{}}],"created":1577934245000,"createdOn":1577934245000,"description":"engineers","id":"00g1","lastMembershipUpdated":1641092645000,"lastMembershipUpdatedOn":1641092645000,"lastUpdated":1609556645000,"lastUpdatedOn":1609556645000,"name":"Eng","objectClass":["okta:user_group"],"type":"APP_GROUP","webLink":"https://acme-admin.okta.com/admin/group/00g1"}`},
+	{"group/empty", `{"id":"00g2","type":"OKTA_GROUP","objectClass":[],"profile":{"name":"","description":""}}`,
+		`{"_key":"00g2","_type":"okta_user_group","_class":["UserGroup"],"displayName":"00g2","_rawData":[{"name":"default","rawData":{}}],"id":"00g2","name":"00g2","objectClass":[],"type":"OKTA_GROUP","webLink":"https://acme-admin.okta.com/admin/group/00g2"}`},
+	{"group/bare", `{"id":"00g3","profile":{"description":null}}`,
+		`{"_key":"00g3","_type":"okta_user_group","_class":["UserGroup"],"displayName":"00g3","_rawData":[{"name":"default","rawData":{}}],"id":"00g3","name":"00g3","type":"","webLink":"https://acme-admin.okta.com/admin/group/00g3"}`},
+	{"app/aws", `{"id":"0oa1","name":"amazon_aws","label":"AWS","status":"ACTIVE","created":"2020-01-02T03:04:05.000Z","features":["PUSH_NEW_USERS"],"signOnMode":"SAML_2_0","settings":{"app":{"awsEnvironmentType":"aws.amazon","identityProviderArn":"arn:aws:iam::123456789012:saml-provider/OKTA","joinAllRoles":false,"sessionDuration":3600,"groupFilter":null,"roleValuePattern":{"x":1}}},"_links":{"logo":[{"name":"medium","href":"https://logo"}],"appLinks":[{"name":"other","href":"https://other"},{"name":"login","href":"https://login"}]}}`,
+		`{"_key":"0oa1","_type":"okta_application","_class":["Application"],"displayName":"AWS","_rawData":[{"name":"default","rawData":{}}],"active":true,"appAccountId":"123456789012","appAccountType":"aws_account","appVendorName":"Amazon Web Services","awsAccountId":"123456789012","awsEnvironmentType":"aws.amazon","awsIdentityProviderArn":"arn:aws:iam::123456789012:saml-provider/OKTA","awsJoinAllRoles":false,"awsSessionDuration":3600,"created":1577934245000,"features":["PUSH_NEW_USERS"],"id":"0oa1","imageUrl":"https://logo","isMultiInstanceApp":true,"isSAMLApp":true,"label":"AWS","loginUrl":"https://login","name":"amazon_aws","shortName":"aws","signOnMode":"SAML_2_0","status":"active","webLink":"https://acme-admin.okta.com/admin/app/amazon_aws/instance/0oa1"}`},
+	{"app/github", `{"id":"0oa2","name":"acme_githubcloud_1","label":"","status":"INACTIVE","signOnMode":"BOOKMARK","settings":{"app":{"githubOrg":"acme","domain":"d"}},"_links":{"logo":{"name":"medium","href":""},"appLinks":{"name":"other","href":"https://first"}}}`,
+		`{"_key":"0oa2","_type":"okta_application","_class":["Application"],"displayName":"acme_githubcloud_1","_rawData":[{"name":"default","rawData":{}}],"active":false,"appAccountId":"acme","appAccountType":"github_account","appVendorName":"GitHub","githubOrg":"acme","id":"0oa2","isMultiInstanceApp":true,"isSAMLApp":false,"label":"","loginUrl":"https://first","name":"acme_githubcloud_1","shortName":"githubcloud","signOnMode":"BOOKMARK","status":"inactive","webLink":"https://acme-admin.okta.com/admin/app/acme_githubcloud_1/instance/0oa2"}`},
+	{"app/domain", `{"id":"0oa3","name":"","label":"Zendesk","features":[],"settings":{"app":{"githubOrg":"","domain":"acme.zendesk.com"}},"_links":{"logo":"x","appLinks":[]}}`,
+		`{"_key":"0oa3","_type":"okta_application","_class":["Application"],"displayName":"Zendesk","_rawData":[{"name":"default","rawData":{}}],"active":false,"appAccountId":"acme.zendesk.com","appAccountType":"_account","appDomain":"acme.zendesk.com","appVendorName":"","features":[],"id":"0oa3","isMultiInstanceApp":false,"isSAMLApp":false,"label":"Zendesk","name":"Zendesk","shortName":"","signOnMode":"","status":"","webLink":"https://acme-admin.okta.com/admin/app//instance/0oa3"}`},
+	{"app/bare", `{"id":"0oa4","settings":{"app":null}}`,
+		`{"_key":"0oa4","_type":"okta_application","_class":["Application"],"displayName":"0oa4","_rawData":[{"name":"default","rawData":{}}],"active":false,"appAccountType":"_account","appVendorName":"","id":"0oa4","isMultiInstanceApp":false,"isSAMLApp":false,"label":"","name":"","shortName":"","signOnMode":"","status":"","webLink":"https://acme-admin.okta.com/admin/app//instance/0oa4"}`},
+	{"role/full", `{"id":"ra1","label":"Super Administrator","type":"SUPER_ADMIN","status":"ACTIVE","description":"all","created":"2020-01-02T03:04:05.000Z","lastUpdated":"2021-01-02T03:04:05.000Z","assignmentType":"USER"}`,
+		`{"_key":"okta_role:SuperAdministrator","_type":"okta_role","_class":["AccessRole"],"displayName":"Super Administrator","_rawData":[{"name":"default","rawData":{}}],"active":true,"createdOn":1577934245000,"description":"all","id":"ra1","lastUpdatedOn":1609556645000,"name":"Super Administrator","roleType":"SUPER_ADMIN","status":"active","superAdmin":true}`},
+	{"role/empty", `{"id":"ra2","label":"Help Desk","type":"HELP_DESK_ADMIN","status":"","description":""}`,
+		`{"_key":"okta_role:HelpDesk","_type":"okta_role","_class":["AccessRole"],"displayName":"Help Desk","_rawData":[{"name":"default","rawData":{}}],"active":false,"id":"ra2","name":"Help Desk","roleType":"HELP_DESK_ADMIN","status":"","superAdmin":false}`},
+	{"rule/full", `{"id":"0pr1","name":"Eng","type":"group_rule","status":"ACTIVE","created":"2020-01-02T03:04:05.000Z","lastUpdated":"2021-01-02T03:04:05.000Z","conditions":{ "expression" : {"value":"x"} },"actions":{"assignUserToGroups":{"groupIds":["00g1"]}}}`,
+		`{"_key":"0pr1","_type":"okta_rule","_class":["Configuration"],"displayName":"Eng","_rawData":[{"name":"default","rawData":{}}],"actions":"{\"assignUserToGroups\":{\"groupIds\":[\"00g1\"]}}","active":true,"conditions":"{\"expression\":{\"value\":\"x\"}}","created":1577934245000,"createdOn":1577934245000,"id":"0pr1","lastUpdated":1609556645000,"lastUpdatedOn":1609556645000,"name":"Eng","ruleType":"group_rule","status":"active"}`},
+	{"rule/empty", `{"id":"0pr2","name":"","status":"INACTIVE","conditions":null}`,
+		`{"_key":"0pr2","_type":"okta_rule","_class":["Configuration"],"displayName":"0pr2","_rawData":[{"name":"default","rawData":{}}],"active":false,"id":"0pr2","name":"","ruleType":"","status":"inactive"}`},
+	{"device/full", `{"id":"guo1","status":"ACTIVE","created":"2020-01-02T03:04:05.000Z","lastUpdated":"2021-01-02T03:04:05.000Z","resourceType":"UDDevice","resourceDisplayName":{"value":"Ann's Mac"},"profile":{"displayName":"mac","platform":"MACOS","manufacturer":"Apple","model":"MBP","osVersion":"14","serialNumber":"S1","registered":true}}`,
+		`{"_key":"guo1","_type":"okta_device","_class":["Device"],"displayName":"Ann's Mac","_rawData":[{"name":"default","rawData":{}}],"category":"UDDevice","createdOn":1577934245000,"deviceId":"guo1","deviceStatus":"ACTIVE","id":"guo1","lastSeenOn":1609556645000,"make":"Apple","model":"MBP","name":"Ann's Mac","osPlatform":"MACOS","osVersion":"14","platform":"darwin","registered":true,"serial":"S1","updatedOn":1609556645000}`},
+	{"device/empty", `{"id":"guo2","status":"","resourceType":"","profile":{"displayName":"pc","platform":"chromeos","manufacturer":"","model":null,"osVersion":"","serialNumber":"","registered":false}}`,
+		`{"_key":"guo2","_type":"okta_device","_class":["Device"],"displayName":"pc","_rawData":[{"name":"default","rawData":{}}],"category":"","deviceId":"guo2","deviceStatus":"","id":"guo2","make":"","model":null,"name":"pc","osPlatform":"chromeos","platform":"other","registered":false,"serial":""}`},
+	{"device/bare", `{"id":"guo3","profile":{"platform":""}}`,
+		`{"_key":"guo3","_type":"okta_device","_class":["Device"],"displayName":"guo3","_rawData":[{"name":"default","rawData":{}}],"category":null,"deviceId":"guo3","deviceStatus":"","id":"guo3","make":null,"model":null,"name":"guo3","serial":null}`},
+}
+
+// convertCase decodes raw as its kind's struct (as the steps do, with
+// segmentio's decoder) and returns the entity's bytes.
+func convertCase(t *testing.T, name, raw string) string {
+	t.Helper()
+	org := orgInfo{AdminURL: "https://acme-admin.okta.com"}
+	decode := func(v any) {
+		if err := fastjson.Unmarshal([]byte(raw), v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	rawMsg := json.RawMessage(`{}`)
+	var b []byte
+	var err error
+	switch kind, _, _ := strings.Cut(name, "/"); kind {
+	case "factor":
+		var f oktaFactor
+		decode(&f)
+		b, err = factorEntity(&f, rawMsg).AppendJSON(nil)
+	case "group":
+		var g oktaGroup
+		decode(&g)
+		b, err = groupEntity(org, &g, rawMsg).AppendJSON(nil)
+	case "app":
+		var a oktaApp
+		decode(&a)
+		b, err = appEntity(org, &a, rawMsg).AppendJSON(nil)
+	case "role":
+		var r oktaRole
+		decode(&r)
+		b, err = roleEntity(&r, rawMsg).AppendJSON(nil)
+	case "rule":
+		var r oktaRule
+		decode(&r)
+		b, err = ruleEntity(&r, rawMsg).AppendJSON(nil)
+	case "device":
+		var d oktaDevice
+		decode(&d)
+		b, err = deviceEntity(&d, rawMsg).AppendJSON(nil)
+	default:
+		t.Fatalf("unknown kind %q", kind)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestConversionsKeepNilAndAbsentApart: every kind converts its present,
+// empty, null and absent fields exactly as the data model (okta-spec.md
+// §3) says, byte for byte.
+func TestConversionsKeepNilAndAbsentApart(t *testing.T) {
+	for _, c := range conversionCases {
+		if got := convertCase(t, c.name, c.raw); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+		}
+	}
+}
+
+// TestAssignmentRoleProperties: an assignment's role is kept as a string
+// (JSON text when it is not one), samlRoles as JSON text, and neither when
+// absent or null.
+func TestAssignmentRoleProperties(t *testing.T) {
+	for raw, want := range map[string]map[string]any{
+		`{"email":"a@b.c","role":"admin","samlRoles":["r1", "r2"]}`: {"role": "admin", "roles": `["r1","r2"]`},
+		`{"role":{"name": "x"},"samlRoles":null}`:                   {"role": `{"name":"x"}`},
+		`{"role":null,"samlRoles":"r"}`:                             {"roles": `"r"`},
+		`{}`:                                                        {},
+		`null`:                                                      {},
+	} {
+		var p assignProfile
+		if err := fastjson.Unmarshal([]byte(raw), &p); err != nil {
+			t.Fatal(err)
+		}
+		props := map[string]any{}
+		assignProps.SetProperties(props, &p)
+		if !reflect.DeepEqual(props, want) {
+			t.Errorf("%s: properties %v, want %v", raw, props, want)
+		}
+	}
+}
