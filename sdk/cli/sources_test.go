@@ -102,3 +102,31 @@ func TestValidateDoesNotOfferToSkipRequiredSources(t *testing.T) {
 		t.Fatalf("validate: exit %d\n%s", r.code, r.combinedOut)
 	}
 }
+
+// TestValidateChecksDeclaredConfigFirst: validate reports a value out of
+// its tagged range or a disable list naming a source that is not declared
+// as a config error (exit 2) naming the field, before the integration's
+// Validate and without probing; a valid list skips the source's probe.
+func TestValidateChecksDeclaredConfigFirst(t *testing.T) {
+	withEnv := func(a *App[testConfig], k, v string) {
+		env := baseEnv()
+		env[k] = v
+		a.LookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	}
+	for _, tc := range []struct{ env, value, field string }{{"TEST_RATIO", "1.5", "ratio"}, {"TEST_SKIP", "users,widgets", "skip"}} {
+		a, out, errb := declaredSourcesApp(nil, nil)
+		validated := false
+		a.Integration.Validate = func(context.Context, *testConfig) error { validated = true; return nil }
+		withEnv(a, tc.env, tc.value)
+		r := runApp(t, context.Background(), a, out, errb, "validate")
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.field) || validated || strings.Contains(r.stdout, "Sources:") {
+			t.Errorf("%s=%s: exit %d, validated %v\n%s", tc.env, tc.value, r.code, validated, r.combinedOut)
+		}
+	}
+	a, out, errb := declaredSourcesApp(nil, &apiErrForTest{})
+	withEnv(a, "TEST_SKIP", "Groups")
+	r := runApp(t, context.Background(), a, out, errb, "validate")
+	if r.code != ExitOK || strings.Contains(norm(r.stdout), "groups unreachable") {
+		t.Errorf("groups disabled by the config: exit %d\n%s", r.code, r.combinedOut)
+	}
+}

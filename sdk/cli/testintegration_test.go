@@ -22,6 +22,9 @@ type testConfig struct {
 	FailGroups bool   `config:"failGroups" env:"TEST_FAIL_GROUPS" optional:"true" help:"make fetch-groups fail"`
 	AuthInStep bool   `config:"authInStep" env:"TEST_AUTH_IN_STEP" optional:"true" help:"fetch-users gets a 401"`
 	Block      bool   `config:"block" env:"TEST_BLOCK" optional:"true" help:"fetch-groups blocks until cancelled"`
+	// Skip is the config's disable list, Ratio a value with a range.
+	Skip  []string `config:"skip" env:"TEST_SKIP" optional:"true" sources:"disable" help:"sources to skip"`
+	Ratio float64  `config:"ratio" env:"TEST_RATIO" optional:"true" range:"(0,1]" help:"a fraction"`
 }
 
 const testSecret = "s3cr3t-api-key-value-0123456789"

@@ -73,6 +73,9 @@ func (a *App[C]) validate(ctx context.Context, cf *configFlags[C], lf *logFlags)
 	for _, k := range names {
 		fmt.Fprintf(out, "  %s = %s\n", k, masked[k])
 	}
+	if err := a.Integration.CheckConfig(cfg); err != nil {
+		return a.reportError(ctx, "validate", err, secrets)
+	}
 	if a.Integration.Validate != nil {
 		if err := a.Integration.Validate(ctx, cfg); err != nil {
 			return a.reportError(ctx, "validate", err, secrets)

@@ -22,6 +22,23 @@ import (
 //
 // Supported field kinds: string, bool, int, int64, float64, time.Duration and
 // []string (comma separated).
+//
+// Tags that check values (CheckValues), each error a *ConfigError naming
+// the field:
+//
+//	Share float64  `config:"share" range:"(0,1]" example:"0.5"`      // 0 < x <= 1
+//	Mode  string   `config:"mode" enum:"fast,full"`                 // one of
+//	Skip  []string `config:"disableSources" sources:"disable"`      // declared source names
+//
+// range is an interval over a number or duration field: "(" or "[" for an
+// exclusive or inclusive lower bound, ")" or "]" for the upper one, and an
+// empty bound for none ("[1,)" is at least 1). enum lists the values a
+// string field, or each item of a list field, may take. sources:"disable"
+// marks the configuration's list of ingestion sources to skip (see
+// Integration.SourcesOff). credential:"true" marks a field that carries
+// or locates a credential (a token, a client id, a key file's path),
+// secret or not. An optional field left at its zero value is unset and
+// is not checked.
 type Field struct {
 	// Name is the config name (tag "config"), also the flag name.
 	Name string
@@ -36,9 +53,24 @@ type Field struct {
 	// Help is a one-line description (tag "help").
 	Help string
 	// Kind is the Go kind of the field, e.g. "string", "bool".
-	Kind  string
-	index []int
-	typ   reflect.Type
+	Kind string
+	// Credential fields carry or locate a credential (tag
+	// credential:"true"), secret or not: a binary that falls back to a demo
+	// when nothing is configured treats any of them as "configured".
+	Credential bool
+	// DisablesSources marks the configuration's list of ingestion sources
+	// to skip (tag sources:"disable"), checked against the integration's
+	// declared sources.
+	DisablesSources bool
+	// Range is the interval the value must lie in (tag "range"), e.g.
+	// "(0,1]"; Enum the values it may take (tag "enum", comma separated);
+	// Example a valid value quoted in their errors (tag "example").
+	Range   string
+	Enum    []string
+	Example string
+	index   []int
+	typ     reflect.Type
+	rng     *interval
 }
 
 var durationType = reflect.TypeFor[time.Duration]()
@@ -64,6 +96,8 @@ func Fields(cfg any) ([]Field, error) {
 			Optional: sf.Tag.Get("optional") == "true",
 			Default:  sf.Tag.Get("default"),
 			Help:     sf.Tag.Get("help"),
+			Range:    sf.Tag.Get("range"),
+			Example:  sf.Tag.Get("example"),
 			index:    sf.Index,
 			typ:      sf.Type,
 		}
@@ -79,6 +113,9 @@ func Fields(cfg any) ([]Field, error) {
 			default:
 				return nil, fmt.Errorf("config field %s: unsupported type %s", name, sf.Type)
 			}
+		}
+		if err := f.checkTags(sf.Tag); err != nil {
+			return nil, fmt.Errorf("config field %s: %w", name, err)
 		}
 		out = append(out, f)
 	}

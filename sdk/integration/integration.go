@@ -39,12 +39,16 @@ type Integration[C any] struct {
 	Setup SetupFunc[C]
 	// Sources declares the ingestion sources steps name in Step.Source.
 	Sources []Source[C]
-	// DisabledSources optionally returns the sources a config switches off
-	// (its disable list, a source that is off unless enabled), each with
-	// the reason its steps are disabled ("" for a default one). The
-	// runtime disables their steps, as it does for
+	// DisabledSources optionally returns further sources a config
+	// switches off (beyond its sources:"disable" list and EnabledBy, see
+	// SourcesOff), each with the reason its steps are disabled ("" for a
+	// default one). The runtime disables their steps, as it does for
 	// runtime.Options.DisableSources.
 	DisabledSources func(cfg *C) map[string]string
+	// Prober returns the run's Prober (built by Setup) for the sources
+	// that declare their probe with Source.Get, and for checking every
+	// probed source's Needs. Optional.
+	Prober func(rc *RunContext[C]) (Prober, error)
 	// Classify is the integration's error policy (see Classifier); nil
 	// fails the step on every error.
 	Classify Classifier

@@ -38,8 +38,9 @@ type Options struct {
 	// Workers bounds the per-item work (integration.Group, ForEach) of all
 	// running steps at once (default DefaultWorkers).
 	Workers int
-	// DisableSources switches ingestion sources off for this run (with the
-	// integration's DisabledSources), disabling their steps.
+	// DisableSources switches ingestion sources off for this run (with
+	// those the config switches off, integration.Integration.SourcesOff),
+	// disabling their steps.
 	DisableSources []string
 	// Only, when set, runs just these steps and their dependencies; other
 	// steps are disabled with reason "not selected".
@@ -55,7 +56,8 @@ type Options struct {
 	Reuse *store.Dir
 	// OnEvent receives step and progress events (from many goroutines).
 	OnEvent func(Event)
-	// SkipValidate skips the integration's Validate (the caller ran it).
+	// SkipValidate skips the integration's CheckConfig and Validate (the
+	// caller ran them).
 	SkipValidate bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -225,8 +227,15 @@ func Run[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, 
 		redact:  redact.New(integration.SecretValues(cfg)...),
 		workers: make(chan struct{}, opts.Workers),
 	}
-	// Selection and reuse are settled before Validate, which may make a
-	// request: a run that cannot reuse what it needs sends none.
+	// The config's values are checked, then selection and reuse are
+	// settled, before Validate, which may make a request: a run with a
+	// bad value or that cannot reuse what it needs sends none.
+	if !opts.SkipValidate {
+		if err := integ.CheckConfig(cfg); err != nil {
+			_ = st.Abort()
+			return nil, fmt.Errorf("validate config: %w", err)
+		}
+	}
 	if err := r.prepare(); err != nil {
 		_ = st.Abort()
 		return nil, err

@@ -76,7 +76,9 @@ func (r *run[C]) scratchDir() (string, error) {
 
 // SourceError reports an ingestion source that is not declared, named by
 // a step, the run's options or the integration's DisabledSources, or a
-// Required source that the run's options or DisabledSources disable.
+// Required source that the run's options or DisabledSources disable. (A
+// config's sources:"disable" list is checked by Integration.SourcesOff,
+// which names the field in a *integration.ConfigError.)
 type SourceError struct {
 	// Source is the unknown name; By says who named it.
 	Source, By string
@@ -136,17 +138,16 @@ func (r *run[C]) disabledSources() (map[string]string, error) {
 		}
 		off[name] = "source " + name + " disabled for this run"
 	}
-	if r.integ.DisabledSources != nil {
-		for name, why := range r.integ.DisabledSources(r.cfg) {
-			if err := disable(name, "the configuration"); err != nil {
-				return nil, err
-			}
-			if why == "" {
-				why = "source " + name + " disabled by configuration"
-			}
-			if _, ok := off[name]; !ok {
-				off[name] = why
-			}
+	byConfig, err := r.integ.SourcesOff(r.cfg)
+	if err != nil {
+		return nil, err
+	}
+	for name, why := range byConfig {
+		if err := disable(name, "the configuration"); err != nil {
+			return nil, err
+		}
+		if _, ok := off[name]; !ok {
+			off[name] = why
 		}
 	}
 	return off, nil
@@ -163,9 +164,12 @@ type ProbeResult struct {
 	Err error
 }
 
-// Probe runs the probe of every enabled source that declares one, after
-// the integration's Setup and without collecting anything, and returns
-// one result per source in declaration order. The error is non-nil when
+// Probe runs the probe of every enabled source that declares one (Probe,
+// or Get with the integration's Prober), after the integration's Setup and
+// without collecting anything, and returns one result per source in
+// declaration order. Before a source's probe runs, the Prober says what
+// the credentials lack of the source's Needs; that is the source's error
+// and its probe is not run. The error is non-nil when
 // setup failed or a probe returned a fatal error (authentication), which
 // stops probing. The caller validates the config first.
 func Probe[C any](ctx context.Context, integ *integration.Integration[C], cfg *C, opts Options) ([]ProbeResult, error) {
@@ -188,20 +192,44 @@ func Probe[C any](ctx context.Context, integ *integration.Integration[C], cfg *C
 		return nil, err
 	}
 	rc := &integration.RunContext[C]{Config: cfg, Logger: r.log, RunState: runState[C]{r}}
+	var prober integration.Prober
+	if integ.Prober != nil {
+		if prober, err = integ.Prober(rc); err != nil {
+			return nil, err
+		}
+	}
 	var out []ProbeResult
 	for _, s := range integ.Sources {
-		if _, disabled := off[s.Name]; disabled || s.Probe == nil {
+		if _, disabled := off[s.Name]; disabled || s.Probe == nil && (s.Get == "" || prober == nil) {
 			continue
 		}
-		err := s.Probe(ctx, rc)
+		err := probeSource(ctx, rc, prober, s)
 		if integration.IsFatal(err) {
 			return out, err
 		}
 		detail := cmp.Or(s.ProbeEndpoint, s.Description)
+		if s.ProbeEndpoint == "" && s.Get != "" {
+			path, _, _ := strings.Cut(s.Get, "?")
+			detail = "GET " + path
+		}
 		if s.ProbeDetail != nil {
 			detail = s.ProbeDetail(ctx, rc)
 		}
 		out = append(out, ProbeResult{Source: s.Name, Detail: detail, Err: err})
 	}
 	return out, nil
+}
+
+// probeSource checks what the credentials lack of s's Needs, then runs its
+// probe: Probe, or a GET of s.Get through the Prober.
+func probeSource[C any](ctx context.Context, rc *integration.RunContext[C], p integration.Prober, s integration.Source[C]) error {
+	if p != nil {
+		if err := p.Lacks(ctx, s.Needs); err != nil {
+			return err
+		}
+	}
+	if s.Probe != nil {
+		return s.Probe(ctx, rc)
+	}
+	return p.Get(ctx, s.Get, s.Needs)
 }

@@ -62,6 +62,10 @@ type Config struct {
 	// and a client granted none of its scopes "<Who> is granted none of the
 	// requested scopes (...)<GrantHint>".
 	Server, Who, Hint, AudienceHint, GrantHint string
+	// RequestHint and ScopeGrantHint word Lacks: "missing scope <s>: not
+	// requested (<RequestHint>)" and "missing scope <s>: <Who> is not
+	// granted it (<ScopeGrantHint>)".
+	RequestHint, ScopeGrantHint string
 }
 
 const (
@@ -126,6 +130,8 @@ func New(cfg Config) (*TokenSource, error) {
 	cfg.Scopes = slices.Clone(cfg.Scopes)
 	cfg.Who = cmp.Or(cfg.Who, "the OAuth client")
 	cfg.Hint = cmp.Or(cfg.Hint, "check the client id and that the private key matches a public key registered for the client")
+	cfg.RequestHint = cmp.Or(cfg.RequestHint, "add it to the requested scopes")
+	cfg.ScopeGrantHint = cmp.Or(cfg.ScopeGrantHint, "grant it to the client on the authorization server")
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
