@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/httpclient/oauthclient"
@@ -25,15 +23,15 @@ const pathToken = "/oauth2/v1/token"
 // credential is attached only to requests for the org's host, by the same
 // HTTP client.
 type clientAuth struct {
-	token   string                   // API token (AuthAPIToken)
-	keyText string                   // the private key's text, scrubbed from errors (AuthServiceApp)
-	ts      *oauthclient.TokenSource // AuthServiceApp
-	app     *serviceApp
+	token    string                   // API token (AuthAPIToken)
+	key      *oauthclient.Key         // the service app's key (AuthServiceApp)
+	ts       *oauthclient.TokenSource // AuthServiceApp
+	clientID string
 }
 
 // newClientAuth builds the authentication of cfg (already validated by
 // validateFields) for requests sent to base on behalf of orgURL.
-func newClientAuth(cfg *Config, orgURL, base string, now func() time.Time) (*clientAuth, error) {
+func (x *Collector) newClientAuth(cfg *Config, orgURL, base string) (*clientAuth, error) {
 	method, err := authMethod(cfg)
 	if err != nil {
 		return nil, err
@@ -41,23 +39,25 @@ func newClientAuth(cfg *Config, orgURL, base string, now func() time.Time) (*cli
 	if method == AuthAPIToken {
 		return &clientAuth{token: strings.TrimSpace(cfg.APIKey)}, nil
 	}
-	app, err := loadServiceApp(cfg)
+	key, scopes, err := loadServiceApp(cfg, x.integ.Needs)
 	if err != nil {
 		return nil, err
 	}
 	ts, err := oauthclient.New(oauthclient.Config{
-		ClientID: app.clientID, Key: app.key, KeyID: app.keyID,
+		ClientID: strings.TrimSpace(cfg.ClientID), Key: key.Signer, KeyID: key.ID, KeyField: key.Field,
 		TokenURL: strings.TrimSuffix(base, "/") + pathToken, Audience: strings.TrimSuffix(orgURL, "/") + pathToken,
-		Scopes: app.scopes, Clock: now,
+		Scopes: scopes, Clock: x.opts.Clock,
 		Server: "the Okta authorization server", Who: "the service app",
-		Hint:         "check clientId, the private key (it must match a public key registered for the app, with keyId if the app has several) and that the org URL is the org the app belongs to",
-		AudienceHint: ", the org's token endpoint; check orgUrl",
-		GrantHint:    "; grant them in the Admin Console under Applications > the app > Okta API Scopes",
+		Hint:           "check clientId, the private key (it must match a public key registered for the app, with keyId if the app has several) and that the org URL is the org the app belongs to",
+		AudienceHint:   ", the org's token endpoint; check orgUrl",
+		GrantHint:      "; grant them in the Admin Console under Applications > the app > Okta API Scopes",
+		RequestHint:    "add it to scopes, or leave scopes unset to request what the enabled sources need",
+		ScopeGrantHint: "Admin Console: Applications > the app > Okta API Scopes > Grant",
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &clientAuth{keyText: app.material, ts: ts, app: app}, nil
+	return &clientAuth{key: key, ts: ts, clientID: strings.TrimSpace(cfg.ClientID)}, nil
 }
 
 // configure sets the credential fields of the HTTP client configuration.
@@ -68,9 +68,7 @@ func (a *clientAuth) configure(hc *httpclient.Config) {
 		return
 	}
 	hc.Authenticator = a.ts
-	if a.keyText != "" {
-		hc.Secrets = append(hc.Secrets, a.keyText)
-	}
+	hc.Secrets = append(hc.Secrets, a.key.Material)
 }
 
 // attach hands the built client's credential channel to the token source.
@@ -112,39 +110,15 @@ func checkAuth(ctx context.Context, c *httpclient.Client, a *clientAuth) error {
 	return fmt.Errorf("okta: checking the credentials with GET %s?limit=1: %w", pathUsers, err)
 }
 
-// scopeProblem returns why a source cannot be read with the service
-// app's token, before any request: its scope was not granted. It returns
-// nil for the API token, or when the scope is granted.
-func (a *clientAuth) scopeProblem(ctx context.Context, source string) error {
-	if a == nil || a.ts == nil {
-		return nil
-	}
-	scope, ok := probeScopes[source]
-	if !ok {
-		return nil
-	}
-	granted, _, err := a.ts.Granted(ctx)
-	if err != nil {
-		return err
-	}
-	if slices.Contains(granted, scope) {
-		return nil
-	}
-	if !slices.Contains(a.app.scopes, scope) {
-		return fmt.Errorf("missing scope %s: not requested (add it to scopes, or leave scopes unset to request what the enabled sources need)", scope)
-	}
-	return fmt.Errorf("missing scope %s: the service app is not granted it (Admin Console: Applications > the app > Okta API Scopes > Grant)", scope)
-}
-
 // explainForbidden adds to a 403 what is missing: for the service app,
-// whose scope is granted, the admin role; for the API token, its admin's
-// permissions.
-func (a *clientAuth) explainForbidden(source string, err error) error {
+// whose scopes (needs) are granted, the admin role; for the API token, its
+// admin's permissions.
+func (a *clientAuth) explainForbidden(needs []string, err error) error {
 	if err == nil || !integration.IsForbidden(err) {
 		return err
 	}
 	if a != nil && a.ts != nil {
-		scope := probeScopes[source]
+		scope := strings.Join(needs, ", ")
 		return fmt.Errorf("missing admin role: scope %s is granted, but the service app's admin role does not allow this (assign it the Read-only Administrator role under the app's Admin roles): %w", scope, err)
 	}
 	return fmt.Errorf("missing admin role: the API token's administrator may not read this (use a Read-only Administrator or higher): %w", err)
@@ -152,7 +126,7 @@ func (a *clientAuth) explainForbidden(source string, err error) error {
 
 // describe records the authentication method (and, for a service app, its
 // client id and requested scopes) in summary.json's metadata.details.
-func describe(cfg *Config) map[string]string {
+func (x *Collector) describeAuth(cfg *Config) map[string]string {
 	method, err := authMethod(cfg)
 	if err != nil {
 		return nil
@@ -162,7 +136,7 @@ func describe(cfg *Config) map[string]string {
 		out["clientId"] = strings.TrimSpace(cfg.ClientID)
 		scopes := cfg.Scopes
 		if len(scopes) == 0 {
-			scopes = DefaultScopes(cfg)
+			scopes = x.integ.Needs(cfg)
 		}
 		out["scopes"] = strings.Join(scopes, " ")
 	}
@@ -176,7 +150,7 @@ func (a *clientAuth) describeCredentials(ctx context.Context) (string, error) {
 		return "API token (legacy: Okta recommends an OAuth 2.0 service app)", nil
 	}
 	granted, missing, err := a.ts.Granted(ctx)
-	detail := "OAuth 2.0 service app " + a.app.clientID + ", token scopes: " + strings.Join(granted, " ")
+	detail := "OAuth 2.0 service app " + a.clientID + ", token scopes: " + strings.Join(granted, " ")
 	if len(missing) > 0 {
 		detail += "; not granted: " + strings.Join(missing, " ")
 	}

@@ -3,7 +3,6 @@ package okta
 import (
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/integration"
@@ -17,20 +16,21 @@ type Config struct {
 	// one trailing slash).
 	OrgURL string `config:"orgUrl" env:"OKTA_ORG_URL" optional:"true" help:"Okta org URL, e.g. https://acme.okta.com (not the -admin URL)"`
 	// APIKey is an Okta API token, sent as "Authorization: SSWS <key>".
-	APIKey string `config:"apiKey" env:"OKTA_API_KEY" secret:"true" optional:"true" help:"Okta API token (SSWS; legacy: prefer the OAuth 2.0 service app)"`
+	APIKey string `config:"apiKey" env:"OKTA_API_KEY" secret:"true" credential:"true" optional:"true" help:"Okta API token (SSWS; legacy: prefer the OAuth 2.0 service app)"`
 	// ClientID is the Client ID of an Okta API Services app (OAuth 2.0
 	// client credentials with private_key_jwt), the alternative to APIKey.
-	ClientID string `config:"clientId" env:"OKTA_CLIENT_ID" optional:"true" help:"Client ID of the Okta API Services app (OAuth 2.0; instead of apiKey)"`
+	ClientID string `config:"clientId" env:"OKTA_CLIENT_ID" credential:"true" optional:"true" help:"Client ID of the Okta API Services app (OAuth 2.0; instead of apiKey)"`
 	// PrivateKey is the service app's private key itself, PEM or JWK.
-	PrivateKey string `config:"privateKey" env:"OKTA_PRIVATE_KEY" secret:"true" optional:"true" help:"the service app's private key, PEM or JWK (prefer privateKeyFile)"`
+	PrivateKey string `config:"privateKey" env:"OKTA_PRIVATE_KEY" secret:"true" credential:"true" optional:"true" help:"the service app's private key, PEM or JWK (prefer privateKeyFile)"`
 	// PrivateKeyFile is the path of a file holding the service app's
 	// private key, PEM or JWK.
-	PrivateKeyFile string `config:"privateKeyFile" env:"OKTA_PRIVATE_KEY_FILE" optional:"true" help:"path of a file holding the service app's private key (PEM or JWK)"`
+	PrivateKeyFile string `config:"privateKeyFile" env:"OKTA_PRIVATE_KEY_FILE" credential:"true" optional:"true" help:"path of a file holding the service app's private key (PEM or JWK)"`
 	// KeyID is the kid of the service app's public key in Okta, needed
 	// when the app has several keys (default: the JWK's own kid, if any).
 	KeyID string `config:"keyId" env:"OKTA_KEY_ID" optional:"true" help:"key ID (kid) of the service app's key in Okta, when the app has several"`
 	// Scopes are the OAuth 2.0 scopes to request (read-only ones only);
-	// default: the read scopes the enabled sources need (DefaultScopes).
+	// default: the read scopes the enabled sources need (their declared
+	// Needs, integration.Integration.Needs).
 	Scopes []string `config:"scopes" env:"OKTA_SCOPES" optional:"true" help:"comma-separated okta.*.read scopes to request (default: those the enabled sources need)"`
 	// RateLimitShare is the fraction (0 < x <= 1) of each Okta rate-limit
 	// bucket this integration may use, leaving the rest to other API
@@ -38,20 +38,21 @@ type Config struct {
 	// --rate-limit-share flag, STEPGRAPH_RATE_LIMIT_SHARE, else
 	// httpclient.DefaultShare (0.5). The flag and STEPGRAPH_RATE_LIMIT_SHARE
 	// override it.
-	RateLimitShare float64 `config:"rateLimitShare" env:"OKTA_RATE_LIMIT_SHARE" optional:"true" help:"fraction of each Okta rate-limit bucket to use (0 < x <= 1); default: the SDK's --rate-limit-share / STEPGRAPH_RATE_LIMIT_SHARE, else 0.5"`
+	RateLimitShare float64 `config:"rateLimitShare" env:"OKTA_RATE_LIMIT_SHARE" optional:"true" range:"(0,1]" example:"0.5" help:"fraction of each Okta rate-limit bucket to use (0 < x <= 1); default: the SDK's --rate-limit-share / STEPGRAPH_RATE_LIMIT_SHARE, else 0.5"`
 	// AllowCustomDomain accepts an org URL on a host other than okta.com,
 	// oktapreview.com, okta-emea.com or okta-gov.com (an Okta custom URL
 	// domain).
 	AllowCustomDomain bool `config:"allowCustomDomain" env:"OKTA_ALLOW_CUSTOM_DOMAIN" optional:"true" help:"accept an org URL on a custom (non-Okta) domain"`
 	// DisableSources lists ingestion sources to skip: groups, applications,
-	// mfa-devices, roles, rules, devices.
-	DisableSources []string `config:"disableSources" env:"OKTA_DISABLE_SOURCES" optional:"true" help:"comma-separated sources to skip: groups, applications, mfa-devices, roles, rules, devices"`
+	// mfa-devices, roles, rules, devices (checked against the declared
+	// sources by the SDK: sources:"disable").
+	DisableSources []string `config:"disableSources" env:"OKTA_DISABLE_SOURCES" optional:"true" sources:"disable" help:"comma-separated sources to skip: groups, applications, mfa-devices, roles, rules, devices"`
 	// EnableDevices turns on the devices source (Okta Identity Engine
-	// devices), which is off by default.
+	// devices), which is off by default (its Source.EnabledBy).
 	EnableDevices bool `config:"enableDevices" env:"OKTA_ENABLE_DEVICES" optional:"true" help:"collect Okta Identity Engine devices (off by default)"`
 }
 
-// Ingestion sources a configuration can switch off.
+// Ingestion sources a configuration can switch off (declared in sources.go).
 const (
 	SourceGroups       = "groups"
 	SourceApplications = "applications"
@@ -61,24 +62,8 @@ const (
 	SourceDevices      = "devices"
 )
 
-// Sources lists every ingestion source, in documentation order.
-var Sources = []string{SourceGroups, SourceApplications, SourceMFADevices, SourceRoles, SourceRules, SourceDevices}
-
 // okta-owned domains accepted without opt-in.
 var oktaDomains = []string{"okta.com", "oktapreview.com", "okta-emea.com", "okta-gov.com"}
-
-// SourceEnabled reports whether an ingestion source is on for cfg.
-func (c *Config) SourceEnabled(source string) bool {
-	if source == SourceDevices && !c.EnableDevices {
-		return false
-	}
-	for _, s := range c.DisableSources {
-		if strings.EqualFold(strings.TrimSpace(s), source) {
-			return false
-		}
-	}
-	return true
-}
 
 // NormalizeOrgURL validates an org URL and returns it as
 // "https://<host>/". A missing scheme becomes https; http:// and other
@@ -143,8 +128,10 @@ func isOktaHost(host string) bool {
 	return false
 }
 
-// validateFields checks every field of cfg without any request and returns
-// the normalised org URL.
+// validateFields checks the fields that are Okta's own (the org URL, the
+// credentials) without any request and returns the normalised org URL.
+// The SDK checks the rest from the declaration before (Integration.
+// CheckConfig: rateLimitShare's range, the disable list, enableDevices).
 func validateFields(cfg *Config) (string, error) {
 	org, err := NormalizeOrgURL(cfg.OrgURL, cfg.AllowCustomDomain)
 	if err != nil {
@@ -163,39 +150,12 @@ func validateFields(cfg *Config) (string, error) {
 			return "", &integration.ConfigError{Field: "apiKey", Message: "must not contain whitespace"}
 		}
 	}
-	if s := cfg.RateLimitShare; s != 0 && !(s > 0 && s <= 1) {
-		return "", &integration.ConfigError{Field: "rateLimitShare", Message: fmt.Sprintf("%v must be greater than 0 and at most 1 (e.g. 0.5)", s)}
-	}
-	for _, s := range cfg.DisableSources {
-		if !slices.Contains(Sources, strings.ToLower(strings.TrimSpace(s))) {
-			return "", &integration.ConfigError{Field: "disableSources", Message: fmt.Sprintf("unknown source %q (known: %s)", s, strings.Join(Sources, ", "))}
-		}
-	}
-	if cfg.EnableDevices && !cfg.SourceEnabled(SourceDevices) {
-		return "", &integration.ConfigError{Field: "disableSources", Message: "devices is both enabled (enableDevices) and disabled"}
-	}
 	if method == AuthServiceApp {
-		if _, err := loadServiceApp(cfg); err != nil {
+		if _, _, err := loadServiceApp(cfg, func(*Config) []string { return nil }); err != nil {
 			return "", err
 		}
 	}
 	return org, nil
-}
-
-// disabledSources returns the sources cfg switches off, with the reason
-// their steps get; the runtime disables their dependents too.
-func disabledSources(cfg *Config) map[string]string {
-	out := map[string]string{}
-	for _, src := range Sources {
-		if cfg.SourceEnabled(src) {
-			continue
-		}
-		out[src] = fmt.Sprintf("source %q disabled by configuration (disableSources)", src)
-		if src == SourceDevices && !cfg.EnableDevices {
-			out[src] = `source "devices" is off by default (needs Okta Identity Engine); set enableDevices (OKTA_ENABLE_DEVICES=true) to collect devices`
-		}
-	}
-	return out
 }
 
 // orgInfo is what entity keys and web links derive from the org URL.

@@ -74,6 +74,8 @@ func TestConfigValidationMakesNoRequest(t *testing.T) {
 		{"share above 1", func(c *Config) { c.RateLimitShare = 1.5 }, "rateLimitShare"},
 		{"negative share", func(c *Config) { c.RateLimitShare = -0.1 }, "rateLimitShare"},
 		{"unknown source", func(c *Config) { c.DisableSources = []string{"groups", "widgets"} }, "disableSources"},
+		{"source every run reads", func(c *Config) { c.DisableSources = []string{"users"} }, "disableSources"},
+		{"devices enabled and disabled", func(c *Config) { c.EnableDevices, c.DisableSources = true, []string{" Devices"} }, "disableSources"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,8 +120,12 @@ func TestLoadConfigFromEnv(t *testing.T) {
 }
 
 func TestDisabledSources(t *testing.T) {
+	integ := New(Options{})
 	cfg := &Config{DisableSources: []string{"groups"}}
-	st := disabledSources(cfg)
+	st, err := integ.SourcesOff(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(st[SourceGroups], "groups") {
 		t.Errorf("groups: %q", st[SourceGroups])
 	}
@@ -129,11 +135,13 @@ func TestDisabledSources(t *testing.T) {
 	if len(st) != 2 {
 		t.Errorf("disabled sources %v, want groups and devices only", st)
 	}
-	if s := disabledSources(&Config{EnableDevices: true}); len(s) != 0 {
-		t.Errorf("disabled sources %v with devices enabled", s)
+	if s, err := integ.SourcesOff(&Config{EnableDevices: true}); len(s) != 0 || err != nil {
+		t.Errorf("disabled sources %v (%v) with devices enabled", s, err)
+	}
+	if want := `source "devices" is off by default (needs Okta Identity Engine); set enableDevices (OKTA_ENABLE_DEVICES=true) to collect devices`; st[SourceDevices] != want {
+		t.Errorf("devices off by default: %q, want %q", st[SourceDevices], want)
 	}
 	// Every step that reads a source names it; the runtime disables it.
-	integ := New(Options{})
 	for id, src := range map[string]string{StepGroups: SourceGroups, StepApplications: SourceApplications,
 		StepMFADevices: SourceMFADevices, StepRoles: SourceRoles, StepRules: SourceRules, StepDevices: SourceDevices} {
 		i := slices.IndexFunc(integ.Steps, func(s integration.Step[Config]) bool { return s.ID == id })

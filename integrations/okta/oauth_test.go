@@ -500,15 +500,22 @@ func TestAuthMethodConfig(t *testing.T) {
 	}
 }
 
+// The scopes a service app requests by default are the declared sources'
+// Needs (integration.Integration.Needs) over the enabled sources.
 func TestDefaultScopesFollowSources(t *testing.T) {
-	all := DefaultScopes(&Config{EnableDevices: true})
+	integ := New(Options{})
+	all := integ.Needs(&Config{EnableDevices: true})
 	want := []string{ScopeAppsRead, ScopeDevicesRead, ScopeGroupsRead, ScopeLogsRead, ScopeOrgsRead, ScopeRolesRead, ScopeUsersRead}
 	if !slices.Equal(all, want) {
 		t.Errorf("all sources: %v", all)
 	}
-	few := DefaultScopes(&Config{DisableSources: []string{SourceRoles, SourceApplications}})
+	few := integ.Needs(&Config{DisableSources: []string{SourceRoles, SourceApplications}})
 	if slices.Contains(few, ScopeRolesRead) || slices.Contains(few, ScopeAppsRead) || slices.Contains(few, ScopeDevicesRead) || !slices.Contains(few, ScopeGroupsRead) {
 		t.Errorf("without roles, apps, devices: %v", few)
+	}
+	// system-log is probed on every run, so its scope is always requested.
+	if !slices.Contains(few, ScopeLogsRead) {
+		t.Errorf("without applications: %v lacks %s, which the system-log probe needs", few, ScopeLogsRead)
 	}
 }
 
@@ -663,20 +670,6 @@ func scanRows(t *testing.T, tbl string, texts []string, inst string, secrets map
 	return len(texts)
 }
 
-// CredentialFields must name real config fields with their env vars.
-func TestCredentialFieldsMatchConfig(t *testing.T) {
-	fields, err := integration.Fields(&Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range CredentialFields {
-		i := slices.IndexFunc(fields, func(f integration.Field) bool { return f.Name == c.Name })
-		if i < 0 || fields[i].Env != c.Env {
-			t.Errorf("%s/%s is not a config field with that env var", c.Name, c.Env)
-		}
-	}
-}
-
 // TestOAuthUnnamedRefusedScopesFoundOneByOne: when invalid_scope does not
 // say which scopes were refused, the client asks for each alone once and
 // collects the rest.
@@ -693,7 +686,7 @@ func TestOAuthUnnamedRefusedScopesFoundOneByOne(t *testing.T) {
 		t.Error("app creators not partial")
 	}
 	ts := f.srv.Server.TokenStats()
-	requested := len(DefaultScopes(f.cfg))
+	requested := len(f.col.Integration().Needs(f.cfg))
 	// One refused request, one per scope alone, one final request.
 	if ts.Requests != int64(requested+2) || ts.Refused != 2 {
 		t.Errorf("token stats %+v, want %d requests and 2 refusals", ts, requested+2)

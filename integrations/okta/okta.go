@@ -177,14 +177,16 @@ func NewCollector(opts Options) *Collector {
 	}
 	x := &Collector{opts: opts}
 	x.integ = &integration.Integration[Config]{
-		Name:            Name,
-		Validate:        x.validate,
-		Setup:           x.setup,
-		Sources:         x.sources(),
-		DisabledSources: disabledSources,
-		Describe:        x.describe,
-		Classify:        classify,
-		Steps:           x.steps(),
+		Name:     Name,
+		Validate: x.validate,
+		Setup:    x.setup,
+		Sources:  x.sources(),
+		Prober: func(rc *integration.RunContext[Config]) (integration.Prober, error) {
+			return integration.Need(rc, keyAPI)
+		},
+		Describe: x.describe,
+		Classify: classify,
+		Steps:    x.steps(),
 	}
 	return x
 }
@@ -192,7 +194,7 @@ func NewCollector(opts Options) *Collector {
 // describe is the summary's metadata.details: how the run authenticated
 // and where the data comes from (the org, or Options.Source).
 func (x *Collector) describe(cfg *Config) map[string]string {
-	out := describe(cfg)
+	out := x.describeAuth(cfg)
 	if out == nil {
 		out = map[string]string{}
 	}
@@ -256,7 +258,7 @@ func (x *Collector) newAPI(cfg *Config, logger *slog.Logger) (*orgAPI, error) {
 	if x.opts.BaseURL != "" {
 		base = strings.TrimSuffix(x.opts.BaseURL, "/")
 	}
-	auth, err := newClientAuth(cfg, org, base, x.opts.Clock)
+	auth, err := x.newClientAuth(cfg, org, base)
 	if err != nil {
 		return nil, err
 	}

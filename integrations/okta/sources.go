@@ -11,7 +11,7 @@ import (
 )
 
 // Sources every run reads, declared Required so that validate probes and
-// reports them like the sources a run may disable (Sources).
+// reports them like the sources a run may disable.
 const (
 	sourceCredentials = "credentials"
 	sourceAccount     = "account"
@@ -20,40 +20,13 @@ const (
 )
 
 // sources declares the ingestion sources (steps name theirs in
-// Step.Source): --disable-source, disableSources and validate's probes
-// derive from it. Each probe makes one small request with the run's
-// client, after Setup proved the credentials work; a missing scope or
-// admin role is named in the probe's error.
+// Step.Source): --disable-source, disableSources, enableDevices, the
+// scopes a service app requests by default (Needs) and validate's probes
+// derive from it. A probe makes one small request with the run's client
+// (orgAPI, the Prober), after Setup proved the credentials work and the SDK
+// checked that the token carries the source's scopes (orgAPI.Lacks); a
+// refusal names the missing admin role (orgAPI.Get).
 func (x *Collector) sources() []integration.Source[Config] {
-	get := func(source, path string, query func() string) func(context.Context, *integration.RunContext[Config]) error {
-		return func(ctx context.Context, rc *integration.RunContext[Config]) error {
-			a, err := integration.Need(rc, keyAPI)
-			if err != nil {
-				return err
-			}
-			if err := a.auth.scopeProblem(ctx, source); err != nil {
-				return err
-			}
-			req := path
-			if q := query(); q != "" {
-				req += "?" + q
-			}
-			_, err = a.c.Do(ctx, http.MethodGet, req, nil)
-			return a.auth.explainForbidden(source, err)
-		}
-	}
-	first := func() string { return "limit=1" }
-	logWindow := func() string {
-		now := x.opts.Now()
-		return "limit=1&since=" + now.Add(-time.Hour).UTC().Format(time.RFC3339) + "&until=" + now.UTC().Format(time.RFC3339)
-	}
-	src := func(name, desc, path string, query func() string) integration.Source[Config] {
-		return integration.Source[Config]{Name: name, Description: desc, Probe: get(name, path, query), ProbeEndpoint: "GET " + path}
-	}
-	required := func(s integration.Source[Config]) integration.Source[Config] {
-		s.Required = true
-		return s
-	}
 	return []integration.Source[Config]{
 		{
 			Name: sourceCredentials, Description: "the configured credentials (Setup proves them with GET " + pathUsers + "?limit=1)",
@@ -75,34 +48,65 @@ func (x *Collector) sources() []integration.Source[Config] {
 				return detail
 			},
 		},
-		required(src(sourceAccount, "the org's Okta support settings (okta_account)", pathOktaSupport, func() string { return "" })),
-		required(src(sourceUsers, "users", pathUsers, first)),
-		src(SourceGroups, "groups, their members and their application assignments", pathGroups, first),
-		src(SourceApplications, "applications and their user/group assignments, AWS role mappings, creators", pathApps, first),
+		{Name: sourceAccount, Description: "the org's Okta support settings (okta_account)", Required: true, Needs: []string{ScopeOrgsRead}, Get: pathOktaSupport},
+		{Name: sourceUsers, Description: "users", Required: true, Needs: []string{ScopeUsersRead}, Get: pathUsers + "?limit=1"},
+		{Name: SourceGroups, Description: "groups, their members and their application assignments", Needs: []string{ScopeGroupsRead}, Get: pathGroups + "?limit=1"},
+		{Name: SourceApplications, Description: "applications and their user/group assignments, AWS role mappings, creators", Needs: []string{ScopeAppsRead}, Get: pathApps + "?limit=1"},
 		{
 			Name: SourceMFADevices, Description: "users' MFA factors (also sets okta_user.mfaEnabled)",
-			ProbeEndpoint: "GET " + pathUsers + "/{id}/factors",
+			Needs:         []string{ScopeUsersRead}, // factors are a user sub-resource
+			ProbeEndpoint: "GET " + pathUsers + "/{id}/factors", Probe: probeFactors,
+		},
+		{Name: SourceRoles, Description: "admin roles of users and groups", Needs: []string{ScopeRolesRead}, Get: pathAssignees + "?limit=1"},
+		{Name: SourceRules, Description: "group rules", Needs: []string{ScopeGroupsRead}, Get: pathRules + "?limit=1"},
+		{
+			// Read by the applications source's app-creation step; probed
+			// (and its scope requested) on every run.
+			Name: sourceSystemLog, Description: "the System Log (application creators)", Required: true,
+			Needs: []string{ScopeLogsRead}, ProbeEndpoint: "GET " + pathLogs,
 			Probe: func(ctx context.Context, rc *integration.RunContext[Config]) error {
 				a, err := integration.Need(rc, keyAPI)
 				if err != nil {
 					return err
 				}
-				if err := a.auth.scopeProblem(ctx, SourceMFADevices); err != nil {
-					return err
-				}
-				return a.auth.explainForbidden(SourceMFADevices, probeFactors(ctx, a.c))
+				now := x.opts.Now().UTC()
+				return a.Get(ctx, pathLogs+"?limit=1&since="+now.Add(-time.Hour).Format(time.RFC3339)+"&until="+now.Format(time.RFC3339), []string{ScopeLogsRead})
 			},
 		},
-		src(SourceRoles, "admin roles of users and groups", pathAssignees, first),
-		src(SourceRules, "group rules", pathRules, first),
-		required(src(sourceSystemLog, "the System Log (application creators)", pathLogs, logWindow)),
-		src(SourceDevices, "Okta Identity Engine devices (off unless --enableDevices)", pathDevices, first),
+		{
+			Name: SourceDevices, Description: "Okta Identity Engine devices (off unless --enableDevices)", Needs: []string{ScopeDevicesRead},
+			Get: pathDevices + "?limit=1", EnabledBy: "enableDevices", OffNote: "needs Okta Identity Engine",
+		},
 	}
+}
+
+// Lacks implements integration.Prober: the first of needs (scopes) the
+// service app's token does not carry, and why; an API token has no scopes.
+func (a *orgAPI) Lacks(ctx context.Context, needs []string) error {
+	if a.auth.ts == nil {
+		return nil
+	}
+	return a.auth.ts.Lacks(ctx, needs)
+}
+
+// Get implements integration.Prober: GET path with the run's client; a 403
+// names the missing admin role.
+func (a *orgAPI) Get(ctx context.Context, path string, needs []string) error {
+	_, err := a.c.Do(ctx, http.MethodGet, path, nil)
+	return a.auth.explainForbidden(needs, err)
 }
 
 // probeFactors reads the factors of the first listed user: MFA factors
 // are a sub-resource with no listing of their own.
-func probeFactors(ctx context.Context, c *httpclient.Client) error {
+func probeFactors(ctx context.Context, rc *integration.RunContext[Config]) error {
+	a, err := integration.Need(rc, keyAPI)
+	if err != nil {
+		return err
+	}
+	return a.auth.explainForbidden([]string{ScopeUsersRead}, firstUsersFactors(ctx, a.c))
+}
+
+func firstUsersFactors(ctx context.Context, c *httpclient.Client) error {
 	var users []struct {
 		ID string `json:"id"`
 	}

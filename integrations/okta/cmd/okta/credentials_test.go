@@ -3,24 +3,34 @@ package main
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stepgraph/stepgraph/integrations/okta"
+	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
-// Every credential field of either authentication method (okta's own list,
-// which includes the non-secret clientId and privateKeyFile) keeps the
-// binary out of the demo org.
+// Every credential field of either authentication method (tagged
+// credential:"true", which includes the non-secret clientId and
+// privateKeyFile) keeps the binary out of the demo org.
 func TestServiceAppCredentialsAreNotTheDemo(t *testing.T) {
-	for _, c := range okta.CredentialFields {
-		found := false
-		for _, f := range connectionFields {
-			found = found || (f.name == c.Name && f.env == c.Env)
+	fields, err := integration.Fields(&okta.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	credentials := 0
+	for _, c := range fields {
+		if !c.Credential {
+			continue
 		}
-		if !found {
+		credentials++
+		if !slices.Contains(connectionFields, connectionField{c.Name, c.Env}) {
 			t.Errorf("credential %s (%s) does not count as a configured org", c.Name, c.Env)
 		}
+	}
+	if credentials < 4 {
+		t.Errorf("%d config fields are tagged credential:\"true\", want apiKey, clientId, privateKey and privateKeyFile", credentials)
 	}
 	for _, env := range []string{"OKTA_CLIENT_ID", "OKTA_PRIVATE_KEY_FILE", "OKTA_PRIVATE_KEY"} {
 		var stdout, stderr bytes.Buffer
