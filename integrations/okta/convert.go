@@ -86,8 +86,6 @@ var baseProfileKeys = graph.NewAttributeNames(
 	"department", "managerId", "manager", "hireDate", "terminationDate",
 )
 
-var userProps = graph.MustPropertyMap[oktaUser]()
-
 // userEntity converts a user: the profile's attributes, then the
 // properties computed from the user, which win over attributes of the
 // same name. mfa is nil when the user's factors are not known (source
@@ -98,7 +96,7 @@ func userEntity(org orgInfo, u *oktaUser, mfa *bool) *graph.Entity {
 	e := &graph.Entity{Key: u.ID, Type: typeUser, Class: entUser.Class, DisplayName: cmp.Or(login, u.ID),
 		Properties: make(map[string]any, p.Len()+24)}
 	p.CopyTo(e, "displayName")
-	userProps.Set(e, u)
+	graph.SetProperties(e, u)
 	if len(u.Credentials.Emails) > 0 {
 		verified, unverified := []string{}, []string{}
 		for _, em := range u.Credentials.Emails {
@@ -151,13 +149,11 @@ type oktaFactor struct {
 	} `json:"profile"`
 }
 
-var factorProps = graph.MustPropertyMap[oktaFactor]()
-
 func factorEntity(f *oktaFactor, raw json.RawMessage) *graph.Entity {
 	name := f.Provider + " " + f.FactorType
 	e := &graph.Entity{Key: f.ID, Type: typeMFADevice, Class: entMFADevice.Class, DisplayName: name, RawData: graph.DefaultRawData(raw),
 		Properties: make(map[string]any, 14)} // sized for a typical factor: one map, not three as it grows
-	return factorProps.Set(e, f).Set("name", name)
+	return graph.SetProperties(e, f).Set("name", name)
 }
 
 // ---- groups ----
@@ -188,12 +184,10 @@ func groupType(t string) string {
 	return typeUserGroup
 }
 
-var groupProps = graph.MustPropertyMap[oktaGroup]()
-
 func groupEntity(org orgInfo, g *oktaGroup, raw json.RawMessage) *graph.Entity {
 	name := cmp.Or(g.Profile.Name, g.ID)
 	e := &graph.Entity{Key: g.ID, Type: groupType(g.Type), Class: entUserGroup.Class, DisplayName: name, RawData: graph.DefaultRawData(raw)}
-	return groupProps.Set(e, g).Set("name", name).Set("webLink", org.AdminURL+"/admin/group/"+g.ID)
+	return graph.SetProperties(e, g).Set("name", name).Set("webLink", org.AdminURL+"/admin/group/"+g.ID)
 }
 
 // ---- applications ----
@@ -222,8 +216,6 @@ type namedLink struct {
 	Href string `json:"href"`
 }
 
-var appProps = graph.MustPropertyMap[oktaApp]()
-
 // awsAppSettings are the settings.app members of an AWS app kept as
 // properties, by the property each becomes.
 var awsAppSettings = map[string]string{
@@ -235,7 +227,7 @@ var awsAppSettings = map[string]string{
 func appEntity(org orgInfo, a *oktaApp, raw json.RawMessage) *graph.Entity {
 	short := appShortName(a.Name)
 	e := &graph.Entity{Key: a.ID, Type: typeApp, Class: entApp.Class, DisplayName: cmp.Or(a.Label, a.Name, a.ID), RawData: graph.DefaultRawData(raw)}
-	appProps.Set(e, a).Set("name", cmp.Or(a.Name, a.Label)).Set("shortName", short).
+	graph.SetProperties(e, a).Set("name", cmp.Or(a.Name, a.Label)).Set("shortName", short).
 		Set("appVendorName", vendorName(short)).
 		Set("appAccountType", accountType(short)).
 		Set("isMultiInstanceApp", isMultiInstanceApp(short)).
@@ -285,11 +277,9 @@ type oktaRole struct {
 	AssignmentType string `json:"assignmentType"`
 }
 
-var roleProps = graph.MustPropertyMap[oktaRole]()
-
 func roleEntity(r *oktaRole, raw json.RawMessage) *graph.Entity {
 	e := &graph.Entity{Key: roleKey(r.Label), Type: typeRole, Class: entRole.Class, DisplayName: r.Label, RawData: graph.DefaultRawData(raw)}
-	return roleProps.Set(e, r)
+	return graph.SetProperties(e, r)
 }
 
 // ---- rules ----
@@ -315,11 +305,9 @@ func (r *oktaRule) groupIDs() []string {
 	return a.AssignUserToGroups.GroupIDs
 }
 
-var ruleProps = graph.MustPropertyMap[oktaRule]()
-
 func ruleEntity(r *oktaRule, raw json.RawMessage) *graph.Entity {
 	e := &graph.Entity{Key: r.ID, Type: typeRule, Class: entRule.Class, DisplayName: cmp.Or(r.Name, r.ID), RawData: graph.DefaultRawData(raw)}
-	return ruleProps.Set(e, r)
+	return graph.SetProperties(e, r)
 }
 
 // ---- devices ----
@@ -351,8 +339,6 @@ type oktaDevice struct {
 	} `json:"_embedded"`
 }
 
-var deviceProps = graph.MustPropertyMap[oktaDevice]()
-
 // devicePlatforms maps Okta's device platform (profile.platform) to the
 // data model's Device.platform enum (darwin, linux, unix, windows,
 // android, ios, embedded, other); any other platform is other.
@@ -361,7 +347,7 @@ var devicePlatforms = map[string]string{"MACOS": "darwin", "WINDOWS": "windows",
 func deviceEntity(d *oktaDevice, raw json.RawMessage) *graph.Entity {
 	name := cmp.Or(d.ResourceDisplayName.Value, d.Profile.DisplayName, d.ID)
 	e := &graph.Entity{Key: d.ID, Type: typeDevice, Class: entDevice.Class, DisplayName: name, RawData: graph.DefaultRawData(raw)}
-	deviceProps.Set(e, d).Set("name", name)
+	graph.SetProperties(e, d).Set("name", name)
 	if p := d.Profile.Platform; p != "" {
 		e.Set("platform", cmp.Or(devicePlatforms[strings.ToUpper(p)], "other"))
 	}
@@ -411,35 +397,20 @@ func (p *assignProfile) awsRoleValues(bad func(string)) []string {
 }
 
 // awsRoleRelationship builds the mapped relationship from an Okta
-// principal (user or group) to an AWS IAM role.
+// principal (user or group) to the AWS IAM role a role value names: by ARN
+// when the value is a bare role name, else by role and account name.
 func awsRoleRelationship(relType, principalKey, principalType, value, awsAccountID string) (*graph.Relationship, bool) {
 	r, ok := parseAWSRole(value, awsAccountID)
 	if !ok {
 		return nil, false
 	}
-	src := &graph.Entity{Key: principalKey, Type: principalType}
-	var target graph.MappedTarget
-	var key string
+	target := graph.MappedTarget{Entity: map[string]any{"_class": "AccessRole", "_type": typeAWSRole}, SkipTargetCreation: true}
+	graph.PropertiesOf[awsRole]().SetMap(target.Entity, &r)
+	key, filter := principalKey+"|assigned|"+r.ARN, []string{"_type", "_key"}
 	if r.ARN == "" {
-		key = principalKey + "|assigned|" + r.Account + "|" + r.Role
-		target = graph.MappedTarget{
-			Entity: map[string]any{
-				"_class": "AccessRole", "_type": typeAWSRole, "roleName": r.Role, "name": r.Role,
-				"displayName": r.Role, "tag.AccountName": r.Account,
-			},
-			FilterKeys:         [][]string{{"_type", "roleName", "tag.AccountName"}},
-			SkipTargetCreation: true,
-		}
-	} else {
-		key = principalKey + "|assigned|" + r.ARN
-		target = graph.MappedTarget{
-			Entity: map[string]any{
-				"_class": "AccessRole", "_type": typeAWSRole, "_key": r.ARN, "roleName": r.Role, "name": r.Role,
-				"displayName": r.Role,
-			},
-			FilterKeys:         [][]string{{"_type", "_key"}},
-			SkipTargetCreation: true,
-		}
+		key, filter = principalKey+"|assigned|"+r.Account+"|"+r.Role, []string{"_type", "roleName", "tag.AccountName"}
 	}
+	target.FilterKeys = [][]string{filter}
+	src := &graph.Entity{Key: principalKey, Type: principalType}
 	return graph.Mapped(src, graph.ASSIGNED, graph.Reverse, target, graph.WithKey(key), graph.WithType(relType)), true
 }

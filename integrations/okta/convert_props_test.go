@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
 )
 
 // conversionCases are provider objects whose fields are present, empty,
@@ -126,9 +128,53 @@ func TestAssignmentRoleProperties(t *testing.T) {
 			t.Fatal(err)
 		}
 		props := map[string]any{}
-		assignProps.SetProperties(props, &p)
+		assignProps.SetMap(props, &p)
 		if !reflect.DeepEqual(props, want) {
 			t.Errorf("%s: properties %v, want %v", raw, props, want)
+		}
+	}
+}
+
+// TestAWSRoleTargets: the AWS IAM role a role value maps to, exactly: by
+// ARN for a bare role name, by role and account name otherwise.
+func TestAWSRoleTargets(t *testing.T) {
+	r, _ := awsRoleRelationship(relUserAssignedAWSRole, "00u1", typeUser, "[Dev] -- ReadOnly", "123456789012")
+	want := map[string]any{"_class": "AccessRole", "_type": typeAWSRole, "roleName": "ReadOnly", "name": "ReadOnly",
+		"displayName": "ReadOnly", "tag.AccountName": "Dev"}
+	if !reflect.DeepEqual(r.Mapping.TargetEntity, want) || r.Key != "00u1|assigned|Dev|ReadOnly" ||
+		!reflect.DeepEqual(r.Mapping.TargetFilterKeys, [][]string{{"_type", "roleName", "tag.AccountName"}}) {
+		t.Errorf("by name: key %s, target %v, filter %v", r.Key, r.Mapping.TargetEntity, r.Mapping.TargetFilterKeys)
+	}
+	r, _ = awsRoleRelationship(relUserGroupAssignedAWSRole, "00g1", typeUserGroup, "Admin", "123456789012")
+	arn := "arn:aws:iam::123456789012:role/Admin"
+	want = map[string]any{"_class": "AccessRole", "_type": typeAWSRole, "_key": arn, "roleName": "Admin", "name": "Admin",
+		"displayName": "Admin"}
+	if !reflect.DeepEqual(r.Mapping.TargetEntity, want) || r.Key != "00g1|assigned|"+arn || r.Type != relUserGroupAssignedAWSRole ||
+		r.Mapping.SourceEntityKey != "00g1" || !r.Mapping.SkipTargetCreation || r.Mapping.Direction != graph.Reverse ||
+		!reflect.DeepEqual(r.Mapping.TargetFilterKeys, [][]string{{"_type", "_key"}}) {
+		t.Errorf("by ARN: key %s, target %v, filter %v", r.Key, r.Mapping.TargetEntity, r.Mapping.TargetFilterKeys)
+	}
+	if _, ok := awsRoleRelationship(relUserAssignedAWSRole, "00u1", typeUser, "", "1"); ok {
+		t.Error("an empty role value maps")
+	}
+}
+
+// TestConverterTagsAreValid: every struct converted through its prop tags
+// has a valid plan (graph.SetProperties would panic on first use).
+func TestConverterTagsAreValid(t *testing.T) {
+	for name, plan := range map[string]func() error{
+		"oktaUser":      func() error { _, err := graph.NewPropertyMap[oktaUser](); return err },
+		"oktaFactor":    func() error { _, err := graph.NewPropertyMap[oktaFactor](); return err },
+		"oktaGroup":     func() error { _, err := graph.NewPropertyMap[oktaGroup](); return err },
+		"oktaApp":       func() error { _, err := graph.NewPropertyMap[oktaApp](); return err },
+		"oktaRole":      func() error { _, err := graph.NewPropertyMap[oktaRole](); return err },
+		"oktaRule":      func() error { _, err := graph.NewPropertyMap[oktaRule](); return err },
+		"oktaDevice":    func() error { _, err := graph.NewPropertyMap[oktaDevice](); return err },
+		"assignProfile": func() error { _, err := graph.NewPropertyMap[assignProfile](); return err },
+		"awsRole":       func() error { _, err := graph.NewPropertyMap[awsRole](); return err },
+	} {
+		if err := plan(); err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

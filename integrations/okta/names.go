@@ -130,12 +130,14 @@ func isMultiInstanceApp(short string) bool {
 // "Account -- Role".
 var awsRoleRe = regexp.MustCompile(`\[?([a-zA-Z0-9_-]+)\]? -- ([a-zA-Z0-9_-]+)`)
 
-// awsRole is a parsed AWS role value of an app assignment profile.
+// awsRole is a parsed AWS role value of an app assignment profile; its
+// tags give the properties of the aws_iam_role it maps to.
 type awsRole struct {
-	// Account and Role are set for "[Account] -- Role" values.
-	Account, Role string
+	// Account is set for "[Account] -- Role" values.
+	Account string `prop:"tag.AccountName,omitempty"`
+	Role    string `prop:"roleName name displayName"`
 	// ARN is set for a bare role name: arn:aws:iam::<awsAccountId>:role/<role>.
-	ARN string
+	ARN string `prop:"_key,omitempty"`
 }
 
 // parseAWSRole parses one role value of an AWS app assignment. ok is false

@@ -141,7 +141,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 			return nil, nil
 		}
 		props := map[string]any{"applicationId": app.ID}
-		assignProps.SetProperties(props, &a.Profile) // role, roles
+		assignProps.SetMap(props, &a.Profile) // role, roles
 		var fromType, relType, awsType string
 		if groups {
 			fromType, relType, awsType = groupTypes[a.ID], relGroupAssignedApp, relUserGroupAssignedAWSRole

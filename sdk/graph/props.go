@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -48,11 +49,12 @@ import (
 // CompactJSON: an absent or null value is absent), any (set when FlatValue
 // accepts what was decoded) and time.Time with the time option.
 //
-// The plan is computed once, from T's type, by NewPropertyMap; setting
-// properties then reads each field through its precomputed index, with no
-// per-field allocation beyond boxing the value into the property map (as
-// Entity.Set would). A PropertyMap is read-only and safe for concurrent
-// use.
+// The plan is computed once per type, from T's type: by NewPropertyMap,
+// or on first use by PropertiesOf and SetProperties, which cache it.
+// Setting properties then reads each field through its precomputed index,
+// with no per-field allocation beyond boxing the value into the property
+// map (as Entity.Set would). A PropertyMap is read-only and safe for
+// concurrent use.
 type PropertyMap[T any] struct {
 	fields []propField
 	names  int // property names it may set, to size a new property map
@@ -137,6 +139,27 @@ func MustPropertyMap[T any]() *PropertyMap[T] {
 	}
 	return m
 }
+
+// plans caches the PropertyMap of each type PropertiesOf was asked for
+// (reflect.Type -> *PropertyMap[T]), as encoding/json caches its field
+// lists: plans are derived from types alone, so the cache only ever
+// memoises.
+var plans sync.Map
+
+// PropertiesOf returns T's PropertyMap, built on first use and cached. It
+// panics on a malformed tag, as MustPropertyMap does.
+func PropertiesOf[T any]() *PropertyMap[T] {
+	t := reflect.TypeFor[T]()
+	if m, ok := plans.Load(t); ok {
+		return m.(*PropertyMap[T])
+	}
+	m, _ := plans.LoadOrStore(t, MustPropertyMap[T]())
+	return m.(*PropertyMap[T])
+}
+
+// SetProperties sets the properties of v on e as T's prop tags declare,
+// through T's cached PropertyMap (PropertiesOf[T]().Set), and returns e.
+func SetProperties[T any](e *Entity, v *T) *Entity { return PropertiesOf[T]().Set(e, v) }
 
 // plan adds the tagged fields of struct type t, reached through index.
 // onPath guards against recursive types.
@@ -262,13 +285,13 @@ func (m *PropertyMap[T]) Set(e *Entity, v *T) *Entity {
 	if e.Properties == nil {
 		e.Properties = make(map[string]any, m.names+4)
 	}
-	m.SetProperties(e.Properties, v)
+	m.SetMap(e.Properties, v)
 	return e
 }
 
-// SetProperties is Set for a property map of another kind of object (a
-// relationship's properties, say).
-func (m *PropertyMap[T]) SetProperties(props map[string]any, v *T) {
+// SetMap is Set for a property map of another kind of object: a
+// relationship's properties, a mapped relationship's target entity.
+func (m *PropertyMap[T]) SetMap(props map[string]any, v *T) {
 	root := reflect.ValueOf(v).Elem()
 	for i := range m.fields {
 		m.fields[i].set(props, root)

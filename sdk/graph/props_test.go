@@ -127,8 +127,8 @@ func TestPropertyMapSharesOneValueAcrossNames(t *testing.T) {
 	props := make(map[string]any, 4)
 	o := &obj{Created: "2020-01-01T00:00:00Z", Name: "n"}
 	// One box for the time shared by both names, one for the name.
-	if n := testing.AllocsPerRun(100, func() { m.SetProperties(props, o) }); n != 2 {
-		t.Errorf("SetProperties allocates %v times, want 2", n)
+	if n := testing.AllocsPerRun(100, func() { m.SetMap(props, o) }); n != 2 {
+		t.Errorf("SetMap allocates %v times, want 2", n)
 	}
 }
 
@@ -216,5 +216,30 @@ func TestPropertyMapRecursiveType(t *testing.T) {
 	e := m.Set(&graph.Entity{}, &node{Name: "a", Next: &node{Name: "b"}})
 	if !reflect.DeepEqual(e.Properties, map[string]any{"name": "a"}) {
 		t.Errorf("properties = %v", e.Properties)
+	}
+}
+
+// TestPropertiesOfCachesOnePlan: the cached plan is built once per type
+// and shared, also when first asked for from several goroutines at once.
+func TestPropertiesOfCachesOnePlan(t *testing.T) {
+	type once struct {
+		A string `prop:"a"`
+	}
+	plans := make(chan *graph.PropertyMap[once], 8)
+	for range cap(plans) {
+		go func() { plans <- graph.PropertiesOf[once]() }()
+	}
+	first := <-plans
+	for range cap(plans) - 1 {
+		if p := <-plans; p != first {
+			t.Fatal("PropertiesOf returned two plans for one type")
+		}
+	}
+	e := graph.SetProperties(&graph.Entity{}, &once{A: "x"})
+	if e.Properties["a"] != "x" || graph.PropertiesOf[once]() != first {
+		t.Errorf("SetProperties: %v", e.Properties)
+	}
+	if n := testing.AllocsPerRun(100, func() { graph.PropertiesOf[once]() }); n != 0 {
+		t.Errorf("PropertiesOf allocates %v times once cached, want 0", n)
 	}
 }
