@@ -2,7 +2,6 @@ package okta
 
 import (
 	"errors"
-	"iter"
 	"net/http"
 	"net/url"
 
@@ -38,14 +37,3 @@ func (e *devicesUnavailable) Error() string { return e.msg }
 
 // seg escapes one path segment.
 func seg(s string) string { return url.PathEscape(s) }
-
-// indexes yields 0 .. n-1, the items of a fan-out over a slice.
-func indexes(n int) iter.Seq[int] {
-	return func(yield func(int) bool) {
-		for i := range n {
-			if !yield(i) {
-				return
-			}
-		}
-	}
-}

@@ -23,27 +23,21 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 	api := integration.MustGet(sc, keyAPI)
 	acct := integration.MustGet(sc, keyAccount)
 	var infos []appInfo
-	err := httpclient.EachPage(ctx, api.c, pathApps+"?limit=200", func(items []httpclient.Raw[oktaApp]) error {
-		es := make([]*graph.Entity, 0, len(items))
-		rs := make([]*graph.Relationship, 0, len(items))
-		for _, it := range items {
-			a := &it.Value
-			if a.ID == "" || sc.HasKey(a.ID) {
-				continue
-			}
-			clean, err := graph.WithoutFields(it.JSON, "credentials") // may hold OAuth client secrets
-			if err != nil {
-				return fmt.Errorf("okta: decoding application %s: %w", a.ID, err)
-			}
-			e := appEntity(api.org, a, clean)
-			es = append(es, e)
-			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, a.ID, typeApp,
-				graph.WithProperties(map[string]any{"accountUrl": acct.URL, "applicationId": a.ID, "applicationName": e.Properties["name"]})))
-			aws, _ := e.Properties["awsAccountId"].(string)
-			infos = append(infos, appInfo{ID: a.ID, AWSAccountID: aws})
+	apps := httpclient.PageItems[httpclient.Raw[oktaApp]](ctx, api.c, pathApps+"?limit=200")
+	err := integration.EmitPages(ctx, sc, "applications", apps, func(it *httpclient.Raw[oktaApp]) (*graph.Entity, []*graph.Relationship, error) {
+		a := &it.Value
+		if a.ID == "" || sc.HasKey(a.ID) {
+			return nil, nil, nil
 		}
-		sc.Progress("applications", int64(len(es)))
-		return sc.Emit(ctx, es, rs)
+		clean, err := graph.WithoutFields(it.JSON, "credentials") // may hold OAuth client secrets
+		if err != nil {
+			return nil, nil, fmt.Errorf("okta: decoding application %s: %w", a.ID, err)
+		}
+		e := appEntity(api.org, a, clean)
+		aws, _ := e.Properties["awsAccountId"].(string)
+		infos = append(infos, appInfo{ID: a.ID, AWSAccountID: aws})
+		return e, []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, a.ID, typeApp,
+			graph.WithProperties(map[string]any{"accountUrl": acct.URL, "applicationId": a.ID, "applicationName": e.Properties["name"]}))}, nil
 	})
 	integration.Put(sc, keyApps, infos) // what was collected, also on failure
 	if err != nil {
@@ -130,15 +124,20 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	} else {
 		users = integration.MustGet(sc, keyUsers)
 	}
+	byID := make(map[string]appInfo, len(apps))
+	for _, a := range apps {
+		byID[a.ID] = a
+	}
 	// relationships builds the relationships of one assignment entry.
-	relationships := func(app appInfo, raw json.RawMessage) ([]*graph.Relationship, error) {
+	relationships := func(appID string, raw json.RawMessage) ([]*graph.Entity, []*graph.Relationship, error) {
+		app := byID[appID]
 		var a assignment
 		if err := fastjson.Unmarshal(raw, &a); err != nil {
-			return nil, fmt.Errorf("okta: decoding an assignment of application %s: %w", app.ID, err)
+			return nil, nil, fmt.Errorf("okta: decoding an assignment of application %s: %w", app.ID, err)
 		}
 		if a.ID == "" || !sc.HasKey(a.ID) {
 			sc.Skip("application assignments whose "+what+" was not collected", 1)
-			return nil, nil
+			return nil, nil, nil
 		}
 		props := map[string]any{"applicationId": app.ID}
 		assignProps.SetMap(props, &a.Profile) // role, roles
@@ -169,7 +168,7 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 				}
 			}
 		}
-		return rs, nil
+		return nil, rs, nil
 	}
 	// The group assignments are paged here (groups are collected); the
 	// user assignments by fetch-application-users.
@@ -183,21 +182,5 @@ func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepCo
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	byID := make(map[string]appInfo, len(apps))
-	for _, a := range apps {
-		byID[a.ID] = a
-	}
-	b := integration.NewBatch(sc, 500)
-	err = s.Each(ctx, func(app string, raw json.RawMessage) error {
-		rs, err := relationships(byID[app], raw)
-		if err != nil {
-			return err
-		}
-		return b.Add(ctx, nil, rs...)
-	})
-	if err == nil {
-		err = b.Flush(ctx)
-	}
-	return err
+	return s.EmitEach(ctx, sc, "", 500, relationships)
 }

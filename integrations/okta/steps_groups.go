@@ -3,6 +3,7 @@ package okta
 import (
 	"context"
 	"fmt"
+	"iter"
 	"net/url"
 	"slices"
 	"strconv"
@@ -31,37 +32,29 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 	api := integration.MustGet(sc, keyAPI)
 	acct := integration.MustGet(sc, keyAccount)
 	var infos []groupInfo
-	page := func(items []httpclient.Raw[oktaGroup]) error {
-		es := make([]*graph.Entity, 0, len(items))
-		rs := make([]*graph.Relationship, 0, len(items))
-		for _, it := range items {
-			g := &it.Value
-			if g.ID == "" || sc.HasKey(g.ID) {
-				continue
-			}
-			e := groupEntity(api.org, g, it.JSON)
-			es = append(es, e)
-			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, g.ID, e.Type,
-				graph.WithType(relAccountHasGroup),
-				graph.WithProperties(map[string]any{"accountUrl": acct.URL, "groupId": g.ID})))
-			gi := groupInfo{ID: g.ID, Type: g.Type, Members: -1, Admin: -1}
-			if g.Embedded != nil && g.Embedded.Stats != nil {
-				if n := g.Embedded.Stats.UsersCount; n != nil {
-					gi.Members = *n
-				}
-				if a := g.Embedded.Stats.HasAdminPrivilege; a != nil {
-					gi.Admin = 0
-					if *a {
-						gi.Admin = 1
-					}
-				}
-			}
-			infos = append(infos, gi)
+	err := integration.EmitPages(ctx, sc, "groups", listGroups(ctx, sc, api.c), func(it *httpclient.Raw[oktaGroup]) (*graph.Entity, []*graph.Relationship, error) {
+		g := &it.Value
+		if g.ID == "" || sc.HasKey(g.ID) {
+			return nil, nil, nil
 		}
-		sc.Progress("groups", int64(len(es)))
-		return sc.Emit(ctx, es, rs)
-	}
-	err := listGroups(ctx, sc, api.c, page)
+		gi := groupInfo{ID: g.ID, Type: g.Type, Members: -1, Admin: -1}
+		if g.Embedded != nil && g.Embedded.Stats != nil {
+			if n := g.Embedded.Stats.UsersCount; n != nil {
+				gi.Members = *n
+			}
+			if a := g.Embedded.Stats.HasAdminPrivilege; a != nil {
+				gi.Admin = 0
+				if *a {
+					gi.Admin = 1
+				}
+			}
+		}
+		infos = append(infos, gi)
+		e := groupEntity(api.org, g, it.JSON)
+		return e, []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, g.ID, e.Type,
+			graph.WithType(relAccountHasGroup),
+			graph.WithProperties(map[string]any{"accountUrl": acct.URL, "groupId": g.ID}))}, nil
+	})
 	integration.Put(sc, keyGroups, infos) // what was collected, also on failure
 	if err != nil {
 		return fmt.Errorf("okta: listing groups: %w", err)
@@ -122,45 +115,45 @@ type idOnly struct {
 
 // listGroups pages /api/v1/groups with expand=stats, shrinking the page
 // size on 500s and finally dropping expand, resuming from the same cursor.
-func listGroups(ctx context.Context, sc *integration.StepContext[Config], c *httpclient.Client, fn func([]httpclient.Raw[oktaGroup]) error) error {
-	size, expand := 0, true
-	after := ""
-	for {
-		q := url.Values{}
-		if expand {
-			q.Set("limit", strconv.Itoa(groupPageSizes[size]))
-			q.Set("expand", "stats")
-		} else {
-			q.Set("limit", strconv.Itoa(groupPageSizes[0]))
-		}
-		if after != "" {
-			q.Set("after", after)
-		}
-		var last string
-		err := httpclient.EachPage(ctx, c, pathGroups+"?"+q.Encode(), func(items []httpclient.Raw[oktaGroup]) error {
-			if err := fn(items); err != nil {
-				return err
+func listGroups(ctx context.Context, sc *integration.StepContext[Config], c *httpclient.Client) iter.Seq2[[]httpclient.Raw[oktaGroup], error] {
+	return func(yield func([]httpclient.Raw[oktaGroup], error) bool) {
+		size, expand, after := 0, true, ""
+		for {
+			q := url.Values{}
+			if expand {
+				q.Set("limit", strconv.Itoa(groupPageSizes[size]))
+				q.Set("expand", "stats")
+			} else {
+				q.Set("limit", strconv.Itoa(groupPageSizes[0]))
 			}
-			if id := items[len(items)-1].Value.ID; id != "" {
-				last = id
+			if after != "" {
+				q.Set("after", after)
 			}
-			return nil
-		})
-		if last != "" {
-			after = last
-		}
-		if err == nil {
-			return nil
-		}
-		if !expand || integration.StatusOf(err) < 500 || ctx.Err() != nil {
-			return err
-		}
-		if size+1 < len(groupPageSizes) {
-			size++
-			sc.Warn(ctx, "listing groups with stats timed out; retrying with a smaller page", "limit", groupPageSizes[size])
-		} else {
-			expand = false
-			sc.Warn(ctx, "listing groups with stats keeps timing out; continuing without stats (every group's members will be listed)")
+			var err error
+			for items, e := range httpclient.PageItems[httpclient.Raw[oktaGroup]](ctx, c, pathGroups+"?"+q.Encode()) {
+				if err = e; err != nil {
+					break
+				}
+				if !yield(items, nil) {
+					return
+				}
+				if id := items[len(items)-1].Value.ID; id != "" {
+					after = id
+				}
+			}
+			switch {
+			case err == nil:
+				return
+			case !expand || integration.StatusOf(err) < 500 || ctx.Err() != nil:
+				yield(nil, err)
+				return
+			case size+1 < len(groupPageSizes):
+				size++
+				sc.Warn(ctx, "listing groups with stats timed out; retrying with a smaller page", "limit", groupPageSizes[size])
+			default:
+				expand = false
+				sc.Warn(ctx, "listing groups with stats keeps timing out; continuing without stats (every group's members will be listed)")
+			}
 		}
 	}
 }
@@ -180,11 +173,14 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 	groups := integration.MustGet(sc, keyGroups)
 	if !appGroups {
 		// Everyone (BUILT_IN) holds every collected user: built from
-		// them, never paged.
+		// them, never paged, emitted in batches of 1000.
 		users := integration.MustGet(sc, keyUsers)
 		for _, g := range groups {
-			if g.Type == "BUILT_IN" {
-				if err := emitMembers(ctx, sc, g.ID, typeUserGroup, users.All); err != nil {
+			if g.Type != "BUILT_IN" {
+				continue
+			}
+			for ids := range slices.Chunk(users.All, 1000) {
+				if err := sc.Emit(ctx, nil, memberships(sc, g.ID, typeUserGroup, ids)); err != nil {
 					return err
 				}
 			}
@@ -194,26 +190,22 @@ func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepCon
 	if appGroups {
 		key, from = keyAppGroupMembers, typeAppUserGroup
 	}
-	members := integration.MustGet(sc, key)
-	defer members.Close()
-	return members.Each(ctx, func(group string, ids []string) error {
-		return emitMembers(ctx, sc, group, from, ids)
+	return integration.MustGet(sc, key).EmitEach(ctx, sc, "", 1000, func(group string, ids []string) ([]*graph.Entity, []*graph.Relationship, error) {
+		return nil, memberships(sc, group, from, ids), nil
 	})
 }
 
-func emitMembers(ctx context.Context, sc *integration.StepContext[Config], group, from string, userIDs []string) error {
-	b := integration.NewBatch(sc, 1000)
+// memberships returns group HAS user for the members that were collected.
+func memberships(sc *integration.StepContext[Config], group, from string, userIDs []string) []*graph.Relationship {
+	rs := make([]*graph.Relationship, 0, len(userIDs))
 	for _, uid := range userIDs {
 		if !sc.HasKey(uid) {
 			sc.Skip("group members whose user was not collected", 1)
 			continue
 		}
-		err := b.Add(ctx, nil, graph.DirectByKey(group, from, graph.HAS, uid, typeUser,
+		rs = append(rs, graph.DirectByKey(group, from, graph.HAS, uid, typeUser,
 			graph.WithKey(group+"|has_user|"+uid), graph.WithType(relGroupHasUser),
 			graph.WithProperties(map[string]any{"groupId": group, "userId": uid})))
-		if err != nil {
-			return err
-		}
 	}
-	return b.Flush(ctx)
+	return rs
 }

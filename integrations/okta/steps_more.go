@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync/atomic"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -16,25 +17,21 @@ import (
 func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[Config]) error {
 	api := integration.MustGet(sc, keyAPI)
 	acct := integration.MustGet(sc, keyAccount)
-	err := httpclient.EachPage(ctx, api.c, pathRules+"?limit=200", func(items []httpclient.Raw[oktaRule]) error {
-		var es []*graph.Entity
-		var rs []*graph.Relationship
-		for _, it := range items {
-			ru := &it.Value
-			if ru.ID == "" {
+	rules := httpclient.PageItems[httpclient.Raw[oktaRule]](ctx, api.c, pathRules+"?limit=200")
+	err := integration.EmitPages(ctx, sc, "rules", rules, func(it *httpclient.Raw[oktaRule]) (*graph.Entity, []*graph.Relationship, error) {
+		ru := &it.Value
+		if ru.ID == "" {
+			return nil, nil, nil
+		}
+		rs := []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, ru.ID, typeRule)}
+		for _, gid := range ru.groupIDs() {
+			if !sc.HasKey(gid) {
+				sc.Skip("rule targets whose group was not collected", 1)
 				continue
 			}
-			es = append(es, ruleEntity(ru, it.JSON))
-			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, ru.ID, typeRule))
-			for _, gid := range ru.groupIDs() {
-				if !sc.HasKey(gid) {
-					sc.Skip("rule targets whose group was not collected", 1)
-					continue
-				}
-				rs = append(rs, graph.DirectByKey(ru.ID, typeRule, graph.MANAGES, gid, typeUserGroup))
-			}
+			rs = append(rs, graph.DirectByKey(ru.ID, typeRule, graph.MANAGES, gid, typeUserGroup))
 		}
-		return sc.Emit(ctx, es, rs)
+		return ruleEntity(ru, it.JSON), rs, nil
 	})
 	if err != nil {
 		return fmt.Errorf("okta: listing group rules: %w", err) // the policy may degrade it
@@ -64,28 +61,27 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 		sc.Warn(ctx, "the API token cannot list role assignees; asking every user for roles", "error", err.Error())
 		assignees = users.Live
 	}
-	var todo []roleResult
+	var todo []*roleResult
 	for _, id := range assignees {
 		if !sc.HasKey(id) {
 			sc.Skip("role assignees whose user was not collected", 1)
 			continue
 		}
-		todo = append(todo, roleResult{principal: id})
+		todo = append(todo, &roleResult{principal: id})
 	}
 	for _, g := range groups {
 		if g.Type == "APP_GROUP" || g.Admin == 0 {
 			continue // no admin roles (stats), or not an okta_user_group
 		}
-		todo = append(todo, roleResult{principal: g.ID, group: true})
+		todo = append(todo, &roleResult{principal: g.ID, group: true})
 	}
 	// Roles are read on the run's fan-out; the first missing permission
 	// stops further reads (the policy marks the role types partial).
 	var denied atomic.Bool
-	err = integration.ForEach(ctx, sc, indexes(len(todo)), func(ctx context.Context, i int) error {
+	err = integration.ForEach(ctx, sc, slices.Values(todo), func(ctx context.Context, t *roleResult) error {
 		if denied.Load() {
 			return nil
 		}
-		t := &todo[i]
 		path := pathUsers + "/" + seg(t.principal) + "/roles"
 		if t.group {
 			path = pathGroups + "/" + seg(t.principal) + "/roles"
@@ -106,23 +102,21 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 		if t.err != nil {
 			continue // skipped or degraded by the policy
 		}
-		var es []*graph.Entity
-		var rs []*graph.Relationship
-		for _, it := range t.roles {
+		err := integration.EmitItems(ctx, sc, "roles", t.roles, func(it *httpclient.Raw[oktaRole]) (*graph.Entity, []*graph.Relationship, error) {
 			ro := &it.Value
 			if ro.Label == "" {
-				continue
+				return nil, nil, nil
 			}
 			re := roleEntity(ro, it.JSON)
-			es = append(es, re)
 			switch {
 			case t.group:
-				rs = append(rs, graph.DirectByKey(t.principal, typeUserGroup, graph.ASSIGNED, re.Key, typeRole))
+				return re, []*graph.Relationship{graph.DirectByKey(t.principal, typeUserGroup, graph.ASSIGNED, re.Key, typeRole)}, nil
 			case ro.AssignmentType == "USER":
-				rs = append(rs, graph.DirectByKey(t.principal, typeUser, graph.ASSIGNED, re.Key, typeRole))
+				return re, []*graph.Relationship{graph.DirectByKey(t.principal, typeUser, graph.ASSIGNED, re.Key, typeRole)}, nil
 			}
-		}
-		if err := sc.Emit(ctx, es, rs); err != nil {
+			return re, nil, nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -208,31 +202,27 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContext[Config]) error {
 	api := integration.MustGet(sc, keyAPI)
 	acct := integration.MustGet(sc, keyAccount)
-	err := httpclient.EachPage(ctx, api.c, pathDevices+"?limit=200&expand=user", func(items []httpclient.Raw[oktaDevice]) error {
-		var es []*graph.Entity
-		var rs []*graph.Relationship
-		for _, it := range items {
-			d := &it.Value
-			if d.ID == "" {
+	devices := httpclient.PageItems[httpclient.Raw[oktaDevice]](ctx, api.c, pathDevices+"?limit=200&expand=user")
+	err := integration.EmitPages(ctx, sc, "devices", devices, func(it *httpclient.Raw[oktaDevice]) (*graph.Entity, []*graph.Relationship, error) {
+		d := &it.Value
+		if d.ID == "" {
+			return nil, nil, nil
+		}
+		// The embedded users are full user objects: keep them out of
+		// the device's raw data (users' raw data is never kept).
+		clean, err := graph.WithoutFields(it.JSON, "_embedded")
+		if err != nil {
+			return nil, nil, fmt.Errorf("okta: decoding device %s: %w", d.ID, err)
+		}
+		rs := []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, d.ID, typeDevice)}
+		for _, u := range d.Embedded.Users {
+			if u.User.ID == "" || !sc.HasKey(u.User.ID) {
+				sc.Skip("device users who were not collected", 1)
 				continue
 			}
-			// The embedded users are full user objects: keep them out of
-			// the device's raw data (users' raw data is never kept).
-			clean, err := graph.WithoutFields(it.JSON, "_embedded")
-			if err != nil {
-				return fmt.Errorf("okta: decoding device %s: %w", d.ID, err)
-			}
-			es = append(es, deviceEntity(d, clean))
-			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, d.ID, typeDevice))
-			for _, u := range d.Embedded.Users {
-				if u.User.ID == "" || !sc.HasKey(u.User.ID) {
-					sc.Skip("device users who were not collected", 1)
-					continue
-				}
-				rs = append(rs, graph.DirectByKey(u.User.ID, typeUser, graph.HAS, d.ID, typeDevice))
-			}
+			rs = append(rs, graph.DirectByKey(u.User.ID, typeUser, graph.HAS, d.ID, typeDevice))
 		}
-		return sc.Emit(ctx, es, rs)
+		return deviceEntity(d, clean), rs, nil
 	})
 	if integration.StatusOf(err) == http.StatusUnauthorized && ctx.Err() == nil {
 		// Not the run's credentials failing: Classic orgs answer 401.

@@ -98,7 +98,6 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		}
 	}
 	idx := &userIndex{Email: map[string]string{}}
-	total := 0
 	schemas := graph.DefaultSchemas()
 	droppedBy := map[string][]string{} // profile property -> users stored without it
 	read := func(ctx context.Context, it *userItem) error {
@@ -123,12 +122,9 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	}
 	// emit stores one page of users once its factors are known.
 	emit := func(page []userItem) error {
-		es := make([]*graph.Entity, 0, len(page))
-		rs := make([]*graph.Relationship, 0, len(page))
-		for i := range page {
-			u := &page[i]
+		return integration.EmitItems(ctx, sc, "users", page, func(u *userItem) (*graph.Entity, []*graph.Relationship, error) {
 			if _, dup := idx.Email[u.ID]; dup || u.ID == "" {
-				continue // listed twice (deprovisioned between the two listings)
+				return nil, nil, nil // listed twice (deprovisioned between the two listings)
 			}
 			var mfa *bool
 			if u.failed {
@@ -137,7 +133,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 			if u.known {
 				for _, f := range u.factors {
 					if err := fd.Factors.Add(u.ID, f); err != nil {
-						return err
+						return nil, nil, err
 					}
 				}
 				mfa = &u.active
@@ -146,18 +142,14 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 			for _, p := range u.Profile.DropInvalid(schemas, e) {
 				droppedBy[p] = append(droppedBy[p], u.ID)
 			}
-			es = append(es, e)
-			rs = append(rs, graph.DirectByKey(acct.Key, typeAccount, graph.HAS, u.ID, typeUser))
 			email, _ := e.Properties["email"].(string)
 			idx.Email[u.ID] = email
 			idx.All = append(idx.All, u.ID)
 			if u.Status != "DEPROVISIONED" {
 				idx.Live = append(idx.Live, u.ID)
 			}
-		}
-		total += len(es)
-		sc.Progress("users", int64(len(es)))
-		return sc.Emit(ctx, es, rs)
+			return e, []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, u.ID, typeUser)}, nil
+		})
 	}
 	q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
 	pages := httpclient.ConcatPages(
@@ -181,7 +173,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 		sc.Warn(ctx, fmt.Sprintf("profile attribute %q breaks the data model's rules for users: %d users stored without it", p, len(ids)),
 			"users", idList(ids, 100))
 	}
-	sc.Logger.Info("users collected", "count", total, "factorsRead", withFactors)
+	sc.Logger.Info("users collected", "count", len(idx.All), "factorsRead", withFactors)
 	return nil
 }
 
@@ -189,22 +181,17 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 // fetch-users rather than reuse it, since they are run-local).
 func (x *Collector) fetchMFADevices(ctx context.Context, sc *integration.StepContext[Config]) error {
 	fd := integration.MustGet(sc, keyFactors)
-	defer fd.Factors.Close()
-	b := integration.NewBatch(sc, 1000) // 500 factors and their relationships
-	b.OnEmit = func(n int) { sc.Progress("factors", int64(n)) }
-	err := fd.Factors.Each(ctx, func(user string, raw json.RawMessage) error {
+	// Batches of 500 factors and their relationships.
+	err := fd.Factors.EmitEach(ctx, sc, "factors", 1000, func(user string, raw json.RawMessage) ([]*graph.Entity, []*graph.Relationship, error) {
 		var fac oktaFactor
 		if err := fastjson.Unmarshal(raw, &fac); err != nil || fac.ID == "" {
 			sc.Skip("factors without an id", 1)
-			return nil
+			return nil, nil, nil
 		}
-		return b.Add(ctx, []*graph.Entity{factorEntity(&fac, raw)}, graph.DirectByKey(user, typeUser, graph.ASSIGNED, fac.ID, typeMFADevice,
+		return []*graph.Entity{factorEntity(&fac, raw)}, []*graph.Relationship{graph.DirectByKey(user, typeUser, graph.ASSIGNED, fac.ID, typeMFADevice,
 			graph.WithType(relUserAssignedFactor),
-			graph.WithProperties(map[string]any{"userId": user, "factorId": fac.ID})))
+			graph.WithProperties(map[string]any{"userId": user, "factorId": fac.ID}))}, nil
 	})
-	if err == nil {
-		err = b.Flush(ctx)
-	}
 	if err != nil {
 		return err
 	}

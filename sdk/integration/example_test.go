@@ -61,14 +61,8 @@ func Example() {
 			{ID: "fetch-members", Name: "Fetch Members", DependsOn: []string{"fetch-teams"},
 				NeedsData: []string{exTeamsKey.Name()}, Entities: []integration.EntityType{userType},
 				Run: func(ctx context.Context, sc *integration.StepContext[exConfig]) error {
-					c, err := integration.Need(sc, exClientKey)
-					if err != nil {
-						return err
-					}
-					teams, err := integration.Need(sc, exTeamsKey)
-					if err != nil {
-						return err
-					}
+					c := integration.MustGet(sc, exClientKey)
+					teams := integration.MustGet(sc, exTeamsKey)
 					return integration.ForEach(ctx, sc, slices.Values(teams), func(ctx context.Context, team string) error {
 						ids, err := c.members(team)
 						if err != nil {

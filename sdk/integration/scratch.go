@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"sync"
+
+	"github.com/stepgraph/stepgraph/sdk/graph"
 )
 
 // Scratch is a disk-backed, typed store of values by key, for data one
@@ -152,6 +154,32 @@ func (s *Scratch[T]) Each(ctx context.Context, fn func(key string, v T) error) e
 		}
 	}
 	return nil
+}
+
+// EmitEach is the body of a step that emits what an earlier step fetched
+// into the store: it calls convert for every value, in Each's order, and
+// emits the entities and relationships it returns in batches of at least
+// size objects (NewBatch), counting the entities under name for progress
+// displays unless name is "". Then it closes the store: the step that
+// emits a store's values is its only reader.
+func (s *Scratch[T]) EmitEach(ctx context.Context, js JobState, name string, size int,
+	convert func(key string, v T) ([]*graph.Entity, []*graph.Relationship, error)) error {
+	defer s.Close()
+	b := NewBatch(js, size)
+	if name != "" {
+		b.OnEmit = func(n int) { js.Progress(name, int64(n)) }
+	}
+	err := s.Each(ctx, func(key string, v T) error {
+		es, rs, err := convert(key, v)
+		if err != nil {
+			return err
+		}
+		return b.Add(ctx, es, rs...)
+	})
+	if err != nil {
+		return err
+	}
+	return b.Flush(ctx)
 }
 
 // Close removes the store's file. The store cannot be used afterwards.

@@ -2,13 +2,17 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/stepgraph/stepgraph/sdk/graph"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 	"github.com/stepgraph/stepgraph/sdk/runtime"
 	"github.com/stepgraph/stepgraph/sdk/store"
@@ -137,6 +141,101 @@ func TestScratchHandsTypedValuesBetweenSteps(t *testing.T) {
 		g := strings.TrimSuffix(first[i], "-page0")
 		if want := []string{g + "-page0", g + "-page1", g + "-page2"}; !slices.Equal(first[i:i+3], want) {
 			t.Errorf("values of %s: %v, want %v (grouped, in the order added)", g, first[i:i+3], want)
+		}
+	}
+}
+
+// TestScratchEmitEach: the consuming step drains a store with EmitEach:
+// every value's objects are emitted in Each's order, in batches of the
+// given size, entities counted for progress; a value converted to nothing
+// adds nothing; an object reached twice is emitted once; the store is
+// closed (its file removed) afterwards, also when convert fails, whose
+// error is the step's (#12: Okta's factors, group members and app
+// assignments).
+func TestScratchEmitEach(t *testing.T) {
+	key := integration.NewLocalKey[*integration.Scratch[[]string]]("t.children")
+	for _, fail := range []bool{false, true} {
+		var file string
+		var events []string
+		var mu sync.Mutex
+		a, b := step("a"), step("b", "a")
+		a.Data = []integration.DataKey{key.Data()}
+		b.NeedsData = integration.Needs(key)
+		b.Entities = []integration.EntityType{{Resource: "Thing", Type: "t_thing", Class: []string{"Resource"}}}
+		b.Relationships = []integration.RelationshipType{{Type: "t_thing_has_thing", Class: graph.HAS, Source: "t_thing", Target: "t_thing"}}
+		a.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+			s, err := integration.NewScratch[[]string](sc, "children")
+			if err != nil {
+				return err
+			}
+			integration.Put(sc, key, s)
+			for _, p := range []string{"parent-0001", "parent-0002", "parent-0003"} {
+				if err := s.Add(p, []string{p + "-child-a", p + "-child-b"}); err != nil {
+					return err
+				}
+			}
+			return s.Add("parent-0001", nil) // nothing to emit
+		}
+		thing := func(k string) *graph.Entity {
+			return (&graph.Entity{Key: k, Type: "t_thing", Class: []string{"Resource"}, DisplayName: k}).Set("name", k)
+		}
+		b.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+			d, _ := sc.ScratchDir()
+			files, _ := filepath.Glob(filepath.Join(d, "*"))
+			if len(files) == 1 {
+				file = files[0]
+			}
+			s := integration.MustGet(sc, key)
+			return s.EmitEach(ctx, sc, "things", 4, func(parent string, children []string) ([]*graph.Entity, []*graph.Relationship, error) {
+				if fail && parent == "parent-0003" {
+					return nil, nil, errors.New("cannot convert parent-0003")
+				}
+				if len(children) == 0 {
+					return nil, nil, nil
+				}
+				es := []*graph.Entity{thing(parent), thing(parent)} // twice: emitted once
+				var rs []*graph.Relationship
+				for _, c := range children {
+					es = append(es, thing(c))
+					rs = append(rs, graph.Direct(thing(parent), graph.HAS, thing(c)))
+				}
+				return es, rs, nil
+			})
+		}
+		res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{a, b}}, &cfg{}, runtime.Options{
+			OnEvent: func(e runtime.Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				switch e.Kind {
+				case runtime.EventObjectsAdded, runtime.EventProgress:
+					events = append(events, fmt.Sprint(e.Kind, " ", e.Name, " ", e.Delta))
+				}
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(file); file == "" || !os.IsNotExist(err) {
+			t.Errorf("failing %v: store file %q not removed", fail, file)
+		}
+		st := stepSummary(t, res, "b")
+		if fail {
+			if st.Status != runtime.StatusFailure || !strings.Contains(st.Error, "cannot convert parent-0003") {
+				t.Errorf("b: %s %q, want the conversion's error", st.Status, st.Error)
+			}
+			continue
+		}
+		if st.Status != runtime.StatusSuccess || st.EncounteredTypeCounts["t_thing"] != 9 || st.EncounteredTypeCounts["t_thing_has_thing"] != 6 {
+			t.Fatalf("b: %s %q, counts %v", st.Status, st.Error, st.EncounteredTypeCounts)
+		}
+		// Batches of at least 4 objects: each parent's value holds 4
+		// entities (one a repeat) and 2 relationships; the empty value adds
+		// nothing.
+		want := []string{"objects_added t_thing 3", "objects_added t_thing_has_thing 2", "progress things 4",
+			"objects_added t_thing 3", "objects_added t_thing_has_thing 2", "progress things 4",
+			"objects_added t_thing 3", "objects_added t_thing_has_thing 2", "progress things 4"}
+		if !slices.Equal(events, want) {
+			t.Errorf("events\n%q\nwant\n%q", events, want)
 		}
 	}
 }
