@@ -200,10 +200,10 @@ func checkAgainstTruth(t *testing.T, c *sdktest.Collection, e expected) {
 	diffSets(t, "factors", e.factors, entityKeys(c, typeMFADevice))
 	diffSets(t, "user factors", e.userFactor, relKeys(c, relUserAssignedFactor))
 	diffSets(t, "roles", e.roles, entityKeys(c, typeRole))
-	diffSets(t, "user roles", e.userRole, relKeys(c, relUserAssignedRole))
-	diffSets(t, "group roles", e.groupRole, relKeys(c, relUserGroupAssignedRole))
+	diffSets(t, "user roles", e.userRole, relKeys(c, "okta_user_assigned_role"))
+	diffSets(t, "group roles", e.groupRole, relKeys(c, "okta_user_group_assigned_role"))
 	diffSets(t, "rules", e.rules, entityKeys(c, typeRule))
-	diffSets(t, "rule groups", e.ruleGroup, relKeys(c, relRuleManagesGroup))
+	diffSets(t, "rule groups", e.ruleGroup, relKeys(c, "okta_rule_manages_user_group"))
 	diffSets(t, "group members", e.groupHasUser, relKeys(c, relGroupHasUser))
 	diffSets(t, "group apps", e.groupApp, relKeys(c, relGroupAssignedApp))
 	diffSets(t, "user apps", e.userApp, relKeys(c, relUserAssignedApp))
@@ -212,9 +212,9 @@ func checkAgainstTruth(t *testing.T, c *sdktest.Collection, e expected) {
 	diffSets(t, "created apps", e.created, relKeys(c, relUserCreatedApp))
 	if e.devices != nil && c.EntitiesOf(typeDevice) != nil {
 		diffSets(t, "devices", e.devices, entityKeys(c, typeDevice))
-		diffSets(t, "user devices", e.userDevice, relKeys(c, relUserHasDevice))
+		diffSets(t, "user devices", e.userDevice, relKeys(c, "okta_user_has_device"))
 	}
-	diffSets(t, "account users", prefixAll("okta_account_acme.okta.com/|has|", e.users), relKeys(c, relAccountHasUser))
+	diffSets(t, "account users", prefixAll("okta_account_acme.okta.com/|has|", e.users), relKeys(c, "okta_account_has_user"))
 }
 
 func prefixAll(p string, xs []string) []string {

@@ -239,7 +239,7 @@ func TestOAuthMissingScopeDegradesOnlyItsSource(t *testing.T) {
 		step      string
 		partial   []string
 	}{
-		{"invalid_scope", oktafake.ScopeRolesRead, false, StepRoles, []string{typeRole, relUserAssignedRole, relUserGroupAssignedRole}},
+		{"invalid_scope", oktafake.ScopeRolesRead, false, StepRoles, []string{typeRole, "okta_user_assigned_role", "okta_user_group_assigned_role"}},
 		{"token without the scope", oktafake.ScopeLogsRead, true, StepApplicationCreation, []string{relUserCreatedApp}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

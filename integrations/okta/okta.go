@@ -81,23 +81,14 @@ const (
 
 // Relationship types.
 const (
-	relAccountHasService        = "okta_account_has_service"
-	relAccountHasUser           = "okta_account_has_user"
 	relAccountHasGroup          = "okta_account_has_group"
-	relAccountHasApp            = "okta_account_has_application"
-	relAccountHasRule           = "okta_account_has_rule"
-	relAccountHasDevice         = "okta_account_has_device"
 	relGroupHasUser             = "okta_group_has_user"
 	relGroupAssignedApp         = "okta_group_assigned_application"
 	relUserAssignedApp          = "okta_user_assigned_application"
 	relUserAssignedFactor       = "okta_user_assigned_factor"
 	relUserAssignedAWSRole      = "okta_user_assigned_aws_iam_role"
 	relUserGroupAssignedAWSRole = "okta_user_group_assigned_aws_iam_role"
-	relRuleManagesGroup         = "okta_rule_manages_user_group"
-	relUserAssignedRole         = "okta_user_assigned_role"
-	relUserGroupAssignedRole    = "okta_user_group_assigned_role"
 	relUserCreatedApp           = "okta_user_created_application"
-	relUserHasDevice            = "okta_user_has_device"
 )
 
 // Okta API paths and queries.
@@ -219,22 +210,9 @@ func (x *Collector) HTTPStats() map[string]httpclient.FamilyStats { return x.sta
 // Family maps a request path to its Okta rate-limit bucket: users (and
 // every /api/v1/users/* sub-resource), groups, apps, logs, devices, or
 // other.
-func Family(_, path string) string {
-	under := func(p string) bool { return path == p || strings.HasPrefix(path, p+"/") }
-	switch {
-	case under(pathUsers):
-		return "users"
-	case under(pathGroups):
-		return "groups"
-	case under(pathApps):
-		return "apps"
-	case under(pathLogs):
-		return "logs"
-	case under(pathDevices):
-		return "devices"
-	}
-	return "other"
-}
+var Family = httpclient.FamiliesByPath("other", map[string]string{
+	pathUsers: "users", pathGroups: "groups", pathApps: "apps", pathLogs: "logs", pathDevices: "devices",
+})
 
 // orgAPI is what every step of a run shares: the run's HTTP client (one
 // rate-limit pacer for all steps), how it authenticates, and the org.
@@ -326,28 +304,20 @@ var (
 	entDevice       = integration.EntityType{Resource: "Okta Device", Type: typeDevice, Class: []string{"Device"}}
 )
 
-func rel(typ, class, from, to string) integration.RelationshipType {
-	return integration.RelationshipType{Type: typ, Class: class, Source: from, Target: to}
-}
-
-func mapped(typ, from string) integration.MappedRelationshipType {
-	return integration.MappedRelationshipType{Type: typ, Class: graph.ASSIGNED, Source: from, Target: typeAWSRole, Direction: graph.Reverse}
-}
-
 // steps declares the 15 steps.
 func (x *Collector) steps() []integration.Step[Config] {
 	return []integration.Step[Config]{
 		{
 			ID: StepAccount, Name: "Fetch Account",
 			Entities:      []integration.EntityType{entAccount, entService},
-			Relationships: []integration.RelationshipType{rel(relAccountHasService, graph.HAS, typeAccount, typeService)},
+			Relationships: []integration.RelationshipType{integration.Relates(typeAccount, graph.HAS, typeService)},
 			Data:          []integration.DataKey{keyAccount.Data()},
 			Run:           x.fetchAccount,
 		},
 		{
 			ID: StepUsers, Name: "Fetch Users", DependsOn: []string{StepAccount}, NeedsData: integration.Needs(keyAccount),
 			Entities:      []integration.EntityType{entUser},
-			Relationships: []integration.RelationshipType{rel(relAccountHasUser, graph.HAS, typeAccount, typeUser)},
+			Relationships: []integration.RelationshipType{integration.Relates(typeAccount, graph.HAS, typeUser)},
 			// With the mfa-devices source on, it also reads the users'
 			// factors (mfaEnabled needs them) and hands them over.
 			Data: []integration.DataKey{keyUsers.Data(), keyFactors.Data()},
@@ -357,8 +327,8 @@ func (x *Collector) steps() []integration.Step[Config] {
 			ID: StepGroups, Name: "Fetch Groups", Source: SourceGroups, DependsOn: []string{StepAccount}, NeedsData: integration.Needs(keyAccount),
 			Entities: []integration.EntityType{entUserGroup, entAppUserGroup},
 			Relationships: []integration.RelationshipType{
-				rel(relAccountHasGroup, graph.HAS, typeAccount, typeUserGroup),
-				rel(relAccountHasGroup, graph.HAS, typeAccount, typeAppUserGroup),
+				integration.Relates(typeAccount, graph.HAS, typeUserGroup).Named(relAccountHasGroup),
+				integration.Relates(typeAccount, graph.HAS, typeAppUserGroup).Named(relAccountHasGroup),
 			},
 			Data: []integration.DataKey{keyGroups.Data()},
 			Run:  x.fetchGroups,
@@ -371,7 +341,7 @@ func (x *Collector) steps() []integration.Step[Config] {
 		{
 			ID: StepApplications, Name: "Fetch Applications", Source: SourceApplications, DependsOn: []string{StepAccount}, NeedsData: integration.Needs(keyAccount),
 			Entities:      []integration.EntityType{entApp},
-			Relationships: []integration.RelationshipType{rel(relAccountHasApp, graph.HAS, typeAccount, typeApp)},
+			Relationships: []integration.RelationshipType{integration.Relates(typeAccount, graph.HAS, typeApp)},
 			Data:          []integration.DataKey{keyApps.Data()},
 			Run:           x.fetchApplications,
 		},
@@ -383,44 +353,44 @@ func (x *Collector) steps() []integration.Step[Config] {
 		{
 			ID: StepMFADevices, Name: "Fetch MFA Devices", Source: SourceMFADevices, DependsOn: []string{StepUsers}, NeedsData: integration.Needs(keyFactors),
 			Entities:      []integration.EntityType{entMFADevice},
-			Relationships: []integration.RelationshipType{rel(relUserAssignedFactor, graph.ASSIGNED, typeUser, typeMFADevice)},
+			Relationships: []integration.RelationshipType{integration.Relates(typeUser, graph.ASSIGNED, typeMFADevice).Named(relUserAssignedFactor)},
 			Run:           x.fetchMFADevices,
 		},
 		{
 			ID: StepUserGroupUsers, Name: "Build User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups, StepGroupMembers},
 			NeedsData:     integration.Needs(keyUsers, keyGroups, keyUserGroupMembers),
-			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeUserGroup, typeUser)},
-			Run:           x.buildUserGroupUsers,
+			Relationships: []integration.RelationshipType{integration.Relates(typeUserGroup, graph.HAS, typeUser).Named(relGroupHasUser)},
+			Run:           buildGroupUsers(false),
 		},
 		{
 			ID: StepAppUserGroupUsers, Name: "Build App User Group Users Relationships", DependsOn: []string{StepUsers, StepGroups, StepGroupMembers},
 			NeedsData:     integration.Needs(keyGroups, keyAppGroupMembers),
-			Relationships: []integration.RelationshipType{rel(relGroupHasUser, graph.HAS, typeAppUserGroup, typeUser)},
-			Run:           x.buildAppUserGroupUsers,
+			Relationships: []integration.RelationshipType{integration.Relates(typeAppUserGroup, graph.HAS, typeUser).Named(relGroupHasUser)},
+			Run:           buildGroupUsers(true),
 		},
 		{
 			ID: StepGroupApps, Name: "Build Group Application Relationships", DependsOn: []string{StepGroups, StepApplications},
 			NeedsData: integration.Needs(keyGroups, keyApps),
 			Relationships: []integration.RelationshipType{
-				rel(relGroupAssignedApp, graph.ASSIGNED, typeUserGroup, typeApp),
-				rel(relGroupAssignedApp, graph.ASSIGNED, typeAppUserGroup, typeApp),
+				integration.Relates(typeUserGroup, graph.ASSIGNED, typeApp).Named(relGroupAssignedApp),
+				integration.Relates(typeAppUserGroup, graph.ASSIGNED, typeApp).Named(relGroupAssignedApp),
 			},
-			MappedRelationships: []integration.MappedRelationshipType{mapped(relUserGroupAssignedAWSRole, typeUserGroup)},
-			Run:                 x.buildGroupApps,
+			MappedRelationships: []integration.MappedRelationshipType{integration.MapsTo(typeUserGroup, graph.ASSIGNED, typeAWSRole, graph.Reverse)},
+			Run:                 buildAssignments(true),
 		},
 		{
 			ID: StepUserApps, Name: "Build User Application Relationships", DependsOn: []string{StepUsers, StepApplications, StepAppUsers},
 			NeedsData:           integration.Needs(keyUsers, keyApps, keyAppUsers),
-			Relationships:       []integration.RelationshipType{rel(relUserAssignedApp, graph.ASSIGNED, typeUser, typeApp)},
-			MappedRelationships: []integration.MappedRelationshipType{mapped(relUserAssignedAWSRole, typeUser)},
-			Run:                 x.buildUserApps,
+			Relationships:       []integration.RelationshipType{integration.Relates(typeUser, graph.ASSIGNED, typeApp)},
+			MappedRelationships: []integration.MappedRelationshipType{integration.MapsTo(typeUser, graph.ASSIGNED, typeAWSRole, graph.Reverse)},
+			Run:                 buildAssignments(false),
 		},
 		{
 			ID: StepRules, Name: "Fetch Rules", Source: SourceRules, DependsOn: []string{StepUsers, StepGroups}, NeedsData: integration.Needs(keyAccount),
 			Entities: []integration.EntityType{entRule},
 			Relationships: []integration.RelationshipType{
-				rel(relAccountHasRule, graph.HAS, typeAccount, typeRule),
-				rel(relRuleManagesGroup, graph.MANAGES, typeRule, typeUserGroup),
+				integration.Relates(typeAccount, graph.HAS, typeRule),
+				integration.Relates(typeRule, graph.MANAGES, typeUserGroup),
 			},
 			Run: x.fetchRules,
 		},
@@ -428,8 +398,8 @@ func (x *Collector) steps() []integration.Step[Config] {
 			ID: StepRoles, Name: "Fetch Roles", Source: SourceRoles, DependsOn: []string{StepUsers, StepGroups}, NeedsData: integration.Needs(keyUsers, keyGroups),
 			Entities: []integration.EntityType{entRole},
 			Relationships: []integration.RelationshipType{
-				rel(relUserAssignedRole, graph.ASSIGNED, typeUser, typeRole),
-				rel(relUserGroupAssignedRole, graph.ASSIGNED, typeUserGroup, typeRole),
+				integration.Relates(typeUser, graph.ASSIGNED, typeRole),
+				integration.Relates(typeUserGroup, graph.ASSIGNED, typeRole),
 			},
 			Run: x.fetchRoles,
 		},
@@ -444,16 +414,10 @@ func (x *Collector) steps() []integration.Step[Config] {
 			ID: StepDevices, Name: "Fetch Devices", Source: SourceDevices, DependsOn: []string{StepUsers}, NeedsData: integration.Needs(keyAccount),
 			Entities: []integration.EntityType{entDevice},
 			Relationships: []integration.RelationshipType{
-				rel(relAccountHasDevice, graph.HAS, typeAccount, typeDevice),
-				rel(relUserHasDevice, graph.HAS, typeUser, typeDevice),
+				integration.Relates(typeAccount, graph.HAS, typeDevice),
+				integration.Relates(typeUser, graph.HAS, typeDevice),
 			},
 			Run: x.fetchDevices,
 		},
 	}
-}
-
-// StepIDs returns the step ids in declaration order.
-func StepIDs() []string {
-	return []string{StepAccount, StepUsers, StepGroups, StepGroupMembers, StepApplications, StepAppUsers, StepMFADevices,
-		StepUserGroupUsers, StepAppUserGroupUsers, StepGroupApps, StepUserApps, StepRules, StepRoles, StepApplicationCreation, StepDevices}
 }

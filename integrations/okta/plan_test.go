@@ -125,8 +125,8 @@ func TestDegradeOnMissingPermissions(t *testing.T) {
 		}
 	}
 	partial := sum.Metadata.PartialDatasets.Types
-	for _, typ := range []string{typeAccount, typeRole, relUserAssignedRole, relUserGroupAssignedRole,
-		relUserCreatedApp, typeDevice, relAccountHasDevice, relUserHasDevice, typeRule, relAccountHasRule, relRuleManagesGroup} {
+	for _, typ := range []string{typeAccount, typeRole, "okta_user_assigned_role", "okta_user_group_assigned_role",
+		relUserCreatedApp, typeDevice, "okta_account_has_device", "okta_user_has_device", typeRule, "okta_account_has_rule", "okta_rule_manages_user_group"} {
 		if !slices.Contains(partial, typ) {
 			t.Errorf("%s not marked partial: %v", typ, partial)
 		}

@@ -109,19 +109,19 @@ var stepExpect = map[string]struct {
 	types     []string
 	endpoints []string
 }{
-	StepAccount:             {[]string{typeAccount, typeService, relAccountHasService}, []string{pathOktaSupport}},
-	StepUsers:               {[]string{typeUser, relAccountHasUser}, []string{pathUsers}},
+	StepAccount:             {[]string{typeAccount, typeService, "okta_account_has_service"}, []string{pathOktaSupport}},
+	StepUsers:               {[]string{typeUser, "okta_account_has_user"}, []string{pathUsers}},
 	StepGroups:              {[]string{typeUserGroup, typeAppUserGroup, relAccountHasGroup}, []string{pathGroups}},
-	StepApplications:        {[]string{typeApp, relAccountHasApp}, []string{pathApps}},
+	StepApplications:        {[]string{typeApp, "okta_account_has_application"}, []string{pathApps}},
 	StepMFADevices:          {[]string{typeMFADevice, relUserAssignedFactor}, nil},
 	StepUserGroupUsers:      {[]string{relGroupHasUser}, []string{"/api/v1/groups/{id}/users"}},
 	StepAppUserGroupUsers:   {[]string{relGroupHasUser}, []string{"/api/v1/groups/{id}/users"}},
 	StepGroupApps:           {[]string{relGroupAssignedApp, relUserGroupAssignedAWSRole}, []string{"/api/v1/apps/{id}/groups"}},
 	StepUserApps:            {[]string{relUserAssignedApp, relUserAssignedAWSRole}, []string{"/api/v1/apps/{id}/users"}},
-	StepRules:               {[]string{typeRule, relAccountHasRule, relRuleManagesGroup}, []string{pathRules}},
-	StepRoles:               {[]string{typeRole, relUserAssignedRole, relUserGroupAssignedRole}, []string{pathAssignees, "/api/v1/users/{id}/roles", "/api/v1/groups/{id}/roles"}},
+	StepRules:               {[]string{typeRule, "okta_account_has_rule", "okta_rule_manages_user_group"}, []string{pathRules}},
+	StepRoles:               {[]string{typeRole, "okta_user_assigned_role", "okta_user_group_assigned_role"}, []string{pathAssignees, "/api/v1/users/{id}/roles", "/api/v1/groups/{id}/roles"}},
 	StepApplicationCreation: {[]string{relUserCreatedApp}, []string{pathLogs}},
-	StepDevices:             {[]string{typeDevice, relAccountHasDevice, relUserHasDevice}, []string{pathDevices}},
+	StepDevices:             {[]string{typeDevice, "okta_account_has_device", "okta_user_has_device"}, []string{pathDevices}},
 }
 
 var idSegRe = regexp.MustCompile(`/(users|groups|apps)/[0-9A-Za-z]{20}(/|$)`)
@@ -150,7 +150,8 @@ func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 }
 
 func TestRecorded(t *testing.T) {
-	for _, id := range StepIDs() {
+	for _, s := range New(Options{}).Steps {
+		id := s.ID
 		t.Run(id, func(t *testing.T) {
 			col, cfg := recordedEnv(t)
 			if id != StepUsers && id != StepMFADevices {

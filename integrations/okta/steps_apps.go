@@ -101,86 +101,80 @@ type assignment struct {
 	Profile assignProfile `json:"profile"`
 }
 
-func (x *Collector) buildGroupApps(ctx context.Context, sc *integration.StepContext[Config]) error {
-	return x.buildAssignments(ctx, sc, true)
-}
-
-func (x *Collector) buildUserApps(ctx context.Context, sc *integration.StepContext[Config]) error {
-	return x.buildAssignments(ctx, sc, false)
-}
-
-// buildAssignments emits the ASSIGNED relationships of every application's
-// groups (or users), with mapped relationships to AWS IAM roles for AWS
-// apps.
-func (x *Collector) buildAssignments(ctx context.Context, sc *integration.StepContext[Config], groups bool) error {
-	apps := integration.MustGet(sc, keyApps)
-	what, groupTypes := "user", map[string]string{}
-	var users *userIndex
-	if groups {
-		what = "group"
-		for _, g := range integration.MustGet(sc, keyGroups) {
-			groupTypes[g.ID] = groupType(g.Type)
-		}
-	} else {
-		users = integration.MustGet(sc, keyUsers)
-	}
-	byID := make(map[string]appInfo, len(apps))
-	for _, a := range apps {
-		byID[a.ID] = a
-	}
-	// relationships builds the relationships of one assignment entry.
-	relationships := func(appID string, raw json.RawMessage) ([]*graph.Entity, []*graph.Relationship, error) {
-		app := byID[appID]
-		var a assignment
-		if err := fastjson.Unmarshal(raw, &a); err != nil {
-			return nil, nil, fmt.Errorf("okta: decoding an assignment of application %s: %w", app.ID, err)
-		}
-		if a.ID == "" || !sc.HasKey(a.ID) {
-			sc.Skip("application assignments whose "+what+" was not collected", 1)
-			return nil, nil, nil
-		}
-		props := map[string]any{"applicationId": app.ID}
-		assignProps.SetMap(props, &a.Profile) // role, roles
-		var fromType, relType, awsType string
+// buildAssignments is the step emitting the ASSIGNED relationships of
+// every application's groups (or users), with mapped relationships to AWS
+// IAM roles for AWS apps.
+func buildAssignments(groups bool) func(context.Context, *integration.StepContext[Config]) error {
+	return func(ctx context.Context, sc *integration.StepContext[Config]) error {
+		apps := integration.MustGet(sc, keyApps)
+		what, groupTypes := "user", map[string]string{}
+		var users *userIndex
 		if groups {
-			fromType, relType, awsType = groupTypes[a.ID], relGroupAssignedApp, relUserGroupAssignedAWSRole
-			if fromType == "" {
-				fromType = typeUserGroup
+			what = "group"
+			for _, g := range integration.MustGet(sc, keyGroups) {
+				groupTypes[g.ID] = groupType(g.Type)
 			}
-			props["groupId"] = a.ID
 		} else {
-			fromType, relType, awsType = typeUser, relUserAssignedApp, relUserAssignedAWSRole
-			props["userId"] = a.ID
-			email := a.Profile.Email
-			if email == "" {
-				email = users.Email[a.ID]
-			}
-			if email != "" {
-				props["userEmail"] = email
-			}
+			users = integration.MustGet(sc, keyUsers)
 		}
-		rs := []*graph.Relationship{graph.DirectByKey(a.ID, fromType, graph.ASSIGNED, app.ID, typeApp,
-			graph.WithType(relType), graph.WithProperties(props))}
-		if app.AWSAccountID != "" {
-			for _, v := range a.Profile.awsRoleValues(func(string) { sc.Skip("AWS role values that are not strings", 1) }) {
-				if m, ok := awsRoleRelationship(awsType, a.ID, fromType, v, app.AWSAccountID); ok {
-					rs = append(rs, m)
+		byID := make(map[string]appInfo, len(apps))
+		for _, a := range apps {
+			byID[a.ID] = a
+		}
+		// relationships builds the relationships of one assignment entry.
+		relationships := func(appID string, raw json.RawMessage) ([]*graph.Entity, []*graph.Relationship, error) {
+			app := byID[appID]
+			var a assignment
+			if err := fastjson.Unmarshal(raw, &a); err != nil {
+				return nil, nil, fmt.Errorf("okta: decoding an assignment of application %s: %w", app.ID, err)
+			}
+			if a.ID == "" || !sc.HasKey(a.ID) {
+				sc.Skip("application assignments whose "+what+" was not collected", 1)
+				return nil, nil, nil
+			}
+			props := map[string]any{"applicationId": app.ID}
+			assignProps.SetMap(props, &a.Profile) // role, roles
+			var fromType, relType, awsType string
+			if groups {
+				fromType, relType, awsType = groupTypes[a.ID], relGroupAssignedApp, relUserGroupAssignedAWSRole
+				if fromType == "" {
+					fromType = typeUserGroup
+				}
+				props["groupId"] = a.ID
+			} else {
+				fromType, relType, awsType = typeUser, relUserAssignedApp, relUserAssignedAWSRole
+				props["userId"] = a.ID
+				email := a.Profile.Email
+				if email == "" {
+					email = users.Email[a.ID]
+				}
+				if email != "" {
+					props["userEmail"] = email
 				}
 			}
+			rs := []*graph.Relationship{graph.DirectByKey(a.ID, fromType, graph.ASSIGNED, app.ID, typeApp,
+				graph.WithType(relType), graph.WithProperties(props))}
+			if app.AWSAccountID != "" {
+				for _, v := range a.Profile.awsRoleValues(func(string) { sc.Skip("AWS role values that are not strings", 1) }) {
+					if m, ok := awsRoleRelationship(awsType, a.ID, fromType, v, app.AWSAccountID); ok {
+						rs = append(rs, m)
+					}
+				}
+			}
+			return nil, rs, nil
 		}
-		return nil, rs, nil
+		// The group assignments are paged here (groups are collected); the
+		// user assignments by fetch-application-users.
+		var s *assignments
+		var err error
+		if groups {
+			s, err = pageAssignments(ctx, sc, apps, true)
+		} else {
+			s = integration.MustGet(sc, keyAppUsers)
+		}
+		if err != nil {
+			return err
+		}
+		return s.EmitEach(ctx, sc, "", 500, relationships)
 	}
-	// The group assignments are paged here (groups are collected); the
-	// user assignments by fetch-application-users.
-	var s *assignments
-	var err error
-	if groups {
-		s, err = pageAssignments(ctx, sc, apps, true)
-	} else {
-		s = integration.MustGet(sc, keyAppUsers)
-	}
-	if err != nil {
-		return err
-	}
-	return s.EmitEach(ctx, sc, "", 500, relationships)
 }

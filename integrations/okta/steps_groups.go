@@ -158,41 +158,36 @@ func listGroups(ctx context.Context, sc *integration.StepContext[Config], c *htt
 	}
 }
 
-func (x *Collector) buildUserGroupUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
-	return x.buildGroupUsers(ctx, sc, false)
-}
-
-func (x *Collector) buildAppUserGroupUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
-	return x.buildGroupUsers(ctx, sc, true)
-}
-
-// buildGroupUsers emits group HAS user for the groups of one entity type:
-// the Everyone group from the collected users, the others from the members
+// buildGroupUsers is the step emitting group HAS user for the groups of
+// one entity type (the app groups when appGroups): the Everyone group
+// from the collected users, the others from the members
 // fetch-group-members paged (groups known empty were never paged).
-func (x *Collector) buildGroupUsers(ctx context.Context, sc *integration.StepContext[Config], appGroups bool) error {
-	groups := integration.MustGet(sc, keyGroups)
-	if !appGroups {
-		// Everyone (BUILT_IN) holds every collected user: built from
-		// them, never paged, emitted in batches of 1000.
-		users := integration.MustGet(sc, keyUsers)
-		for _, g := range groups {
-			if g.Type != "BUILT_IN" {
-				continue
-			}
-			for ids := range slices.Chunk(users.All, 1000) {
-				if err := sc.Emit(ctx, nil, memberships(sc, g.ID, typeUserGroup, ids)); err != nil {
-					return err
+func buildGroupUsers(appGroups bool) func(context.Context, *integration.StepContext[Config]) error {
+	return func(ctx context.Context, sc *integration.StepContext[Config]) error {
+		groups := integration.MustGet(sc, keyGroups)
+		if !appGroups {
+			// Everyone (BUILT_IN) holds every collected user: built from
+			// them, never paged, emitted in batches of 1000.
+			users := integration.MustGet(sc, keyUsers)
+			for _, g := range groups {
+				if g.Type != "BUILT_IN" {
+					continue
+				}
+				for ids := range slices.Chunk(users.All, 1000) {
+					if err := sc.Emit(ctx, nil, memberships(sc, g.ID, typeUserGroup, ids)); err != nil {
+						return err
+					}
 				}
 			}
 		}
+		key, from := keyUserGroupMembers, typeUserGroup
+		if appGroups {
+			key, from = keyAppGroupMembers, typeAppUserGroup
+		}
+		return integration.MustGet(sc, key).EmitEach(ctx, sc, "", 1000, func(group string, ids []string) ([]*graph.Entity, []*graph.Relationship, error) {
+			return nil, memberships(sc, group, from, ids), nil
+		})
 	}
-	key, from := keyUserGroupMembers, typeUserGroup
-	if appGroups {
-		key, from = keyAppGroupMembers, typeAppUserGroup
-	}
-	return integration.MustGet(sc, key).EmitEach(ctx, sc, "", 1000, func(group string, ids []string) ([]*graph.Entity, []*graph.Relationship, error) {
-		return nil, memberships(sc, group, from, ids), nil
-	})
 }
 
 // memberships returns group HAS user for the members that were collected.

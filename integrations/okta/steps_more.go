@@ -2,7 +2,6 @@ package okta
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -124,31 +123,18 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 }
 
 // roleAssignees lists /api/v1/iam/assignees/users: the users holding admin
-// roles. Its next page is in the body's _links.next.href.
+// roles. Its items are in the body's value, its next page in _links.next.href.
 func roleAssignees(ctx context.Context, c *httpclient.Client) ([]string, error) {
 	var ids []string
-	for resp, err := range c.Pages(ctx, pathAssignees+"?limit=100", httpclient.WithNextFunc(httpclient.NextFromBodyLinks)) {
-		if err != nil {
-			return nil, err
-		}
-		var body struct {
-			Value []struct {
-				ID string `json:"id"`
-			} `json:"value"`
-		}
-		if err := json.Unmarshal(resp.Body, &body); err != nil {
-			return nil, fmt.Errorf("okta: decoding role assignees: %w", err)
-		}
-		for _, v := range body.Value {
+	err := httpclient.EachPage(ctx, c, pathAssignees+"?limit=100", func(items []idOnly) error {
+		for _, v := range items {
 			if v.ID != "" {
 				ids = append(ids, v.ID)
 			}
 		}
-		if len(body.Value) == 0 {
-			break
-		}
-	}
-	return ids, nil
+		return nil
+	}, httpclient.WithNextFunc(httpclient.NextFromBodyLinks), httpclient.WithItemsIn("value"))
+	return ids, err
 }
 
 // logEvent is what build-application-creation-relationship reads of a
@@ -172,26 +158,23 @@ func (x *Collector) buildApplicationCreation(ctx context.Context, sc *integratio
 		"filter": {appCreationFilter},
 		"limit":  {"1000"},
 	}
-	err := httpclient.EachPage(ctx, api.c, pathLogs+"?"+q.Encode(), func(items []logEvent) error {
-		var rs []*graph.Relationship
-		for _, ev := range items {
-			appID := ""
-			for _, t := range ev.Target {
-				if t.Type == "AppInstance" {
-					appID = t.ID
-					break
-				}
+	events := httpclient.PageItems[logEvent](ctx, api.c, pathLogs+"?"+q.Encode())
+	err := integration.EmitPages(ctx, sc, "", events, func(ev *logEvent) (*graph.Entity, []*graph.Relationship, error) {
+		appID := ""
+		for _, t := range ev.Target {
+			if t.Type == "AppInstance" {
+				appID = t.ID
+				break
 			}
-			if appID == "" && len(ev.Target) > 0 {
-				appID = ev.Target[0].ID
-			}
-			if ev.Actor.ID == "" || appID == "" || !sc.HasKey(ev.Actor.ID) || !sc.HasKey(appID) {
-				sc.Skip("app creation events whose user or application was not collected", 1)
-				continue
-			}
-			rs = append(rs, graph.DirectByKey(ev.Actor.ID, typeUser, graph.CREATED, appID, typeApp))
 		}
-		return sc.Emit(ctx, nil, rs)
+		if appID == "" && len(ev.Target) > 0 {
+			appID = ev.Target[0].ID
+		}
+		if ev.Actor.ID == "" || appID == "" || !sc.HasKey(ev.Actor.ID) || !sc.HasKey(appID) {
+			sc.Skip("app creation events whose user or application was not collected", 1)
+			return nil, nil, nil
+		}
+		return nil, []*graph.Relationship{graph.DirectByKey(ev.Actor.ID, typeUser, graph.CREATED, appID, typeApp)}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("okta: listing app creation events in the System Log: %w", err) // the policy may degrade it

@@ -18,15 +18,32 @@ import (
 // with a fast decoder, so a small T (a struct holding only an id) skips the
 // rest of each object, and json.RawMessage keeps every item as it was sent;
 // each response is released once decoded (items hold copies). An empty page
-// ends the listing. A body that does not decode is a *RequestError naming
-// the endpoint; an error from fn ends the listing and is returned as is.
+// (with WithItemsIn, also a body without the field) ends the listing. A
+// body that does not decode is a *RequestError naming the endpoint; an
+// error from fn ends the listing and is returned as is.
 func EachPage[T any](ctx context.Context, c *Client, pathOrURL string, fn func([]T) error, opts ...PageOption) error {
+	var o pageOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	for resp, err := range c.Pages(ctx, pathOrURL, opts...) {
 		if err != nil {
 			return err
 		}
 		var items []T
-		err := fastjson.Unmarshal(resp.Body, &items)
+		body := resp.Body
+		if o.itemsIn != "" {
+			var env map[string]fastjson.RawMessage
+			if err = fastjson.Unmarshal(body, &env); err == nil {
+				body = env[o.itemsIn]
+				if body == nil {
+					body = []byte("null") // no items
+				}
+			}
+		}
+		if err == nil {
+			err = fastjson.Unmarshal(body, &items)
+		}
 		resp.Release() // items hold copies
 		if err != nil {
 			return c.DecodeError(resp, err)

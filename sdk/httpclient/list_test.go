@@ -144,3 +144,35 @@ func TestRawKeepsTheItemAsSent(t *testing.T) {
 		t.Error("an id of the wrong type: no error")
 	}
 }
+
+// TestEachPageItemsInAnEnvelope: with WithItemsIn, a page's items are the
+// array under a field of the body (paged through the body's links here),
+// and a page without the field ends the listing (#12: Okta's role
+// assignees).
+func TestEachPageItemsInAnEnvelope(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("page") {
+		case "":
+			fmt.Fprint(w, `{"value":[{"id":"a"},{"id":"b"}],"_links":{"next":{"href":"/items?page=2"}}}`)
+		case "2":
+			fmt.Fprint(w, `{"value":[{"id":"c"}],"_links":{"next":{"href":"/items?page=3"}}}`)
+		default:
+			fmt.Fprint(w, `{"_links":{"next":{"href":"/items?page=4"}}}`)
+		}
+	}))
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = EachPage(context.Background(), c, "/items", func(items []idItem) error {
+		for _, it := range items {
+			got = append(got, it.ID)
+		}
+		return nil
+	}, WithNextFunc(NextFromBodyLinks), WithItemsIn("value"))
+	if err != nil || strings.Join(got, ",") != "a,b,c" {
+		t.Errorf("got %v, %v; want a,b,c", got, err)
+	}
+}

@@ -21,6 +21,15 @@ type PageOption func(*pageOptions)
 type pageOptions struct {
 	next     NextFunc
 	maxPages int
+	itemsIn  string
+}
+
+// WithItemsIn says that a page's items are the array under the body's
+// top-level field (an envelope such as {"value": [...], "_links": ...})
+// rather than the body itself: for EachPage and PageItems (Pages hands
+// over bodies as they are).
+func WithItemsIn(field string) PageOption {
+	return func(o *pageOptions) { o.itemsIn = field }
 }
 
 // WithMaxPages bounds the listing to n pages (n > 0), overriding

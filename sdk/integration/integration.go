@@ -88,6 +88,21 @@ type RelationshipType struct {
 	Partial bool
 }
 
+// Relates declares a direct relationship type from source to target with
+// the conventional _type, graph.RelationshipType(source, class, target)
+// (okta_account HAS okta_user: okta_account_has_user), the one
+// graph.Direct and graph.DirectByKey give the relationships they build.
+func Relates(source, class, target string) RelationshipType {
+	return RelationshipType{Type: graph.RelationshipType(source, class, target), Class: class, Source: source, Target: target}
+}
+
+// Named returns the declaration with _type typ instead of the
+// conventional one, for relationships built with graph.WithType(typ).
+func (r RelationshipType) Named(typ string) RelationshipType {
+	r.Type = typ
+	return r
+}
+
 // MappedRelationshipType declares one mapped relationship type a step emits.
 type MappedRelationshipType struct {
 	Type      string
@@ -96,6 +111,14 @@ type MappedRelationshipType struct {
 	Target    string
 	Direction graph.Direction
 	Partial   bool
+}
+
+// MapsTo declares a mapped relationship type from source to a target
+// owned by another integration, with the conventional _type (the one
+// graph.Mapped gives), e.g. okta_user ASSIGNED aws_iam_role:
+// okta_user_assigned_aws_iam_role.
+func MapsTo(source, class, target string, dir graph.Direction) MappedRelationshipType {
+	return MappedRelationshipType{Type: graph.RelationshipType(source, class, target), Class: class, Source: source, Target: target, Direction: dir}
 }
 
 // DataKey declares one value a step hands to later steps with SetData.
