@@ -54,26 +54,21 @@ type assignments = integration.Scratch[json.RawMessage]
 // users listing (the apps bucket is separate), for
 // build-user-app-relationships to emit once users are collected.
 func (x *Collector) fetchAppUsers(ctx context.Context, sc *integration.StepContext[Config]) error {
-	s, err := pageAssignments(ctx, sc, integration.MustGet(sc, keyApps), false)
-	if s != nil {
-		integration.Put(sc, keyAppUsers, s) // what was paged, also on failure
+	s, err := integration.NewScratchFor(sc, keyAppUsers, "application users")
+	if err != nil {
+		return err
 	}
-	return err
+	return pageAssignments(ctx, sc, s, integration.MustGet(sc, keyApps), false)
 }
 
-// pageAssignments pages every application's users (or groups) into a
-// store.
-func pageAssignments(ctx context.Context, sc *integration.StepContext[Config], apps []appInfo, groups bool) (*assignments, error) {
+// pageAssignments pages every application's users (or groups) into s.
+func pageAssignments(ctx context.Context, sc *integration.StepContext[Config], s *assignments, apps []appInfo, groups bool) error {
 	api := integration.MustGet(sc, keyAPI)
-	what, sub := "application users", "/users?limit=500"
+	what, sub := "users", "/users?limit=500"
 	if groups {
-		what, sub = "application groups", "/groups?limit=200"
+		what, sub = "groups", "/groups?limit=200"
 	}
-	s, err := integration.NewScratch[json.RawMessage](sc, what)
-	if err != nil {
-		return nil, err
-	}
-	err = integration.ForEach(ctx, sc, slices.Values(apps), func(ctx context.Context, a appInfo) error {
+	return integration.ForEach(ctx, sc, slices.Values(apps), func(ctx context.Context, a appInfo) error {
 		err := httpclient.EachPage(ctx, api.c, pathApps+"/"+seg(a.ID)+sub, func(items []json.RawMessage) error {
 			for _, raw := range items {
 				if err := s.Add(a.ID, raw); err != nil {
@@ -86,13 +81,12 @@ func pageAssignments(ctx context.Context, sc *integration.StepContext[Config], a
 			return nil
 		}
 		// The policy skips a deleted application, may degrade others.
-		err = fmt.Errorf("okta: listing the %s of application %s: %w", what, a.ID, err)
+		err = fmt.Errorf("okta: listing the application %s of application %s: %w", what, a.ID, err)
 		if groups {
 			return integration.PartialTypes(err, relGroupAssignedApp, relUserGroupAssignedAWSRole)
 		}
 		return integration.PartialTypes(err, relUserAssignedApp, relUserAssignedAWSRole)
 	})
-	return s, err
 }
 
 // assignment is an app user or app group entry.
@@ -163,14 +157,13 @@ func buildAssignments(groups bool) func(context.Context, *integration.StepContex
 			}
 			return nil, rs, nil
 		}
-		// The group assignments are paged here (groups are collected); the
-		// user assignments by fetch-application-users.
-		var s *assignments
-		var err error
-		if groups {
-			s, err = pageAssignments(ctx, sc, apps, true)
-		} else {
-			s = integration.MustGet(sc, keyAppUsers)
+		if !groups { // paged by fetch-application-users
+			return integration.MustGet(sc, keyAppUsers).EmitEach(ctx, sc, "", 500, relationships)
+		}
+		// The group assignments are paged here (groups are collected).
+		s, err := integration.NewScratch[json.RawMessage](sc, "application groups")
+		if err == nil {
+			err = pageAssignments(ctx, sc, s, apps, true)
 		}
 		if err != nil {
 			return err

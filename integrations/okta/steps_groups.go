@@ -72,18 +72,14 @@ type memberPages = integration.Scratch[[]string]
 func (x *Collector) fetchGroupMembers(ctx context.Context, sc *integration.StepContext[Config]) error {
 	api := integration.MustGet(sc, keyAPI)
 	groups := integration.MustGet(sc, keyGroups)
-	user, err := integration.NewScratch[[]string](sc, "group members")
+	user, err := integration.NewScratchFor(sc, keyUserGroupMembers, "group members")
 	if err != nil {
 		return err
 	}
-	app, err := integration.NewScratch[[]string](sc, "app group members")
+	app, err := integration.NewScratchFor(sc, keyAppGroupMembers, "app group members")
 	if err != nil {
-		user.Close()
 		return err
 	}
-	// What was paged is handed over, also on failure.
-	integration.Put(sc, keyUserGroupMembers, user)
-	integration.Put(sc, keyAppGroupMembers, app)
 	todo := slices.DeleteFunc(slices.Clone(groups), func(g groupInfo) bool {
 		return g.Type == "BUILT_IN" || g.Members == 0
 	})

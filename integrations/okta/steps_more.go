@@ -42,10 +42,9 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 // in a fixed order so the first label seen (which names the role entity's
 // id) does not depend on timing.
 type roleResult struct {
-	principal string
-	group     bool
-	roles     []httpclient.Raw[oktaRole]
-	err       error
+	principal, from, path string // from: the principal's entity type
+	roles                 []httpclient.Raw[oktaRole]
+	err                   error
 }
 
 func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[Config]) error {
@@ -66,13 +65,13 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 			sc.Skip("role assignees whose user was not collected", 1)
 			continue
 		}
-		todo = append(todo, &roleResult{principal: id})
+		todo = append(todo, &roleResult{principal: id, from: typeUser, path: pathUsers + "/" + seg(id) + "/roles"})
 	}
 	for _, g := range groups {
 		if g.Type == "APP_GROUP" || g.Admin == 0 {
 			continue // no admin roles (stats), or not an okta_user_group
 		}
-		todo = append(todo, &roleResult{principal: g.ID, group: true})
+		todo = append(todo, &roleResult{principal: g.ID, from: typeUserGroup, path: pathGroups + "/" + seg(g.ID) + "/roles"})
 	}
 	// Roles are read on the run's fan-out; the first missing permission
 	// stops further reads (the policy marks the role types partial).
@@ -81,11 +80,7 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 		if denied.Load() {
 			return nil
 		}
-		path := pathUsers + "/" + seg(t.principal) + "/roles"
-		if t.group {
-			path = pathGroups + "/" + seg(t.principal) + "/roles"
-		}
-		_, t.err = api.c.GetJSON(ctx, path, &t.roles)
+		_, t.err = api.c.GetJSON(ctx, t.path, &t.roles)
 		if integration.IsForbidden(t.err) {
 			denied.Store(true)
 		}
@@ -107,13 +102,10 @@ func (x *Collector) fetchRoles(ctx context.Context, sc *integration.StepContext[
 				return nil, nil, nil
 			}
 			re := roleEntity(ro, it.JSON)
-			switch {
-			case t.group:
-				return re, []*graph.Relationship{graph.DirectByKey(t.principal, typeUserGroup, graph.ASSIGNED, re.Key, typeRole)}, nil
-			case ro.AssignmentType == "USER":
-				return re, []*graph.Relationship{graph.DirectByKey(t.principal, typeUser, graph.ASSIGNED, re.Key, typeRole)}, nil
+			if t.from == typeUser && ro.AssignmentType != "USER" {
+				return re, nil, nil // held through a group
 			}
-			return re, nil, nil
+			return re, []*graph.Relationship{graph.DirectByKey(t.principal, t.from, graph.ASSIGNED, re.Key, typeRole)}, nil
 		})
 		if err != nil {
 			return err

@@ -42,15 +42,11 @@ func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContex
 		acct.SetTimes(support.Expiration, "supportExpiresOn")
 	}
 	sso, mfa := serviceEntity(api.org, "SSO"), serviceEntity(api.org, "MFA")
-	if err := sc.AddEntities(ctx, acct, sso, mfa); err != nil {
-		return err
+	err := sc.Emit(ctx, []*graph.Entity{acct, sso, mfa}, []*graph.Relationship{graph.Direct(acct, graph.HAS, sso), graph.Direct(acct, graph.HAS, mfa)})
+	if err == nil {
+		integration.Put(sc, keyAccount, accountData{Key: acct.Key, URL: api.org.URL})
 	}
-	if err := sc.AddRelationships(ctx,
-		graph.Direct(acct, graph.HAS, sso), graph.Direct(acct, graph.HAS, mfa)); err != nil {
-		return err
-	}
-	integration.Put(sc, keyAccount, accountData{Key: acct.Key, URL: api.org.URL})
-	return nil
+	return err
 }
 
 // userIndex is the compact per-user state handed from fetch-users to later
@@ -90,14 +86,16 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	api := integration.MustGet(sc, keyAPI)
 	acct := integration.MustGet(sc, keyAccount)
 	withFactors := sc.SourceEnabled(SourceMFADevices)
-	fd := &factorData{}
+	fd, idx := &factorData{}, &userIndex{Email: map[string]string{}}
 	if withFactors {
 		var err error
 		if fd.Factors, err = integration.NewScratch[json.RawMessage](sc, "factors"); err != nil {
 			return err
 		}
+		integration.Put(sc, keyFactors, fd) // the factors of the stored users
 	}
-	idx := &userIndex{Email: map[string]string{}}
+	// What is collected is handed over as it is collected, also on failure.
+	integration.Put(sc, keyUsers, idx)
 	schemas := graph.DefaultSchemas()
 	droppedBy := map[string][]string{} // profile property -> users stored without it
 	read := func(ctx context.Context, it *userItem) error {
@@ -155,12 +153,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 	pages := httpclient.ConcatPages(
 		httpclient.PageItems[userItem](ctx, api.c, pathUsers+"?limit=200"),
 		httpclient.PageItems[userItem](ctx, api.c, pathUsers+"?"+q.Encode()))
-	err := integration.ForEachInBatches(ctx, sc, pages, 4, read, emit)
-	integration.Put(sc, keyUsers, idx) // what was collected, also on failure
-	if withFactors {
-		integration.Put(sc, keyFactors, fd) // the factors of the stored users
-	}
-	if err != nil {
+	if err := integration.ForEachInBatches(ctx, sc, pages, 4, read, emit); err != nil {
 		return err
 	}
 	if len(fd.Unread) > 0 {

@@ -62,6 +62,19 @@ func NewScratch[T any](js JobState, name string) (*Scratch[T], error) {
 	return &Scratch[T]{name: name, f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
 }
 
+// NewScratchFor is NewScratch for a store handed over under k: it creates
+// the store and puts it under k at once, so the steps that need it get
+// what was added also when the producing step fails part-way (they drain
+// it with EmitEach, which closes it).
+func NewScratchFor[T any](js JobState, k Key[*Scratch[T]], name string) (*Scratch[T], error) {
+	s, err := NewScratch[T](js, name)
+	if err != nil {
+		return nil, err
+	}
+	Put(js, k, s)
+	return s, nil
+}
+
 // Add appends v under key.
 func (s *Scratch[T]) Add(key string, v T) error {
 	var b []byte

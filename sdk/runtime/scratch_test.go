@@ -239,3 +239,43 @@ func TestScratchEmitEach(t *testing.T) {
 		}
 	}
 }
+
+// TestNewScratchForHandsOverWhatWasAdded: a store created with
+// NewScratchFor is handed over from its creation, so when the producing
+// step fails part-way its dependents still get (and emit) what it added,
+// and the run marks the producer's failure as such (#12: Okta's group
+// members).
+func TestNewScratchForHandsOverWhatWasAdded(t *testing.T) {
+	key := integration.NewLocalKey[*integration.Scratch[string]]("t.names")
+	a, b := step("a"), step("b", "a")
+	a.Data = []integration.DataKey{key.Data()}
+	b.NeedsData = integration.Needs(key)
+	b.Entities = []integration.EntityType{{Resource: "Thing", Type: "t_thing", Class: []string{"Resource"}}}
+	a.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+		s, err := integration.NewScratchFor(sc, key, "names")
+		if err != nil {
+			return err
+		}
+		for _, n := range []string{"thing-0001", "thing-0002"} {
+			if err := s.Add(n, n); err != nil {
+				return err
+			}
+		}
+		return errors.New("page 2 of the listing: 500")
+	}
+	b.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+		return integration.MustGet(sc, key).EmitEach(ctx, sc, "things", 10, func(_ string, n string) ([]*graph.Entity, []*graph.Relationship, error) {
+			return []*graph.Entity{(&graph.Entity{Key: n, Type: "t_thing", Class: []string{"Resource"}, DisplayName: n}).Set("name", n)}, nil, nil
+		})
+	}
+	res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{a, b}}, &cfg{}, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := stepSummary(t, res, "a"); s.Status != runtime.StatusFailure {
+		t.Errorf("a: %s", s.Status)
+	}
+	if s := stepSummary(t, res, "b"); s.Status != runtime.StatusPartialDependencyFailure || s.EncounteredTypeCounts["t_thing"] != 2 {
+		t.Errorf("b: %s %q, counts %v; want the 2 things a added", s.Status, s.Error, s.EncounteredTypeCounts)
+	}
+}
