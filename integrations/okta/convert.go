@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/stepgraph/stepgraph/sdk/graph"
@@ -205,15 +204,9 @@ type oktaApp struct {
 		App map[string]any `json:"app"`
 	} `json:"settings"`
 	Links struct {
-		Logo     graph.OneOrMany[namedLink] `json:"logo"`
-		AppLinks graph.OneOrMany[namedLink] `json:"appLinks"`
+		Logo     graph.Links `json:"logo"`
+		AppLinks graph.Links `json:"appLinks"`
 	} `json:"_links"`
-}
-
-// namedLink is a HAL link.
-type namedLink struct {
-	Name string `json:"name"`
-	Href string `json:"href"`
 }
 
 // awsAppSettings are the settings.app members of an AWS app kept as
@@ -232,16 +225,8 @@ func appEntity(org orgInfo, a *oktaApp, raw json.RawMessage) *graph.Entity {
 		Set("appAccountType", accountType(short)).
 		Set("isMultiInstanceApp", isMultiInstanceApp(short)).
 		Set("webLink", org.AdminURL+"/admin/app/"+a.Name+"/instance/"+a.ID)
-	if l := a.Links.Logo; len(l) > 0 && l[0].Href != "" {
-		e.Set("imageUrl", l[0].Href)
-	}
-	if l := a.Links.AppLinks; len(l) > 0 {
-		login := l[0] // the link named login, else the first
-		if i := slices.IndexFunc(l, func(x namedLink) bool { return x.Name == "login" }); i >= 0 {
-			login = l[i]
-		}
-		e.SetIfPresent("loginUrl", login.Href)
-	}
+	e.SetIfPresent("imageUrl", a.Links.Logo.Href(""))          // the first logo
+	e.SetIfPresent("loginUrl", a.Links.AppLinks.Href("login")) // the login link, else the first
 	s := a.Settings.App
 	githubOrg, _ := s["githubOrg"].(string)
 	domain, _ := s["domain"].(string)
@@ -367,33 +352,30 @@ type assignProfile struct {
 
 var assignProps = graph.MustPropertyMap[assignProfile]()
 
-// awsRoleValues returns samlRoles when present, else [role]; non-string
-// values are reported through bad.
+// awsRoleValues returns the AWS role values of an assignment: samlRoles
+// when present, else role; values that are not strings are reported
+// through bad.
 func (p *assignProfile) awsRoleValues(bad func(string)) []string {
-	if s := strings.TrimSpace(string(p.SamlRoles)); s != "" && s != "null" {
-		var vals []any
+	var vals []any
+	if graph.CompactJSON(p.SamlRoles) != "" {
 		if err := json.Unmarshal(p.SamlRoles, &vals); err != nil {
-			bad(s)
+			bad(string(p.SamlRoles))
 			return nil
 		}
-		var out []string
-		for _, v := range vals {
-			if str, ok := v.(string); ok {
-				out = append(out, str)
-			} else {
-				bad(fmt.Sprint(v))
-			}
-		}
-		return out
+	} else if graph.CompactJSON(p.Role) != "" {
+		var role any
+		_ = json.Unmarshal(p.Role, &role) // valid JSON: it was decoded from the page
+		vals = []any{role}
 	}
-	if s := strings.TrimSpace(string(p.Role)); s != "" && s != "null" {
-		var str string
-		if json.Unmarshal(p.Role, &str) == nil {
-			return []string{str}
+	var out []string
+	for _, v := range vals {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		} else {
+			bad(fmt.Sprint(v))
 		}
-		bad(s)
 	}
-	return nil
+	return out
 }
 
 // awsRoleRelationship builds the mapped relationship from an Okta

@@ -178,3 +178,52 @@ func TestConverterTagsAreValid(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSRoleValues: samlRoles when present (its strings; anything else
+// reported), else role; neither gives none.
+func TestAWSRoleValues(t *testing.T) {
+	for raw, want := range map[string]struct {
+		vals []string
+		bad  int
+	}{
+		`{"samlRoles":["a","[Dev] -- b",5,{"x":1}],"role":"ignored"}`: {[]string{"a", "[Dev] -- b"}, 2},
+		`{"samlRoles":[],"role":"ignored"}`:                           {nil, 0},
+		`{"samlRoles":"a","role":"ignored"}`:                          {nil, 1},
+		`{"samlRoles":null,"role":"r"}`:                               {[]string{"r"}, 0},
+		`{"role":{"x":1}}`:                                            {nil, 1},
+		`{"role":null}`:                                               {nil, 0},
+		`{}`:                                                          {nil, 0},
+	} {
+		var p assignProfile
+		if err := fastjson.Unmarshal([]byte(raw), &p); err != nil {
+			t.Fatal(err)
+		}
+		bad := 0
+		got := p.awsRoleValues(func(string) { bad++ })
+		if !reflect.DeepEqual(got, want.vals) || bad != want.bad {
+			t.Errorf("%s: values %q, %d bad; want %q, %d", raw, got, bad, want.vals, want.bad)
+		}
+	}
+}
+
+// TestAppLinks: imageUrl is the first logo's href, loginUrl the href of
+// the app link named login, else of the first, whether Okta sends one link
+// object or an array; neither is set without a link or an href.
+func TestAppLinks(t *testing.T) {
+	for raw, want := range map[string][2]any{
+		`{"logo":[{"name":"medium","href":"L1"},{"name":"large","href":"L2"}],"appLinks":[{"name":"a","href":"A"},{"name":"login","href":"B"}]}`: {"L1", "B"},
+		`{"logo":{"href":"L"},"appLinks":{"name":"x","href":"A"}}`:                                                                               {"L", "A"},
+		`{"logo":[{"href":""}],"appLinks":[{"name":"login","href":""},{"href":"A"}]}`:                                                            {nil, nil},
+		`{"logo":[],"appLinks":null}`: {nil, nil},
+		`{"logo":"x"}`:                {nil, nil},
+	} {
+		var a oktaApp
+		if err := fastjson.Unmarshal([]byte(`{"id":"0oa1","_links":`+raw+`}`), &a); err != nil {
+			t.Fatal(err)
+		}
+		e := appEntity(orgInfo{}, &a, nil)
+		if got := [2]any{e.Properties["imageUrl"], e.Properties["loginUrl"]}; got != want {
+			t.Errorf("%s: imageUrl, loginUrl = %v, want %v", raw, got, want)
+		}
+	}
+}

@@ -96,3 +96,30 @@ func (o *OneOrMany[T]) UnmarshalJSON(b []byte) error {
 	*o = nil
 	return nil
 }
+
+// Link is a HAL link object: {"name": ..., "href": ...}.
+type Link struct {
+	Name string `json:"name"`
+	Href string `json:"href"`
+}
+
+// Links is a HAL link relation, which providers send as one link object
+// or an array of them; it decodes both, as OneOrMany does.
+type Links []Link
+
+// UnmarshalJSON decodes one link object or an array of them.
+func (l *Links) UnmarshalJSON(b []byte) error { return (*OneOrMany[Link])(l).UnmarshalJSON(b) }
+
+// Href returns the href of the first link named name, else of the first
+// link (so Href("") is the first link's); "" when there is no link.
+func (l Links) Href(name string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	for _, x := range l {
+		if name != "" && x.Name == name {
+			return x.Href
+		}
+	}
+	return l[0].Href
+}

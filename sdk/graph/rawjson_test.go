@@ -106,3 +106,28 @@ func TestOneOrManyDecodes(t *testing.T) {
 		}
 	}
 }
+
+// TestLinksHref: the named link's href, else the first link's, through
+// one object or an array.
+func TestLinksHref(t *testing.T) {
+	var o struct {
+		One  graph.Links `json:"one"`
+		Many graph.Links `json:"many"`
+		None graph.Links `json:"none"`
+	}
+	raw := `{"one":{"name":"logo","href":"L"},"many":[{"name":"a","href":"A"},{"name":"login","href":"B"},{"name":"login","href":"C"}],"none":"x"}`
+	if err := fastjson.Unmarshal([]byte(raw), &o); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		links      graph.Links
+		name, want string
+	}{
+		{o.One, "", "L"}, {o.One, "login", "L"}, {o.Many, "login", "B"}, {o.Many, "", "A"}, {o.Many, "b", "A"},
+		{o.None, "", ""}, {nil, "login", ""},
+	} {
+		if got := c.links.Href(c.name); got != c.want {
+			t.Errorf("%v.Href(%q) = %q, want %q", c.links, c.name, got, c.want)
+		}
+	}
+}
