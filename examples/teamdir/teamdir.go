@@ -76,14 +76,10 @@ func New(opts Options) *integration.Integration[Config] {
 		Sources: []integration.Source[Config]{{
 			Name: SourceTeams, Description: "teams and their members",
 			ProbeEndpoint: "GET /api/v1/teams",
-			Probe: func(ctx context.Context, rc *integration.RunContext[Config]) error {
-				cl, err := integration.Need(rc, clientKey)
-				if err != nil {
-					return err
-				}
-				_, err = cl.Do(ctx, http.MethodGet, "/api/v1/teams?limit=1", nil)
+			Probe: integration.Using[Config](clientKey, func(ctx context.Context, cl *httpclient.Client) error {
+				_, err := cl.Do(ctx, http.MethodGet, "/api/v1/teams?limit=1", nil)
 				return err
-			},
+			}),
 		}},
 		DisabledSources: func(cfg *Config) map[string]string {
 			if cfg.SkipTeams {

@@ -33,6 +33,14 @@ type Authenticator interface {
 	Rejected(req *http.Request) bool
 }
 
+// Attacher is an Authenticator that sends requests of its own (an OAuth
+// 2.0 token source fetching tokens): New hands it the client it builds,
+// before any request, so that it can send them through the client's
+// credential channel (Client.CredentialClient).
+type Attacher interface {
+	Attach(c *Client)
+}
+
 // send sends one attempt through the inner transport, attaching
 // credentials only when out is bound for BaseURL's scheme and host.
 func (c *Client) send(out *http.Request) (*http.Response, error) {

@@ -124,6 +124,9 @@ func New(cfg Config) (*Client, error) {
 			return nil
 		},
 	}
+	if a, ok := cfg.Authenticator.(Attacher); ok {
+		a.Attach(c)
+	}
 	return c, nil
 }
 

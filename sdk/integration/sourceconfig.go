@@ -136,3 +136,16 @@ func (i *Integration[C]) CheckConfig(cfg *C) error {
 	_, err := i.SourcesOff(cfg)
 	return err
 }
+
+// Using adapts fn, which needs the run value Setup put under key (the
+// run's client), to a Source.Probe: it reads the value, failing with
+// Need's error when Setup did not put one, and calls fn with it.
+func Using[C, T any](key Key[T], fn func(context.Context, T) error) func(context.Context, *RunContext[C]) error {
+	return func(ctx context.Context, rc *RunContext[C]) error {
+		v, err := Need(rc, key)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, v)
+	}
+}

@@ -63,10 +63,17 @@ func probeIntegration(p *fakeProber, ran *[]string) *integration.Integration[pro
 			{Name: "users", Required: true, Needs: []string{"users.read"}, Get: "/users?limit=1"},
 			{Name: "groups", Needs: []string{"groups.read"}, Get: "/groups?limit=1"},
 			{Name: "roles", Needs: []string{"roles.read"}, Get: "/roles?limit=1", ProbeEndpoint: "GET /roles (assignees)"},
-			{Name: "factors", Needs: []string{"users.read"}, Description: "factors", Probe: func(context.Context, *integration.RunContext[probeCfg]) error {
+			{Name: "factors", Needs: []string{"users.read"}, Description: "factors", Probe: integration.Using[probeCfg](key, func(_ context.Context, got *fakeProber) error {
+				if got != p {
+					return errors.New("Using passed another value than Setup put")
+				}
 				*ran = append(*ran, "factors probe")
 				return nil
-			}},
+			})},
+			{Name: "audit", Description: "audit log", Probe: integration.Using[probeCfg](integration.NewLocalKey[string]("t.absent"), func(context.Context, string) error {
+				*ran = append(*ran, "audit probe")
+				return nil
+			})},
 			{Name: "devices", Needs: []string{"devices.read"}, Get: "/devices", EnabledBy: "enableDevices"},
 		},
 		Steps: []integration.Step[probeCfg]{
@@ -80,7 +87,8 @@ func probeIntegration(p *fakeProber, ran *[]string) *integration.Integration[pro
 // integration's Prober after Setup; before any probe the Prober says what
 // the credentials lack of the source's Needs, and then no request is sent.
 // Detail is the GET's path, without its query, unless ProbeEndpoint says
-// otherwise; an off-by-default source is not probed.
+// otherwise; an off-by-default source is not probed. integration.Using
+// hands a probe the value Setup put, or fails it naming a missing key.
 func TestProbeDeclaredGet(t *testing.T) {
 	p := &fakeProber{lacks: []string{"groups.read"}, refuse: []string{"/roles?limit=1"}}
 	var ran []string
@@ -97,6 +105,7 @@ func TestProbeDeclaredGet(t *testing.T) {
 		"groups":  "GET /groups | missing scope groups.read",
 		"roles":   "GET /roles (assignees) | missing admin role for roles.read",
 		"factors": "factors | ",
+		"audit":   `audit log | run state "t.absent" is missing (its producer did not run in this run)`,
 	}
 	if len(got) != len(want) {
 		t.Errorf("probed %v, want %v", got, want)

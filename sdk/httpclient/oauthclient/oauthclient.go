@@ -108,9 +108,9 @@ type TokenSource struct {
 	path    string // the token endpoint's path, in errors
 }
 
-// New returns the token source of cfg. Attach it to the client it
-// authenticates (httpclient.Config.Authenticator) before the first
-// request.
+// New returns the token source of cfg. Set it as the Authenticator of the
+// client it authenticates (httpclient.Config.Authenticator): httpclient.New
+// attaches it (Attach).
 func New(cfg Config) (*TokenSource, error) {
 	if cfg.ClientID == "" || cfg.Key == nil || cfg.TokenURL == "" {
 		return nil, errors.New("oauthclient: ClientID, Key and TokenURL are required")
@@ -152,6 +152,8 @@ func New(cfg Config) (*TokenSource, error) {
 
 // Attach sends the token requests through c's credential channel
 // (httpclient.Client.CredentialClient): c's transport, only to c's host.
+// httpclient.New calls it (httpclient.Attacher) for the client whose
+// Authenticator ts is.
 func (ts *TokenSource) Attach(c *httpclient.Client) { ts.hc = c.CredentialClient() }
 
 // Scopes returns the scopes the token source requests.

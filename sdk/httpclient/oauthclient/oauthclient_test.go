@@ -68,6 +68,27 @@ func (s *authServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"expires_in": 3600, "scope": strings.Join(scopes, " ")})
 }
 
+// TestNewAttachesTheTokenSource: a token source set as the client's
+// Authenticator is attached by httpclient.New; its token requests go
+// through the client without an explicit Attach.
+func TestNewAttachesTheTokenSource(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	as := &authServer{t: t, key: key, aud: "https://org.example/oauth2/v1/token"}
+	srv := httptest.NewServer(as)
+	t.Cleanup(srv.Close)
+	ts, err := oauthclient.New(oauthclient.Config{ClientID: "client-1", Key: key, TokenURL: srv.URL + "/oauth2/v1/token", Audience: as.aud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := httpclient.New(httpclient.Config{BaseURL: srv.URL, Authenticator: ts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Do(t.Context(), http.MethodGet, "/api", nil); err != nil || as.issued != 1 {
+		t.Errorf("request: %v, %d tokens issued; want one", err, as.issued)
+	}
+}
+
 func newSource(t *testing.T, refuse ...string) (*oauthclient.TokenSource, *authServer) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -82,11 +103,9 @@ func newSource(t *testing.T, refuse ...string) (*oauthclient.TokenSource, *authS
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := httpclient.New(httpclient.Config{BaseURL: srv.URL, Authenticator: ts})
-	if err != nil {
+	if _, err := httpclient.New(httpclient.Config{BaseURL: srv.URL, Authenticator: ts}); err != nil {
 		t.Fatal(err)
 	}
-	ts.Attach(c)
 	return ts, as
 }
 
