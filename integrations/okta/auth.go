@@ -32,16 +32,19 @@ type clientAuth struct {
 // newClientAuth builds the authentication of cfg (already validated by
 // validateFields) for requests sent to base on behalf of orgURL.
 func (x *Collector) newClientAuth(cfg *Config, orgURL, base string) (*clientAuth, error) {
-	method, err := authMethod(cfg)
+	method, err := AuthMethod(cfg)
 	if err != nil {
 		return nil, err
 	}
 	if method == AuthAPIToken {
 		return &clientAuth{token: strings.TrimSpace(cfg.APIKey)}, nil
 	}
-	key, scopes, err := loadServiceApp(cfg, x.integ.Needs)
+	key, scopes, err := loadServiceApp(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if len(scopes) == 0 {
+		scopes = x.integ.Needs(cfg)
 	}
 	ts, err := oauthclient.New(oauthclient.Config{
 		ClientID: strings.TrimSpace(cfg.ClientID), Key: key.Signer, KeyID: key.ID, KeyField: key.Field,
@@ -70,17 +73,6 @@ func (a *clientAuth) configure(hc *httpclient.Config) {
 	hc.Authenticator = a.ts
 	hc.Secrets = append(hc.Secrets, a.key.Material)
 }
-
-// attach hands the built client's credential channel to the token source.
-func (a *clientAuth) attach(c *httpclient.Client) {
-	if a.ts != nil {
-		a.ts.Attach(c)
-	}
-}
-
-// AuthMethod returns AuthAPIToken or AuthServiceApp for cfg, or a
-// *integration.ConfigError when cfg configures neither or both.
-func AuthMethod(cfg *Config) (string, error) { return authMethod(cfg) }
 
 // checkAuth proves the credentials work before anything is collected with
 // GET /api/v1/users?limit=1. For a service app that request first obtains
@@ -127,7 +119,7 @@ func (a *clientAuth) explainForbidden(needs []string, err error) error {
 // describe records the authentication method (and, for a service app, its
 // client id and requested scopes) in summary.json's metadata.details.
 func (x *Collector) describeAuth(cfg *Config) map[string]string {
-	method, err := authMethod(cfg)
+	method, err := AuthMethod(cfg)
 	if err != nil {
 		return nil
 	}

@@ -32,9 +32,10 @@ const (
 	ScopeOrgsRead    = "okta.orgs.read"
 )
 
-// authMethod returns which method cfg configures, or a *ConfigError naming
-// the fields when it configures none or both. It makes no request.
-func authMethod(cfg *Config) (string, error) {
+// AuthMethod returns which method cfg configures, AuthAPIToken or
+// AuthServiceApp, or a *integration.ConfigError naming the fields when it
+// configures none or both. It makes no request.
+func AuthMethod(cfg *Config) (string, error) {
 	token := strings.TrimSpace(cfg.APIKey) != ""
 	var app []string
 	for _, f := range []struct{ name, v string }{
@@ -59,11 +60,11 @@ func authMethod(cfg *Config) (string, error) {
 }
 
 // loadServiceApp validates the service-app fields of cfg, reads the
-// private key (oauthclient.LoadKey) and returns it with the scopes to
-// request: cfg.Scopes, else those the enabled sources need (defaults).
-// Errors are *integration.ConfigError naming the field; they never include
-// key material.
-func loadServiceApp(cfg *Config, defaults func(*Config) []string) (*oauthclient.Key, []string, error) {
+// private key (oauthclient.LoadKey) and returns it with the configured
+// scopes (nil: request what the enabled sources need). Errors are
+// *integration.ConfigError naming the field; they never include key
+// material.
+func loadServiceApp(cfg *Config) (*oauthclient.Key, []string, error) {
 	switch id := strings.TrimSpace(cfg.ClientID); {
 	case id == "":
 		return nil, nil, &integration.ConfigError{Field: "clientId", Message: "is required with privateKey/privateKeyFile (flag --clientId or env OKTA_CLIENT_ID): the Client ID of the Okta API Services app"}
@@ -74,9 +75,6 @@ func loadServiceApp(cfg *Config, defaults func(*Config) []string) (*oauthclient.
 		InlineEnv: "OKTA_PRIVATE_KEY", FileEnv: "OKTA_PRIVATE_KEY_FILE", Who: "the service app"})
 	if err != nil {
 		return nil, nil, err
-	}
-	if len(cfg.Scopes) == 0 {
-		return key, defaults(cfg), nil
 	}
 	var scopes []string
 	for _, s := range cfg.Scopes {

@@ -137,7 +137,7 @@ func validateFields(cfg *Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	method, err := authMethod(cfg)
+	method, err := AuthMethod(cfg)
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +151,7 @@ func validateFields(cfg *Config) (string, error) {
 		}
 	}
 	if method == AuthServiceApp {
-		if _, _, err := loadServiceApp(cfg, func(*Config) []string { return nil }); err != nil {
+		if _, _, err := loadServiceApp(cfg); err != nil {
 			return "", err
 		}
 	}
@@ -172,32 +172,19 @@ type orgInfo struct {
 	AdminURL string
 }
 
-// newOrgInfo derives orgInfo from a normalised org URL.
+// newOrgInfo derives orgInfo from an org URL NormalizeOrgURL returned
+// ("https://<host>/", the host a fully qualified name): the admin console
+// has "-admin" after the subdomain (https://acme.okta.com ->
+// https://acme-admin.okta.com).
 func newOrgInfo(orgURL string) orgInfo {
 	accountID := strings.TrimPrefix(orgURL, "https://")
 	host := strings.TrimSuffix(accountID, "/")
-	name, _, _ := strings.Cut(host, ".")
+	name, domain, _ := strings.Cut(host, ".")
 	return orgInfo{
 		URL:       orgURL,
 		AccountID: accountID,
 		Name:      name,
 		Preview:   strings.HasSuffix(strings.ToLower(host), ".oktapreview.com"),
-		AdminURL:  adminURL(orgURL),
+		AdminURL:  "https://" + name + "-admin." + domain,
 	}
-}
-
-// adminURL returns the admin console origin of an org URL: "-admin" is
-// inserted after the subdomain (https://acme.okta.com ->
-// https://acme-admin.okta.com), without a trailing slash.
-func adminURL(orgURL string) string {
-	s := strings.TrimSuffix(orgURL, "/")
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		rest, scheme = s, "https"
-	}
-	label, domain, found := strings.Cut(rest, ".")
-	if !found {
-		return scheme + "://" + rest
-	}
-	return scheme + "://" + label + "-admin." + domain
 }

@@ -83,8 +83,11 @@ func TestParseAWSRole(t *testing.T) {
 }
 
 func TestAdminURLAndKeys(t *testing.T) {
-	if got := adminURL("https://acme.okta.com/"); got != "https://acme-admin.okta.com" {
-		t.Errorf("adminURL = %q", got)
+	if got := newOrgInfo("https://acme.okta.com/").AdminURL; got != "https://acme-admin.okta.com" {
+		t.Errorf("AdminURL = %q", got)
+	}
+	if got := newOrgInfo("https://acme.okta.com:8443/").AdminURL; got != "https://acme-admin.okta.com:8443" {
+		t.Errorf("AdminURL with a port = %q", got)
 	}
 	org := newOrgInfo("https://dev-857255.oktapreview.com/")
 	acct := accountEntity(org)

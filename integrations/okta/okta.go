@@ -257,7 +257,6 @@ func (x *Collector) newAPI(cfg *Config, logger *slog.Logger) (*orgAPI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("okta: building the HTTP client: %w", err)
 	}
-	auth.attach(c)
 	return &orgAPI{c: c, auth: auth, org: newOrgInfo(org)}, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/stepgraph/stepgraph/sdk/httpclient"
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
@@ -31,14 +30,10 @@ func (x *Collector) sources() []integration.Source[Config] {
 		{
 			Name: sourceCredentials, Description: "the configured credentials (Setup proves them with GET " + pathUsers + "?limit=1)",
 			Required: true,
-			Probe: func(ctx context.Context, rc *integration.RunContext[Config]) error {
-				a, err := integration.Need(rc, keyAPI)
-				if err != nil {
-					return err
-				}
-				_, err = a.auth.describeCredentials(ctx)
+			Probe: integration.Using[Config](keyAPI, func(ctx context.Context, a *orgAPI) error {
+				_, err := a.auth.describeCredentials(ctx)
 				return err
-			},
+			}),
 			ProbeDetail: func(ctx context.Context, rc *integration.RunContext[Config]) string {
 				a, err := integration.Need(rc, keyAPI)
 				if err != nil {
@@ -55,7 +50,7 @@ func (x *Collector) sources() []integration.Source[Config] {
 		{
 			Name: SourceMFADevices, Description: "users' MFA factors (also sets okta_user.mfaEnabled)",
 			Needs:         []string{ScopeUsersRead}, // factors are a user sub-resource
-			ProbeEndpoint: "GET " + pathUsers + "/{id}/factors", Probe: probeFactors,
+			ProbeEndpoint: "GET " + pathUsers + "/{id}/factors", Probe: integration.Using[Config](keyAPI, probeFactors),
 		},
 		{Name: SourceRoles, Description: "admin roles of users and groups", Needs: []string{ScopeRolesRead}, Get: pathAssignees + "?limit=1"},
 		{Name: SourceRules, Description: "group rules", Needs: []string{ScopeGroupsRead}, Get: pathRules + "?limit=1"},
@@ -64,14 +59,10 @@ func (x *Collector) sources() []integration.Source[Config] {
 			// (and its scope requested) on every run.
 			Name: sourceSystemLog, Description: "the System Log (application creators)", Required: true,
 			Needs: []string{ScopeLogsRead}, ProbeEndpoint: "GET " + pathLogs,
-			Probe: func(ctx context.Context, rc *integration.RunContext[Config]) error {
-				a, err := integration.Need(rc, keyAPI)
-				if err != nil {
-					return err
-				}
+			Probe: integration.Using[Config](keyAPI, func(ctx context.Context, a *orgAPI) error {
 				now := x.opts.Now().UTC()
 				return a.Get(ctx, pathLogs+"?limit=1&since="+now.Add(-time.Hour).Format(time.RFC3339)+"&until="+now.Format(time.RFC3339), []string{ScopeLogsRead})
-			},
+			}),
 		},
 		{
 			Name: SourceDevices, Description: "Okta Identity Engine devices (off unless --enableDevices)", Needs: []string{ScopeDevicesRead},
@@ -98,24 +89,15 @@ func (a *orgAPI) Get(ctx context.Context, path string, needs []string) error {
 
 // probeFactors reads the factors of the first listed user: MFA factors
 // are a sub-resource with no listing of their own.
-func probeFactors(ctx context.Context, rc *integration.RunContext[Config]) error {
-	a, err := integration.Need(rc, keyAPI)
-	if err != nil {
-		return err
-	}
-	return a.auth.explainForbidden([]string{ScopeUsersRead}, firstUsersFactors(ctx, a.c))
-}
-
-func firstUsersFactors(ctx context.Context, c *httpclient.Client) error {
+func probeFactors(ctx context.Context, a *orgAPI) error {
 	var users []struct {
 		ID string `json:"id"`
 	}
-	if _, err := c.GetJSON(ctx, pathUsers+"?limit=1", &users); err != nil {
-		return err
+	if _, err := a.c.GetJSON(ctx, pathUsers+"?limit=1", &users); err != nil {
+		return a.auth.explainForbidden([]string{ScopeUsersRead}, err)
 	}
 	if len(users) == 0 {
 		return errors.New("the org lists no user whose factors could be read")
 	}
-	_, err := c.Do(ctx, http.MethodGet, pathUsers+"/"+seg(users[0].ID)+"/factors", nil)
-	return err
+	return a.Get(ctx, pathUsers+"/"+seg(users[0].ID)+"/factors", []string{ScopeUsersRead})
 }
