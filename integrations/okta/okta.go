@@ -127,11 +127,6 @@ type Options struct {
 	// DefaultMaxInFlight, 16: well below Okta's usual org-wide
 	// concurrency limit of 75, which the org's other clients share).
 	MaxInFlight int
-	// TempDir is ignored.
-	//
-	// Deprecated: spill files live in the run's scratch folder
-	// (integration.JobState.ScratchDir), inside its staging folder.
-	TempDir string
 	// Source, when set, is recorded as metadata.details.source in
 	// summary.json instead of the org URL: the bundled demo org sets it so
 	// its output can never be mistaken for a real org's.

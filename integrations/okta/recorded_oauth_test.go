@@ -57,7 +57,6 @@ func TestRecordedOAuth(t *testing.T) {
 	col := NewCollector(Options{
 		Transport: rec,
 		Now:       func() time.Time { return oktafake.DefaultNow },
-		TempDir:   t.TempDir(),
 		HTTP: func(c *httpclient.Config) {
 			c.BackoffMin, c.BackoffMax = time.Millisecond, 10*time.Millisecond
 		},

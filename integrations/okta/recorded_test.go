@@ -96,7 +96,6 @@ func recordedEnv(t *testing.T) (*Collector, *Config) {
 	col := NewCollector(Options{
 		Transport: rec,
 		Now:       func() time.Time { return now },
-		TempDir:   t.TempDir(),
 		HTTP: func(c *httpclient.Config) {
 			c.BackoffMin, c.BackoffMax = time.Millisecond, 10*time.Millisecond
 		},

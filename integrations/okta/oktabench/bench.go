@@ -276,7 +276,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		defer os.RemoveAll(tmp)
 		out = filepath.Join(tmp, store.DefaultRoot)
 	}
-	col := okta.NewCollector(okta.Options{BaseURL: h.URL(), Now: func() time.Time { return now }, MaxInFlight: o.MaxInFlight, TempDir: filepath.Dir(out)})
+	col := okta.NewCollector(okta.Options{BaseURL: h.URL(), Now: func() time.Time { return now }, MaxInFlight: o.MaxInFlight})
 	cfg := &okta.Config{OrgURL: "https://bench.okta.com", APIKey: oktafake.DefaultToken, RateLimitShare: o.Share}
 	fs, err := store.NewFilesystem(out, store.FilesystemOptions{})
 	if err != nil {

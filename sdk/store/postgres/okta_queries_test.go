@@ -40,7 +40,7 @@ func collectFake(t *testing.T, spec oktafake.OrgSpec) (*oktafake.Org, *store.Dir
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	col := okta.NewCollector(okta.Options{BaseURL: srv.URL, Now: org.Now, TempDir: t.TempDir()})
+	col := okta.NewCollector(okta.Options{BaseURL: srv.URL, Now: org.Now})
 	cfg := &okta.Config{OrgURL: "https://acme.okta.com", APIKey: oktafake.DefaultToken, RateLimitShare: 0.9}
 	root := filepath.Join(t.TempDir(), store.DefaultRoot)
 	fs, err := store.NewFilesystem(root, store.FilesystemOptions{})
