@@ -20,4 +20,10 @@
 // Properties are flat: each value is a string, a number, a bool, nil, or a
 // slice of those. Nested objects belong in _rawData, which keeps the
 // provider's source JSON under a unique name.
+//
+// Converting a provider's object is mostly declaration: the struct it is
+// decoded into carries prop tags naming the property each field becomes
+// (PropertyMap, SetProperties), free-form attributes decode into
+// Attributes, and lookup tables are MatchTable rows; only what a tag
+// cannot say stays code.
 package graph

@@ -175,7 +175,9 @@ func (m *PropertyMap[T]) plan(t reflect.Type, index []int, path string, onPath m
 			if st.Kind() == reflect.Pointer {
 				st = st.Elem()
 			}
-			if st.Kind() == reflect.Struct && st != timeType && !onPath[st] {
+			// Unexported fields are not walked (as encoding/json ignores
+			// them), unless embedded: their exported fields are promoted.
+			if st.Kind() == reflect.Struct && st != timeType && !onPath[st] && (sf.IsExported() || sf.Anonymous) {
 				if err := m.plan(st, idx, path+sf.Name+".", onPath); err != nil {
 					return err
 				}
@@ -290,8 +292,12 @@ func (m *PropertyMap[T]) Set(e *Entity, v *T) *Entity {
 }
 
 // SetMap is Set for a property map of another kind of object: a
-// relationship's properties, a mapped relationship's target entity.
+// relationship's properties, a mapped relationship's target entity. A nil
+// v sets nothing.
 func (m *PropertyMap[T]) SetMap(props map[string]any, v *T) {
+	if v == nil {
+		return
+	}
 	root := reflect.ValueOf(v).Elem()
 	for i := range m.fields {
 		m.fields[i].set(props, root)

@@ -243,3 +243,31 @@ func TestPropertiesOfCachesOnePlan(t *testing.T) {
 		t.Errorf("PropertiesOf allocates %v times once cached, want 0", n)
 	}
 }
+
+type promoted struct {
+	N int `prop:"n"`
+}
+
+// TestPropertyMapWalksLikeEncodingJSON: an embedded struct's tagged fields
+// are promoted even when its type is unexported; an unexported struct
+// field is not walked; a nil object sets nothing.
+func TestPropertyMapWalksLikeEncodingJSON(t *testing.T) {
+	type obj struct {
+		promoted
+		hidden struct {
+			H string `prop:"h"`
+		}
+		When time.Time `prop:"whenOn,time"`
+	}
+	m := graph.MustPropertyMap[obj]()
+	o := &obj{promoted: promoted{N: 5}}
+	o.hidden.H = "x"
+	e := m.Set(&graph.Entity{}, o)
+	if !reflect.DeepEqual(e.Properties, map[string]any{"n": 5}) {
+		t.Errorf("properties = %v, want only n", e.Properties)
+	}
+	e = m.Set(&graph.Entity{}, nil)
+	if len(e.Properties) != 0 {
+		t.Errorf("a nil object set %v", e.Properties)
+	}
+}
