@@ -269,6 +269,22 @@ func ruleMatches(ctx context.Context, tx pgx.Tx, q string, sinkID, afterRun, run
 	if err != nil {
 		return nil, err
 	}
+	// A range holding the instance's baseline run (its first load) reads
+	// the whole graph as added through the change_log view: planned with
+	// hash joins, not nested loops, which a misestimated filter over the
+	// graph would otherwise pick with that view on the inner side.
+	var baseline bool
+	if err := sp.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sync_run WHERE instance_id = $1 AND baseline AND id > $2 AND id <= $3)`,
+		sinkID, afterRun, run).Scan(&baseline); err != nil {
+		_ = sp.Rollback(ctx)
+		return nil, err
+	}
+	if baseline {
+		if _, err := sp.Exec(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+			_ = sp.Rollback(ctx)
+			return nil, err
+		}
+	}
 	rows, err := sp.Query(ctx, wrapRule(q), pgx.NamedArgs{"instance_id": sinkID, "after_run": afterRun, "run": run})
 	if err != nil {
 		_ = sp.Rollback(ctx)
@@ -294,6 +310,12 @@ func ruleMatches(ctx context.Context, tx pgx.Tx, q string, sinkID, afterRun, run
 	if err != nil {
 		_ = sp.Rollback(ctx)
 		return nil, err
+	}
+	if baseline {
+		if _, err := sp.Exec(ctx, `RESET enable_nestloop`); err != nil {
+			_ = sp.Rollback(ctx)
+			return nil, err
+		}
 	}
 	return ms, sp.Commit(ctx)
 }

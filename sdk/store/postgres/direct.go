@@ -133,10 +133,10 @@ func copyDirect(ctx context.Context, tx pgx.Tx, dir *store.Dir, k kind, kn *know
 // logAddedDirect writes the change-log rows of a first load of kind k:
 // every object of the kind the instance now has was added by this run.
 func logAddedDirect(ctx context.Context, tx pgx.Tx, k kind, s *session) (int64, error) {
-	q := `INSERT INTO change_log (run_id, instance_id, kind, change, key, type)
+	q := `INSERT INTO change_log_entry (run_id, instance_id, kind, change, key, type)
 		SELECT $2, $1, 'entity', 'added', key, type FROM entity WHERE instance_id = $1`
 	if k.name == "relationship" {
-		q = `INSERT INTO change_log (run_id, instance_id, kind, change, key, type)
+		q = `INSERT INTO change_log_entry (run_id, instance_id, kind, change, key, type)
 		SELECT $2, $1, 'relationship', 'added', key, type FROM relationship WHERE instance_id = $1 AND rule IS NULL`
 	}
 	tag, err := tx.Exec(ctx, q, s.instanceID, s.runID)

@@ -23,7 +23,8 @@
 // created and migrated by the sink itself: versioned SQL files embedded in
 // the binary (migrations/), recorded in schema_migrations, applied in one
 // transaction under an advisory lock so concurrent starts are safe. Tables:
-// instance, sync_run, sync_step, entity, relationship, change_log; see
+// instance, sync_run, sync_step, entity, relationship, change_log_entry
+// (the stored change-log rows) and the change_log view over it; see
 // docs/postgres.md. Instance 0 is the "mapped" pseudo-instance that owns
 // placeholder entities and rule-derived relationships.
 //
@@ -39,9 +40,13 @@
 // streamed with COPY, straight into the table for a first load of the
 // instance, else into a temporary staging table from which one INSERT ...
 // ON CONFLICT per kind upserts them, while a data-modifying CTE over the
-// same snapshot writes a change_log row for each added object and each
+// same snapshot writes a change-log row for each added object and each
 // object whose type, classes, displayName or properties differ (jsonb
-// comparison; a change of _rawData alone is stored but not logged).
+// comparison; a change of _rawData alone is stored but not logged). The
+// instance's first load is its baseline (sync_run.baseline): it stores no
+// change-log row at all, and the change_log view states an added row for
+// every object the baseline added that no later run has touched (a later
+// run that changes or removes such an object first stores its added row).
 // Unchanged objects are never rewritten: there is no per-row last_seen,
 // an object is in the instance's last collection unless missing_since is
 // set. Pushing the same collection twice therefore logs and writes

@@ -248,3 +248,15 @@ func mustPush(t testing.TB, db *DB, d *store.Dir, inst Instance) *PushResult {
 func rawDefault(b []byte) graph.RawData {
 	return graph.RawData{Name: "default", Data: json.RawMessage(b)}
 }
+
+// exec runs sql (statements without parameters) in the db's schema.
+func exec(t testing.TB, db *DB, sql string) {
+	t.Helper()
+	err := db.inTx(context.Background(), nil, func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), sql)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("exec %q: %v", sql, err)
+	}
+}

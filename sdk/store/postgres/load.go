@@ -284,11 +284,14 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 	err = db.inTx(ctx, s.conn, func(tx pgx.Tx) error {
 		var last *time.Time
 		var enabledSteps []string
-		var ruleOK, realPeople bool
+		var ruleOK, realPeople, baseline bool
 		if err := tx.QueryRow(ctx, `SELECT last_collected_at, enabled_steps,
 				last_run_id IS NOT NULL AND after_sync_run_id IS NOT DISTINCT FROM last_run_id,
-				EXISTS (SELECT 1 FROM entity WHERE type = 'employee' AND instance_id <> 0)
-			FROM instance WHERE id = $1`, s.instanceID).Scan(&last, &enabledSteps, &ruleOK, &realPeople); err != nil {
+				EXISTS (SELECT 1 FROM entity WHERE type = 'employee' AND instance_id <> 0),
+				last_run_id IS NULL
+					AND NOT EXISTS (SELECT 1 FROM entity WHERE instance_id = $1)
+					AND NOT EXISTS (SELECT 1 FROM relationship WHERE instance_id = $1)
+			FROM instance WHERE id = $1`, s.instanceID).Scan(&last, &enabledSteps, &ruleOK, &realPeople, &baseline); err != nil {
 			return err
 		}
 		if collStart != nil && !db.opts.AllowOlder {
@@ -333,9 +336,13 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 				}
 				relDirect = direct && i == 1
 				if direct {
-					n, err := logAddedDirect(ctx, tx, k, s)
-					if err != nil {
-						return fmt.Errorf("log added %s: %w", k.list, err)
+					// The instance's baseline logs nothing: the
+					// change_log view states its added objects.
+					n := stats[i].sent
+					if !baseline {
+						if n, err = logAddedDirect(ctx, tx, k, s); err != nil {
+							return fmt.Errorf("log added %s: %w", k.list, err)
+						}
 					}
 					res.Added += n
 					if i == 0 {
@@ -368,12 +375,12 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 			if !direct {
 				if i == 0 {
 					before := res.Changed
-					if err := upsertEntities(ctx, tx, s, collected, disabledSince(sum, enabledSteps), res, &entitiesAdded); err != nil {
+					if err := upsertEntities(ctx, tx, s, collected, disabledSince(sum, enabledSteps), baseline, res, &entitiesAdded); err != nil {
 						return fmt.Errorf("upsert entities: %w", err)
 					}
 					entitiesChanged = res.Changed - before
 					res.Added += entitiesAdded
-				} else if err := upsertRelationships(ctx, tx, s, collected, res); err != nil {
+				} else if err := upsertRelationships(ctx, tx, s, collected, baseline, res); err != nil {
 					return fmt.Errorf("upsert relationships: %w", err)
 				}
 				if err := lap("upsert " + k.list); err != nil {
@@ -402,10 +409,11 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 				collection_started_at = $3, collection_ended_at = $4,
 				partial_types = $5, complete_types = $6,
 				entities_loaded = $7, relationships_loaded = $8,
-				added = $9, changed = $10, removed = $11, summary = $12
+				added = $9, changed = $10, removed = $11, summary = $12,
+				baseline = $13, loaded_at = now()
 			WHERE id = $1`,
 			s.runID, res.Status, collStart, collEnd, res.PartialTypes, res.CompleteTypes,
-			res.Entities, res.Relationships, res.Added, res.Changed, res.Removed, summaryJSON); err != nil {
+			res.Entities, res.Relationships, res.Added, res.Changed, res.Removed, summaryJSON, baseline); err != nil {
 			return err
 		}
 		if sum != nil {
@@ -457,8 +465,12 @@ func (e *OlderCollectionError) Is(target error) bool { return target == ErrOlder
 // which a step that ran before for the instance is disabled), a property the stored entity has and the
 // collected one lacks is unknown in this run, not removed: the stored
 // value is kept and nothing is logged for it.
-func upsertEntities(ctx context.Context, tx pgx.Tx, s *session, collected time.Time, keepAbsent bool, res *PushResult, inserted *int64) error {
-	return tx.QueryRow(ctx, `
+//
+// On the instance's baseline (a first load that repeats keys, so staged)
+// added objects are not logged: the change_log view states them.
+func upsertEntities(ctx context.Context, tx pgx.Tx, s *session, collected time.Time, keepAbsent, baseline bool, res *PushResult, inserted *int64) error {
+	var written int64
+	err := tx.QueryRow(ctx, `
 WITH merged AS (
 	SELECT s.key, s.type, s.classes, s.display_name, s.raw_data, s.doc_hash, s.properties AS collected,
 		CASE WHEN $4 AND e.key IS NOT NULL
@@ -472,17 +484,24 @@ src AS (
 		CASE WHEN properties = collected THEN doc_hash END AS doc_hash
 	FROM merged),
 prev AS (
-	SELECT e.key, e.type, e.classes, e.display_name, e.properties
+	SELECT e.key, e.type, e.classes, e.display_name, e.properties, e.run_id
 	FROM entity e JOIN stage_entity s ON s.key = e.key
 	WHERE e.instance_id = $1),
+stated AS (
+	-- an object still as the instance's baseline left it: its added row
+	-- is stored before the change (see migration 9)
+	INSERT INTO change_log_entry (run_id, instance_id, at, kind, change, key, type)
+	SELECT p.run_id, $1, b.loaded_at, 'entity', 'added', p.key, p.type
+	FROM src s JOIN prev p ON p.key = s.key JOIN sync_run b ON b.id = p.run_id AND b.baseline
+	WHERE (p.type, p.classes, p.display_name, p.properties) IS DISTINCT FROM (s.type, s.classes, s.display_name, s.properties)),
 logged AS (
-	INSERT INTO change_log (run_id, instance_id, kind, change, key, type, before, after)
+	INSERT INTO change_log_entry (run_id, instance_id, kind, change, key, type, before, after)
 	SELECT $2, $1, 'entity', CASE WHEN p.key IS NULL THEN 'added' ELSE 'changed' END, s.key, s.type,
 		CASE WHEN p.key IS NOT NULL THEN entity_doc(p.classes, p.display_name, p.properties) END,
 		CASE WHEN p.key IS NOT NULL THEN entity_doc(s.classes, s.display_name, s.properties) END
 	FROM src s LEFT JOIN prev p ON p.key = s.key
-	WHERE p.key IS NULL
-	   OR (p.type, p.classes, p.display_name, p.properties) IS DISTINCT FROM (s.type, s.classes, s.display_name, s.properties)
+	WHERE (p.key IS NULL AND NOT $5)
+	   OR (p.key IS NOT NULL AND (p.type, p.classes, p.display_name, p.properties) IS DISTINCT FROM (s.type, s.classes, s.display_name, s.properties))
 	RETURNING change),
 up AS (
 	INSERT INTO entity AS e (instance_id, key, type, classes, display_name, properties, raw_data, doc_hash,
@@ -508,26 +527,39 @@ up AS (
 SELECT (SELECT count(*) FROM up),
 	count(*) FILTER (WHERE change = 'added'),
 	count(*) FILTER (WHERE change = 'changed')
-FROM logged`, s.instanceID, s.runID, collected, keepAbsent).Scan(new(int64), inserted, addTo(&res.Changed))
+FROM logged`, s.instanceID, s.runID, collected, keepAbsent, baseline).Scan(&written, inserted, addTo(&res.Changed))
+	if err == nil && baseline {
+		*inserted = written // nothing was stored before: every row is new
+	}
+	return err
 }
 
-func upsertRelationships(ctx context.Context, tx pgx.Tx, s *session, collected time.Time, res *PushResult) error {
-	return tx.QueryRow(ctx, `
+func upsertRelationships(ctx context.Context, tx pgx.Tx, s *session, collected time.Time, baseline bool, res *PushResult) error {
+	var written int64
+	err := tx.QueryRow(ctx, `
 WITH prev AS (
-	SELECT r.key, r.type, r.class, r.display_name, r.from_key, r.to_key, r.mapping, r.properties
+	SELECT r.key, r.type, r.class, r.display_name, r.from_key, r.to_key, r.mapping, r.properties, r.run_id
 	FROM relationship r JOIN stage_rel s ON s.key = r.key
 	WHERE r.instance_id = $1 AND r.rule IS NULL),
+stated AS (
+	INSERT INTO change_log_entry (run_id, instance_id, at, kind, change, key, type)
+	SELECT p.run_id, $1, b.loaded_at, 'relationship', 'added', p.key, p.type
+	FROM stage_rel s JOIN prev p ON p.key = s.key JOIN sync_run b ON b.id = p.run_id AND b.baseline
+	WHERE (p.type, p.class, p.display_name, p.properties, p.mapping,
+	       CASE WHEN p.mapping IS NULL THEN p.from_key END, CASE WHEN p.mapping IS NULL THEN p.to_key END)
+	      IS DISTINCT FROM (s.type, s.class, s.display_name, s.properties, s.mapping,
+	       CASE WHEN s.mapping IS NULL THEN s.from_key END, CASE WHEN s.mapping IS NULL THEN s.to_key END)),
 logged AS (
-	INSERT INTO change_log (run_id, instance_id, kind, change, key, type, before, after)
+	INSERT INTO change_log_entry (run_id, instance_id, kind, change, key, type, before, after)
 	SELECT $2, $1, 'relationship', CASE WHEN p.key IS NULL THEN 'added' ELSE 'changed' END, s.key, s.type,
 		CASE WHEN p.key IS NOT NULL THEN relationship_doc(p.class, p.display_name, p.from_key, p.to_key, p.mapping, p.properties) END,
 		CASE WHEN p.key IS NOT NULL THEN relationship_doc(s.class, s.display_name, s.from_key, s.to_key, s.mapping, s.properties) END
 	FROM stage_rel s LEFT JOIN prev p ON p.key = s.key
-	WHERE p.key IS NULL
-	   OR (p.type, p.class, p.display_name, p.properties, p.mapping,
+	WHERE (p.key IS NULL AND NOT $4)
+	   OR (p.key IS NOT NULL AND (p.type, p.class, p.display_name, p.properties, p.mapping,
 	       CASE WHEN p.mapping IS NULL THEN p.from_key END, CASE WHEN p.mapping IS NULL THEN p.to_key END)
 	      IS DISTINCT FROM (s.type, s.class, s.display_name, s.properties, s.mapping,
-	       CASE WHEN s.mapping IS NULL THEN s.from_key END, CASE WHEN s.mapping IS NULL THEN s.to_key END)
+	       CASE WHEN s.mapping IS NULL THEN s.from_key END, CASE WHEN s.mapping IS NULL THEN s.to_key END))
 	RETURNING change),
 up AS (
 	INSERT INTO relationship AS r (instance_id, key, type, class, display_name, from_key, to_key, from_id, to_id,
@@ -573,7 +605,11 @@ up AS (
 SELECT (SELECT count(*) FROM up),
 	count(*) FILTER (WHERE change = 'added'),
 	count(*) FILTER (WHERE change = 'changed')
-FROM logged`, s.instanceID, s.runID, collected).Scan(new(int64), addTo(&res.Added), addTo(&res.Changed))
+FROM logged`, s.instanceID, s.runID, collected, baseline).Scan(&written, addTo(&res.Added), addTo(&res.Changed))
+	if err == nil && baseline {
+		res.Added += written // nothing was stored before: every row is new
+	}
+	return err
 }
 
 // relink points the instance's direct relationships that lack an end at
@@ -620,9 +656,13 @@ func cleanup(ctx context.Context, tx pgx.Tx, s *session, collected time.Time, st
 WITH gone AS (
 	DELETE FROM relationship r
 	WHERE r.instance_id = $1 AND r.id = ANY($3)
-	RETURNING r.key, r.type, r.class, r.display_name, r.from_key, r.to_key, r.mapping, r.properties),
+	RETURNING r.key, r.type, r.class, r.display_name, r.from_key, r.to_key, r.mapping, r.properties, r.run_id),
+stated AS (
+	INSERT INTO change_log_entry (run_id, instance_id, at, kind, change, key, type)
+	SELECT g.run_id, $1, b.loaded_at, 'relationship', 'added', g.key, g.type
+	FROM gone g JOIN sync_run b ON b.id = g.run_id AND b.baseline),
 logged AS (
-	INSERT INTO change_log (run_id, instance_id, kind, change, key, type, before)
+	INSERT INTO change_log_entry (run_id, instance_id, kind, change, key, type, before)
 	SELECT $2, $1, 'relationship', 'removed', key, type,
 		relationship_doc(class, display_name, from_key, to_key, mapping, properties)
 	FROM gone
@@ -636,9 +676,13 @@ SELECT count(*) FROM logged`, s.instanceID, s.runID, gone[1]).Scan(&rels); err !
 WITH gone AS (
 	DELETE FROM entity e
 	WHERE e.instance_id = $1 AND e.id = ANY($3)
-	RETURNING e.id, e.key, e.type, e.classes, e.display_name, e.properties),
+	RETURNING e.id, e.key, e.type, e.classes, e.display_name, e.properties, e.run_id),
+stated AS (
+	INSERT INTO change_log_entry (run_id, instance_id, at, kind, change, key, type)
+	SELECT g.run_id, $1, b.loaded_at, 'entity', 'added', g.key, g.type
+	FROM gone g JOIN sync_run b ON b.id = g.run_id AND b.baseline),
 logged AS (
-	INSERT INTO change_log (run_id, instance_id, kind, change, key, type, before)
+	INSERT INTO change_log_entry (run_id, instance_id, kind, change, key, type, before)
 	SELECT $2, $1, 'entity', 'removed', key, type, entity_doc(classes, display_name, properties)
 	FROM gone
 	RETURNING 1)

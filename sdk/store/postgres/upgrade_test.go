@@ -31,12 +31,13 @@ func TestUpgradeFromPreviousSchemaVersion(t *testing.T) {
 	org2[2].email = "moved@example.com"
 	org2 = append(org2, synthUser{id: "00u-new-000001", email: "new@example.com"})
 
-	type outcome struct{ mapping, log2, log3 []string }
-	sync := func(t *testing.T, db *DB, upgrade func()) outcome {
+	type outcome struct{ mapping, log1, log2, log3 []string }
+	sync := func(t *testing.T, db *DB, before, upgrade func()) outcome {
+		before()
 		mustPush(t, db, (&collection{integration: "hr", steps: hrSteps, entities: employees, started: t0}).write(t, t.TempDir()), hr)
 		ents, rels := synthOrg(org1, 3)
 		first := (&collection{integration: "okta", steps: fullSteps(), entities: ents, rels: rels, started: t0}).write(t, t.TempDir())
-		mustPush(t, db, first, okta)
+		r1 := mustPush(t, db, first, okta)
 		upgrade()
 		var o outcome
 		changes := func(run int64) []string {
@@ -48,10 +49,11 @@ func TestUpgradeFromPreviousSchemaVersion(t *testing.T) {
 		o.mapping = query(t, db, `SELECT u.key || ' -> ' || p.key FROM relationship r
 			JOIN entity u ON u.id = r.from_id JOIN entity p ON p.id = r.to_id
 			WHERE r.rule = 'user_is_person' ORDER BY 1`)
+		o.log1 = changes(r1.RunID)
 		return o
 	}
 
-	fresh := sync(t, testDB(t, Options{}), func() {})
+	fresh := sync(t, testDB(t, Options{}), func() {}, func() {})
 
 	pool := testPool(t)
 	schema := uniqueSchema(t)
@@ -60,7 +62,30 @@ func TestUpgradeFromPreviousSchemaVersion(t *testing.T) {
 	if err := old.migrateTo(ctx, latest-1); err != nil {
 		t.Fatal(err)
 	}
-	upgraded := sync(t, old, func() {
+	// This program's loads write what version 9 added (sync_run.baseline
+	// and loaded_at, change_log_entry); before the upgrade they run
+	// against version 8 through a shim, and the change-log rows version 8
+	// stored for a first load (one 'added' row per object of the instance;
+	// its functions logged the placeholders and rule relationships
+	// themselves) are then written the way it wrote them.
+	shim := func() {
+		exec(t, old, `ALTER TABLE sync_run ADD COLUMN baseline boolean NOT NULL DEFAULT false, ADD COLUMN loaded_at timestamptz;
+			CREATE VIEW change_log_entry AS SELECT * FROM change_log`)
+	}
+	unshim := func() {
+		exec(t, old, `INSERT INTO change_log (run_id, instance_id, at, kind, change, key, type)
+			SELECT b.id, b.instance_id, b.loaded_at, x.kind, 'added', x.key, x.type
+			FROM sync_run b, LATERAL (
+				SELECT 'entity' AS kind, key, type, id FROM entity WHERE instance_id = b.instance_id
+				UNION ALL
+				SELECT 'relationship', key, type, id FROM relationship WHERE instance_id = b.instance_id AND rule IS NULL) x
+			WHERE b.baseline
+			ORDER BY b.id, x.kind, x.id;
+			DROP VIEW change_log_entry;
+			ALTER TABLE sync_run DROP COLUMN baseline, DROP COLUMN loaded_at`)
+	}
+	upgraded := sync(t, old, shim, func() {
+		unshim()
 		if v := queryInt(t, old, `SELECT max(version) FROM schema_migrations`); v != int64(latest-1) {
 			t.Fatalf("schema at version %d before the upgrade, want %d", v, latest-1)
 		}
@@ -87,6 +112,8 @@ func TestUpgradeFromPreviousSchemaVersion(t *testing.T) {
 		got, want []string
 	}{
 		{"mapping", upgraded.mapping, fresh.mapping},
+		// stored by version 8, stated by the baseline now: the same rows
+		{"change log of the first load", upgraded.log1, fresh.log1},
 		{"change log of the unchanged re-push", upgraded.log2, fresh.log2},
 		{"change log of the changed collection", upgraded.log3, fresh.log3},
 	} {
