@@ -42,9 +42,12 @@
 //     (integration.Source, Step.Source): --disable-source hands the names
 //     to the runtime (runtime.Options.DisableSources), which disables
 //     their steps and dependents with a reason in summary.json, and
-//     validate runs the declared probes of the enabled sources
-//     (runtime.Probe), showing each source's ProbeEndpoint or ProbeDetail.
-//     Required sources are probed but never offered to --disable-source.
+//     validate checks the configuration's declared values and source
+//     settings (integration.Integration.CheckConfig) before the
+//     integration's Validate, then runs the declared probes of the enabled
+//     sources (runtime.Probe), showing each source's ProbeEndpoint (or its
+//     Get's path) or ProbeDetail. Required sources are probed but never
+//     offered to --disable-source.
 //     App.Sources and App.Probe still override both for integrations
 //     without a declaration.
 //   - Sinks are registered by the binary (App.Sinks), so this package

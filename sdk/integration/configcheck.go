@@ -176,3 +176,68 @@ func (f *Field) checkValue(fv reflect.Value) error {
 	}
 	return nil
 }
+
+// Alternative is one way of configuring what a config needs exactly one
+// of (an authentication method: an API token, or an OAuth 2.0 client
+// with its key): its name and the config names (tag "config") of the
+// fields that belong to it.
+type Alternative struct {
+	Name   string
+	Fields []string
+}
+
+// OneOf returns the name of the one alternative whose fields cfg sets (a
+// field is set when it is not its zero value; strings and lists count
+// when not blank). It fails with a *ConfigError when cfg sets fields of
+// several alternatives (Field lists every field set, Message is both) or
+// of none (Field lists the first field of each alternative, Message is
+// none). It makes no request and never shows a value.
+func OneOf(cfg any, both, none string, alts ...Alternative) (string, error) {
+	fields, err := Fields(cfg)
+	if err != nil {
+		return "", err
+	}
+	v := reflect.ValueOf(cfg).Elem()
+	var set, firsts, chosen []string
+	for _, alt := range alts {
+		for i, name := range alt.Fields {
+			j := slices.IndexFunc(fields, func(f Field) bool { return f.Name == name })
+			if j < 0 {
+				return "", fmt.Errorf("alternative %s: %q is not a config field", alt.Name, name)
+			}
+			if i == 0 {
+				firsts = append(firsts, name)
+			}
+			if isSet(v.FieldByIndex(fields[j].index)) {
+				set = append(set, name)
+				if !slices.Contains(chosen, alt.Name) {
+					chosen = append(chosen, alt.Name)
+				}
+			}
+		}
+	}
+	switch len(chosen) {
+	case 0:
+		return "", &ConfigError{Field: strings.Join(firsts, ", "), Message: none}
+	case 1:
+		return chosen[0], nil
+	}
+	return "", &ConfigError{Field: strings.Join(set, ", "), Message: both}
+}
+
+// isSet reports whether a config field holds a value: a string or list
+// that is not blank, any other kind that is not zero.
+func isSet(fv reflect.Value) bool {
+	switch fv.Kind() {
+	case reflect.String:
+		return strings.TrimSpace(fv.String()) != ""
+	case reflect.Slice:
+		for i := range fv.Len() {
+			if strings.TrimSpace(fv.Index(i).String()) != "" {
+				return true
+			}
+		}
+		return false
+	}
+	return !fv.IsZero()
+}

@@ -106,3 +106,43 @@ func TestValueTagsAreChecked(t *testing.T) {
 		t.Errorf("credential fields %v, want token and keyFile", creds)
 	}
 }
+
+type authConfig struct {
+	Token    string   `config:"token" secret:"true" optional:"true"`
+	ClientID string   `config:"clientId" optional:"true"`
+	Key      string   `config:"key" secret:"true" optional:"true"`
+	Scopes   []string `config:"scopes" optional:"true"`
+	Debug    bool     `config:"debug" optional:"true"`
+}
+
+// TestOneOf: exactly one alternative's fields may be set; the errors name
+// the fields set (both) or the first of each alternative (none), never a
+// value. Blank strings and lists are unset.
+func TestOneOf(t *testing.T) {
+	alts := []integration.Alternative{{Name: "token", Fields: []string{"token"}}, {Name: "app", Fields: []string{"clientId", "key", "scopes"}}}
+	for _, tc := range []struct {
+		cfg         authConfig
+		want, field string
+		msg         string
+	}{
+		{cfg: authConfig{Token: "hunter2", Debug: true}, want: "token"},
+		{cfg: authConfig{Key: "k", Token: "  "}, want: "app"},
+		{cfg: authConfig{Scopes: []string{"a"}}, want: "app"},
+		{cfg: authConfig{Token: "hunter2", ClientID: "c", Scopes: []string{"a"}}, field: "token, clientId, scopes", msg: "both"},
+		{cfg: authConfig{Scopes: []string{" "}, Debug: true}, field: "token, clientId", msg: "none"},
+	} {
+		got, err := integration.OneOf(&tc.cfg, "both", "none", alts...)
+		var ce *integration.ConfigError
+		switch {
+		case tc.want != "" && (got != tc.want || err != nil):
+			t.Errorf("%+v: %q %v, want %q", tc.cfg, got, err, tc.want)
+		case tc.want == "" && (!errors.As(err, &ce) || ce.Field != tc.field || ce.Message != tc.msg || got != ""):
+			t.Errorf("%+v: %q %v, want a ConfigError on %q: %s", tc.cfg, got, err, tc.field, tc.msg)
+		case err != nil && strings.Contains(err.Error(), "hunter2"):
+			t.Errorf("secret in %v", err)
+		}
+	}
+	if _, err := integration.OneOf(&authConfig{}, "both", "none", integration.Alternative{Name: "x", Fields: []string{"nope"}}); err == nil {
+		t.Error("an unknown field is accepted")
+	}
+}
