@@ -34,29 +34,13 @@ const (
 
 // AuthMethod returns which method cfg configures, AuthAPIToken or
 // AuthServiceApp, or a *integration.ConfigError naming the fields when it
-// configures none or both. It makes no request.
+// configures none or both (integration.OneOf). It makes no request.
 func AuthMethod(cfg *Config) (string, error) {
-	token := strings.TrimSpace(cfg.APIKey) != ""
-	var app []string
-	for _, f := range []struct{ name, v string }{
-		{"clientId", cfg.ClientID}, {"privateKey", cfg.PrivateKey}, {"privateKeyFile", cfg.PrivateKeyFile},
-		{"keyId", cfg.KeyID}, {"scopes", strings.Join(cfg.Scopes, "")},
-	} {
-		if strings.TrimSpace(f.v) != "" {
-			app = append(app, f.name)
-		}
-	}
-	switch {
-	case token && len(app) > 0:
-		return "", &integration.ConfigError{Field: "apiKey, " + strings.Join(app, ", "),
-			Message: "configure exactly one authentication method: either apiKey (legacy API token) or the OAuth 2.0 service app (clientId with privateKey or privateKeyFile), not both"}
-	case token:
-		return AuthAPIToken, nil
-	case len(app) > 0:
-		return AuthServiceApp, nil
-	}
-	return "", &integration.ConfigError{Field: "apiKey, clientId",
-		Message: "no credentials: set clientId with privateKey or privateKeyFile (OAuth 2.0 service app, env OKTA_CLIENT_ID, OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE) or apiKey (legacy API token, env OKTA_API_KEY)"}
+	return integration.OneOf(cfg,
+		"configure exactly one authentication method: either apiKey (legacy API token) or the OAuth 2.0 service app (clientId with privateKey or privateKeyFile), not both",
+		"no credentials: set clientId with privateKey or privateKeyFile (OAuth 2.0 service app, env OKTA_CLIENT_ID, OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE) or apiKey (legacy API token, env OKTA_API_KEY)",
+		integration.Alternative{Name: AuthAPIToken, Fields: []string{"apiKey"}},
+		integration.Alternative{Name: AuthServiceApp, Fields: []string{"clientId", "privateKey", "privateKeyFile", "keyId", "scopes"}})
 }
 
 // loadServiceApp validates the service-app fields of cfg, reads the
