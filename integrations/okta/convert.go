@@ -16,8 +16,10 @@ import (
 // whether Okta said ACTIVE), so each struct reads like its row of the data
 // model (okta-spec.md, §3); the conversion functions hold what tags cannot
 // say: display names with fallbacks, web links, values computed from
-// several fields. Timestamps that do not parse leave their properties
-// unset: a bad timestamp is not a reason to lose the object.
+// several fields. Timestamps are plain strings ("" when absent or null),
+// which decode without an allocation per field; those that do not parse
+// leave their properties unset: a bad timestamp is not a reason to lose
+// the object.
 
 // ---- account and services ----
 
@@ -45,9 +47,7 @@ func serviceEntity(org orgInfo, name string) *graph.Entity {
 
 // ---- users ----
 
-// oktaUser is a user of the users listing, decoded with only the fields
-// the conversion reads. Timestamps are plain strings ("" when absent or
-// null), which decode without an allocation per field.
+// oktaUser is a user of the users listing.
 type oktaUser struct {
 	ID              string      `json:"id" prop:"id"`
 	Status          string      `json:"status" prop:"status,lower,active=ACTIVE"`

@@ -88,12 +88,7 @@ var appVendors = graph.MustMatchTable([][2]string{
 
 // vendorName returns the vendor of an application from its short name, or
 // the short name in Start Case when the vendor is not known.
-func vendorName(short string) string {
-	if v, ok := appVendors.Lookup(short); ok {
-		return v
-	}
-	return graph.StartCase(short)
-}
+func vendorName(short string) string { return appVendors.LookupOr(short, graph.StartCase(short)) }
 
 // appAccountTypes gives an application's appAccountType from its short
 // name (first match), when it is not <shortName>_account.
@@ -114,10 +109,7 @@ func accountType(short string) any {
 	if short == "atlassianjirabitbucket" {
 		return []string{"jira_account", "bitbucket_team"}
 	}
-	if t, ok := appAccountTypes.Lookup(short); ok {
-		return t
-	}
-	return short + "_account"
+	return appAccountTypes.LookupOr(short, short+"_account")
 }
 
 // isMultiInstanceApp reports whether an org typically has several accounts

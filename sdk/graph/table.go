@@ -55,3 +55,12 @@ func (t *MatchTable) Lookup(name string) (value string, ok bool) {
 	}
 	return "", false
 }
+
+// LookupOr returns the value of the first row matching name, or fallback
+// when no row matches.
+func (t *MatchTable) LookupOr(name, fallback string) string {
+	if v, ok := t.Lookup(name); ok {
+		return v
+	}
+	return fallback
+}

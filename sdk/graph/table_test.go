@@ -38,3 +38,13 @@ func TestMatchTableRejectsInvalidExpressions(t *testing.T) {
 		t.Errorf("error = %v, want one naming row 2", err)
 	}
 }
+
+func TestMatchTableLookupOr(t *testing.T) {
+	tab := graph.MustMatchTable([][2]string{{"^meraki$", "cisco_meraki_account"}})
+	if got := tab.LookupOr("meraki", "x"); got != "cisco_meraki_account" {
+		t.Errorf("LookupOr(meraki) = %q", got)
+	}
+	if got := tab.LookupOr("merakix", "merakix_account"); got != "merakix_account" {
+		t.Errorf("LookupOr(merakix) = %q, want the fallback", got)
+	}
+}
