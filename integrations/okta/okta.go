@@ -54,7 +54,7 @@ const (
 // Typed run state handed between steps (integration.Key): persisted
 // indexes survive reuse; scratch stores are run-local.
 var (
-	keyAccount          = integration.NewKey[accountData]("okta.account")
+	keyAccount          = integration.NewKey[string]("okta.account") // the account's _key
 	keyUsers            = integration.NewKey[*userIndex]("okta.users")
 	keyGroups           = integration.NewKey[[]groupInfo]("okta.groups")
 	keyApps             = integration.NewKey[[]appInfo]("okta.apps")

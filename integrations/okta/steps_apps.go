@@ -36,8 +36,8 @@ func (x *Collector) fetchApplications(ctx context.Context, sc *integration.StepC
 		e := appEntity(api.org, a, clean)
 		aws, _ := e.Properties["awsAccountId"].(string)
 		infos = append(infos, appInfo{ID: a.ID, AWSAccountID: aws})
-		return e, []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, a.ID, typeApp,
-			graph.WithProperties(map[string]any{"accountUrl": acct.URL, "applicationId": a.ID, "applicationName": e.Properties["name"]}))}, nil
+		return e, []*graph.Relationship{graph.DirectByKey(acct, typeAccount, graph.HAS, a.ID, typeApp,
+			graph.WithProperties(map[string]any{"accountUrl": api.org.URL, "applicationId": a.ID, "applicationName": e.Properties["name"]}))}, nil
 	})
 	integration.Put(sc, keyApps, infos) // what was collected, also on failure
 	if err != nil {

@@ -51,9 +51,9 @@ func (x *Collector) fetchGroups(ctx context.Context, sc *integration.StepContext
 		}
 		infos = append(infos, gi)
 		e := groupEntity(api.org, g, it.JSON)
-		return e, []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, g.ID, e.Type,
+		return e, []*graph.Relationship{graph.DirectByKey(acct, typeAccount, graph.HAS, g.ID, e.Type,
 			graph.WithType(relAccountHasGroup),
-			graph.WithProperties(map[string]any{"accountUrl": acct.URL, "groupId": g.ID}))}, nil
+			graph.WithProperties(map[string]any{"accountUrl": api.org.URL, "groupId": g.ID}))}, nil
 	})
 	integration.Put(sc, keyGroups, infos) // what was collected, also on failure
 	if err != nil {

@@ -22,7 +22,7 @@ func (x *Collector) fetchRules(ctx context.Context, sc *integration.StepContext[
 		if ru.ID == "" {
 			return nil, nil, nil
 		}
-		rs := []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, ru.ID, typeRule)}
+		rs := []*graph.Relationship{graph.DirectByKey(acct, typeAccount, graph.HAS, ru.ID, typeRule)}
 		for _, gid := range ru.groupIDs() {
 			if !sc.HasKey(gid) {
 				sc.Skip("rule targets whose group was not collected", 1)
@@ -189,7 +189,7 @@ func (x *Collector) fetchDevices(ctx context.Context, sc *integration.StepContex
 		if err != nil {
 			return nil, nil, fmt.Errorf("okta: decoding device %s: %w", d.ID, err)
 		}
-		rs := []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, d.ID, typeDevice)}
+		rs := []*graph.Relationship{graph.DirectByKey(acct, typeAccount, graph.HAS, d.ID, typeDevice)}
 		for _, u := range d.Embedded.Users {
 			if u.User.ID == "" || !sc.HasKey(u.User.ID) {
 				sc.Skip("device users who were not collected", 1)

@@ -17,11 +17,6 @@ import (
 	"github.com/stepgraph/stepgraph/sdk/integration"
 )
 
-// accountData is what fetch-account hands to later steps.
-type accountData struct {
-	Key, URL string
-}
-
 func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContext[Config]) error {
 	api := integration.MustGet(sc, keyAPI)
 	acct := accountEntity(api.org)
@@ -44,7 +39,7 @@ func (x *Collector) fetchAccount(ctx context.Context, sc *integration.StepContex
 	sso, mfa := serviceEntity(api.org, "SSO"), serviceEntity(api.org, "MFA")
 	err := sc.Emit(ctx, []*graph.Entity{acct, sso, mfa}, []*graph.Relationship{graph.Direct(acct, graph.HAS, sso), graph.Direct(acct, graph.HAS, mfa)})
 	if err == nil {
-		integration.Put(sc, keyAccount, accountData{Key: acct.Key, URL: api.org.URL})
+		integration.Put(sc, keyAccount, acct.Key)
 	}
 	return err
 }
@@ -146,7 +141,7 @@ func (x *Collector) fetchUsers(ctx context.Context, sc *integration.StepContext[
 			if u.Status != "DEPROVISIONED" {
 				idx.Live = append(idx.Live, u.ID)
 			}
-			return e, []*graph.Relationship{graph.DirectByKey(acct.Key, typeAccount, graph.HAS, u.ID, typeUser)}, nil
+			return e, []*graph.Relationship{graph.DirectByKey(acct, typeAccount, graph.HAS, u.ID, typeUser)}, nil
 		})
 	}
 	q := url.Values{"limit": {"200"}, "search": {deprovisionedSearch}}
