@@ -116,7 +116,7 @@ func (a *clientAuth) explainForbidden(needs []string, err error) error {
 	return fmt.Errorf("missing admin role: the API token's administrator may not read this (use a Read-only Administrator or higher): %w", err)
 }
 
-// describe records the authentication method (and, for a service app, its
+// describeAuth records the authentication method (and, for a service app, its
 // client id and requested scopes) in summary.json's metadata.details.
 func (x *Collector) describeAuth(cfg *Config) map[string]string {
 	method, err := AuthMethod(cfg)

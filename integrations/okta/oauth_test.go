@@ -318,6 +318,30 @@ func TestOAuthProbeNamesMissingScopeAndRole(t *testing.T) {
 	}
 }
 
+// TestOAuthProbeSystemLogWithoutApplications: with the applications
+// source disabled and no scopes configured, the service app still asks
+// for okta.logs.read (the system-log source is probed on every run and
+// declares it), so validate's system-log row is reachable instead of
+// "missing scope okta.logs.read: not requested".
+func TestOAuthProbeSystemLogWithoutApplications(t *testing.T) {
+	f := startOAuthFake(t, oktafake.OrgSpec{Users: 5, Seed: 1}, oktafake.ServerOptions{}, newECKey(t), nil)
+	f.cfg.DisableSources = []string{SourceApplications}
+	res, err := runtime.Probe(t.Context(), f.col.Integration(), f.cfg, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for _, r := range res {
+		seen = seen || r.Source == "system-log"
+		if r.Err != nil || r.Source == SourceApplications {
+			t.Errorf("source %s probed: %v", r.Source, r.Err)
+		}
+	}
+	if !seen {
+		t.Error("system-log was not probed")
+	}
+}
+
 // runCLI runs the okta CLI commands of col with env.
 func runCLI(t *testing.T, col *Collector, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()

@@ -35,11 +35,7 @@ func (x *Collector) sources() []integration.Source[Config] {
 				return err
 			}),
 			ProbeDetail: func(ctx context.Context, rc *integration.RunContext[Config]) string {
-				a, err := integration.Need(rc, keyAPI)
-				if err != nil {
-					return ""
-				}
-				detail, _ := a.auth.describeCredentials(ctx)
+				detail, _ := integration.MustGet(rc, keyAPI).auth.describeCredentials(ctx) // Setup put it
 				return detail
 			},
 		},
