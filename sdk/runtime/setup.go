@@ -158,7 +158,8 @@ type ProbeResult struct {
 	// Source is the probed source's name.
 	Source string
 	// Detail is what validate shows for the source: its ProbeDetail's
-	// result, else its ProbeEndpoint, else its Description.
+	// result, else its ProbeEndpoint, else "GET <path>" of its Get, else
+	// its Description.
 	Detail string
 	// Err is nil when the credentials can read the source.
 	Err error
