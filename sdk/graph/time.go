@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -43,7 +44,7 @@ func ParseTime(v any) (ms int64, ok bool, err error) {
 		if x == nil {
 			return 0, false, nil
 		}
-		return ParseTime(*x)
+		return parseTimeString(*x)
 	case string:
 		return parseTimeString(x)
 	case time.Time:
@@ -60,7 +61,9 @@ func ParseTime(v any) (ms int64, ok bool, err error) {
 	if isNumber(v) {
 		return 0, false, ErrAmbiguousTimestamp
 	}
-	return 0, false, fmt.Errorf("unsupported timestamp type %T", v)
+	// The type's name, not v: v reaching fmt would make every caller box
+	// its timestamp on the heap (a string passed to SetTimes, say).
+	return 0, false, fmt.Errorf("unsupported timestamp type %s", reflect.TypeOf(v))
 }
 
 // parseTimeString is ParseTime of a string.
