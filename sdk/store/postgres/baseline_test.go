@@ -1,10 +1,13 @@
 package postgres
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // An instance's first load is its baseline: it stores no change-log row
@@ -144,5 +147,44 @@ func TestBaselinePerInstance(t *testing.T) {
 	}
 	if n := queryInt(t, db, `SELECT count(*) FROM change_log_entry`); n != 0 {
 		t.Errorf("%d rows stored for two baselines", n)
+	}
+}
+
+// An after-sync that stopped pointing to no placeholder reads none: the
+// clean-up of placeholders costs nothing then, however many placeholders
+// the database holds.
+func TestGCPlaceholdersWithNothingToCollectReadsNothing(t *testing.T) {
+	t.Parallel()
+	db := testDB(t, Options{})
+	ents, rels := synthOrg(users(300), 2)
+	mustPush(t, db, (&collection{integration: "okta", steps: fullSteps(), entities: ents, rels: rels, started: time.Now().Add(-time.Hour)}).write(t, t.TempDir()), Instance{"okta", "acme"})
+	exec(t, db, `ANALYZE entity`)
+	if n := queryInt(t, db, `SELECT count(*) FROM entity WHERE instance_id = 0`); n != 300 {
+		t.Fatalf("%d placeholders", n)
+	}
+	// Rows of entity the call reads (the transaction's statistics
+	// before and after it).
+	var read int64
+	err := db.inTx(context.Background(), nil, func(tx pgx.Tx) error {
+		ctx := context.Background()
+		const rows = `SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables WHERE relid = 'entity'::regclass`
+		var before, after int64
+		if err := tx.QueryRow(ctx, rows).Scan(&before); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT sg_scratch(); SELECT gc_placeholders(NULL)`); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, rows).Scan(&after); err != nil {
+			return err
+		}
+		read = after - before
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read != 0 {
+		t.Errorf("gc_placeholders with nothing to collect read %d entity rows", read)
 	}
 }
