@@ -21,9 +21,9 @@ import (
 //
 // The value is set under each name (one boxed value shared by all, as
 // JupiterOne's created/createdOn pairs want). A field without a prop tag
-// is not a property; when it is a struct, or a pointer to one, its own
-// fields' tags apply (a nil pointer means all of them are absent). The
-// options:
+// is not a property; when it is an exported or embedded struct, or a
+// pointer to one, its own fields' tags apply (a nil pointer means all of
+// them are absent), as encoding/json walks them. The options:
 //
 //   - omitempty: an empty string (also behind a pointer) leaves the
 //     property unset.
