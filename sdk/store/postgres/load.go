@@ -294,7 +294,7 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 		var ruleOK, realPeople, baseline bool
 		if err := tx.QueryRow(ctx, `SELECT last_collected_at, enabled_steps,
 				last_run_id IS NOT NULL AND after_sync_run_id IS NOT DISTINCT FROM last_run_id,
-				EXISTS (SELECT 1 FROM entity WHERE type = 'employee' AND instance_id <> 0),
+				EXISTS (SELECT 1 FROM entity WHERE type = 'employee' AND properties ? 'email' AND instance_id <> 0),
 				last_run_id IS NULL
 					AND NOT EXISTS (SELECT 1 FROM entity WHERE instance_id = $1)
 					AND NOT EXISTS (SELECT 1 FROM relationship WHERE instance_id = $1)

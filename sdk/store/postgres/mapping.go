@@ -35,7 +35,8 @@ type PeopleResult struct {
 	Removed int64 `json:"removed"`
 	// Skipped is true when the rule was not evaluated because it could not
 	// change anything: the load changed no entity of the instance, the
-	// previous after_sync succeeded, and no instance holds real employees.
+	// previous after_sync succeeded, and no instance holds real employees
+	// with an email.
 	Skipped bool `json:"skipped,omitempty"`
 }
 
