@@ -44,7 +44,7 @@ func (x *Collector) newClientAuth(cfg *Config, orgURL, base string) (*clientAuth
 		return nil, err
 	}
 	if len(scopes) == 0 {
-		scopes = x.integ.Needs(cfg)
+		scopes = x.integ.SourceNeeds(cfg)
 	}
 	ts, err := oauthclient.New(oauthclient.Config{
 		ClientID: strings.TrimSpace(cfg.ClientID), Key: key.Signer, KeyID: key.ID, KeyField: key.Field,
@@ -128,7 +128,7 @@ func (x *Collector) describeAuth(cfg *Config) map[string]string {
 		out["clientId"] = strings.TrimSpace(cfg.ClientID)
 		scopes := cfg.Scopes
 		if len(scopes) == 0 {
-			scopes = x.integ.Needs(cfg)
+			scopes = x.integ.SourceNeeds(cfg)
 		}
 		out["scopes"] = strings.Join(scopes, " ")
 	}

@@ -528,12 +528,12 @@ func TestAuthMethodConfig(t *testing.T) {
 // Needs (integration.Integration.Needs) over the enabled sources.
 func TestDefaultScopesFollowSources(t *testing.T) {
 	integ := New(Options{})
-	all := integ.Needs(&Config{EnableDevices: true})
+	all := integ.SourceNeeds(&Config{EnableDevices: true})
 	want := []string{ScopeAppsRead, ScopeDevicesRead, ScopeGroupsRead, ScopeLogsRead, ScopeOrgsRead, ScopeRolesRead, ScopeUsersRead}
 	if !slices.Equal(all, want) {
 		t.Errorf("all sources: %v", all)
 	}
-	few := integ.Needs(&Config{DisableSources: []string{SourceRoles, SourceApplications}})
+	few := integ.SourceNeeds(&Config{DisableSources: []string{SourceRoles, SourceApplications}})
 	if slices.Contains(few, ScopeRolesRead) || slices.Contains(few, ScopeAppsRead) || slices.Contains(few, ScopeDevicesRead) || !slices.Contains(few, ScopeGroupsRead) {
 		t.Errorf("without roles, apps, devices: %v", few)
 	}
@@ -710,7 +710,7 @@ func TestOAuthUnnamedRefusedScopesFoundOneByOne(t *testing.T) {
 		t.Error("app creators not partial")
 	}
 	ts := f.srv.Server.TokenStats()
-	requested := len(f.col.Integration().Needs(f.cfg))
+	requested := len(f.col.Integration().SourceNeeds(f.cfg))
 	// One refused request, one per scope alone, one final request.
 	if ts.Requests != int64(requested+2) || ts.Refused != 2 {
 		t.Errorf("token stats %+v, want %d requests and 2 refusals", ts, requested+2)

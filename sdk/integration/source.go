@@ -37,7 +37,7 @@ type Source[C any] struct {
 	OffNote string
 	// Needs lists what the credentials need to read the source, in the
 	// provider's terms (for an OAuth 2.0 client: its scopes).
-	// Integration.Needs(cfg) is their union over the sources cfg enables
+	// Integration.SourceNeeds(cfg) is their union over the sources cfg enables
 	// (what a client requests by default), and before a source is probed
 	// the run's Prober says which of them the credentials lack.
 	// Optional.

@@ -107,10 +107,10 @@ func (i *Integration[C]) SourceEnabled(cfg *C, source string) bool {
 	return !disabled && slices.ContainsFunc(i.Sources, func(s Source[C]) bool { return s.Name == source })
 }
 
-// Needs returns the union of the Needs of the sources cfg enables,
+// SourceNeeds returns the union of the Needs of the sources cfg enables,
 // sorted, each once: for an OAuth 2.0 client, the scopes to request when
 // the configuration names none. It is nil for a config SourcesOff rejects.
-func (i *Integration[C]) Needs(cfg *C) []string {
+func (i *Integration[C]) SourceNeeds(cfg *C) []string {
 	off, err := i.SourcesOff(cfg)
 	if err != nil {
 		return nil

@@ -90,13 +90,13 @@ func TestSourcesOff(t *testing.T) {
 // sources' needs; SourceEnabled agrees with SourcesOff.
 func TestNeedsFollowEnabledSources(t *testing.T) {
 	integ := sourcesIntegration()
-	if got := integ.Needs(&sourcesConfig{}); !slices.Equal(got, []string{"groups.read", "rules.read", "users.read"}) {
+	if got := integ.SourceNeeds(&sourcesConfig{}); !slices.Equal(got, []string{"groups.read", "rules.read", "users.read"}) {
 		t.Errorf("defaults: %v", got)
 	}
-	if got := integ.Needs(&sourcesConfig{Skip: []string{"rules"}, Devices: true}); !slices.Equal(got, []string{"devices.read", "groups.read", "users.read"}) {
+	if got := integ.SourceNeeds(&sourcesConfig{Skip: []string{"rules"}, Devices: true}); !slices.Equal(got, []string{"devices.read", "groups.read", "users.read"}) {
 		t.Errorf("rules off, devices on: %v", got)
 	}
-	if got := integ.Needs(&sourcesConfig{Skip: []string{"nope"}}); got != nil {
+	if got := integ.SourceNeeds(&sourcesConfig{Skip: []string{"nope"}}); got != nil {
 		t.Errorf("invalid config: %v", got)
 	}
 	for name, on := range map[string]bool{"users": true, "groups": false, "devices": false, "rules": true, "nope": false} {
