@@ -188,3 +188,47 @@ func TestGCPlaceholdersWithNothingToCollectReadsNothing(t *testing.T) {
 		t.Errorf("gc_placeholders with nothing to collect read %d entity rows", read)
 	}
 }
+
+// A first load of a collection that repeats a key goes through the
+// staging tables (the last object of the key wins) and is a baseline all
+// the same: nothing stored, every object stated once. A relationship a
+// later run changes gets its added row stored first.
+func TestBaselineWithRepeatedKeys(t *testing.T) {
+	t.Parallel()
+	db := testDB(t, Options{})
+	inst := Instance{"okta", "acme"}
+	t0 := time.Now().Add(-time.Hour)
+	ents, rels := synthOrg(users(5), 1)
+	again := entity("00u000000000001", "okta_user", []string{"User"}, "later@example.com",
+		map[string]any{"username": "00u000000000001", "email": "later@example.com", "active": true, "status": "active", "mfaEnabled": true})
+	r1 := mustPush(t, db, (&collection{integration: "okta", steps: fullSteps(), entities: append(ents, again), rels: append(rels, rels[0]), started: t0}).write(t, t.TempDir()), inst)
+	if r1.Entities != int64(len(ents)+1) || r1.Added != int64(len(ents)+len(rels)) {
+		t.Fatalf("first load of a collection repeating two keys: %s", r1)
+	}
+	if got := query(t, db, `SELECT properties->>'email' FROM entity WHERE key = '00u000000000001'`); !slices.Equal(got, []string{"later@example.com"}) {
+		t.Fatalf("the repeated user is %v, want the last one", got)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM change_log_entry`); n != 0 {
+		t.Fatalf("the baseline stored %d change-log rows", n)
+	}
+	stated := queryInt(t, db, `SELECT count(*) FROM change_log WHERE run_id = $1 AND instance_id = 1`, r1.RunID)
+	distinct := queryInt(t, db, `SELECT count(DISTINCT (kind, key)) FROM change_log WHERE run_id = $1 AND instance_id = 1`, r1.RunID)
+	if want := int64(len(ents)+len(rels)) + r1.AfterSync.UserIsPerson.Added; stated != want || distinct != want {
+		t.Fatalf("the baseline states %d rows (%d objects), want %d", stated, distinct, want)
+	}
+
+	// Run 2: the account's relationship to user 3 gets a property.
+	ents, rels = synthOrg(users(5), 1)
+	var changed string
+	for _, r := range rels {
+		if r.Type == "okta_account_has_user" && strings.HasSuffix(r.Key, "00u000000000003") {
+			r.Set("since", "2020")
+			changed = r.Key
+		}
+	}
+	r2 := mustPush(t, db, (&collection{integration: "okta", steps: fullSteps(), entities: ents, rels: rels, started: t0.Add(time.Minute)}).write(t, t.TempDir()), inst)
+	got := strings.Join(query(t, db, `SELECT change || ' ' || run_id || ' ' || type FROM change_log WHERE instance_id = 1 AND key = $1 ORDER BY at, id`, changed), ", ")
+	if want := "added 1 okta_account_has_user, changed 2 okta_account_has_user"; got != want {
+		t.Errorf("history of %s: %q, want %q (run 2: %s)", changed, got, want, r2)
+	}
+}
