@@ -113,12 +113,41 @@ func directTarget(ctx context.Context, tx pgx.Tx, k kind, s *session, collected 
 // reports false (and has written nothing) when the collection repeats a
 // key: the caller then loads through the staging tables, which pick the
 // last object of a key.
-func copyDirect(ctx context.Context, tx pgx.Tx, dir *store.Dir, k kind, kn *known, partial map[string]bool, to copyTarget) (*scanStats, bool, error) {
+//
+// Relationships go in key order (see sorted.go); sorted, when not nil,
+// returns their sorted references (read ahead while the entities load).
+func copyDirect(ctx context.Context, tx pgx.Tx, dir *store.Dir, k kind, kn *known, partial map[string]bool, to copyTarget,
+	sorted func() (*sortedObjects, []string, error)) (*scanStats, bool, error) {
+	var refs *sortedObjects
+	var files []string
+	if k.name == "relationship" {
+		if sorted == nil {
+			sorted = func() (*sortedObjects, []string, error) {
+				files := graphFiles(dir, k)
+				refs, err := sortedRefs(ctx, dir, k, files)
+				return refs, files, err
+			}
+		}
+		var err error
+		if refs, files, err = sorted(); errors.Is(err, errRepeatedKey) {
+			return nil, false, nil
+		} else if err != nil {
+			return nil, false, fmt.Errorf("copy %s: %w", k.list, err)
+		}
+	}
 	sp, err := tx.Begin(ctx) // savepoint
 	if err != nil {
 		return nil, false, err
 	}
-	st, err := stagePass(ctx, sp, dir, k, kn, partial, nil, to)
+	var st *scanStats
+	if refs != nil && len(refs.refs) > 0 {
+		st = &scanStats{objects: int64(len(refs.refs)), sent: int64(len(refs.refs))}
+		if err = copySorted(ctx, sp, dir, files, refs, to); err != nil {
+			err = fmt.Errorf("copy %s: %w", k.list, err)
+		}
+	} else {
+		st, err = stagePass(ctx, sp, dir, k, kn, partial, nil, to)
+	}
 	if err != nil {
 		_ = sp.Rollback(ctx)
 		var pe *pgconn.PgError

@@ -38,11 +38,12 @@
 // an object whose bytes hash to the stored doc_hash is unchanged and is
 // not sent at all; new and changed objects are split into columns and
 // streamed with COPY, straight into the table for a first load of the
-// instance, else into a temporary staging table from which one INSERT ...
-// ON CONFLICT per kind upserts them, while a data-modifying CTE over the
-// same snapshot writes a change-log row for each added object and each
-// object whose type, classes, displayName or properties differ (jsonb
-// comparison; a change of _rawData alone is stored but not logged). The
+// instance (relationships in key order: sorted.go), else into a temporary
+// staging table from which one INSERT ... ON CONFLICT per kind upserts
+// them, while a data-modifying CTE over the same snapshot writes a
+// change-log row for each added object and each object whose type,
+// classes, displayName or properties differ (jsonb comparison; a change of
+// _rawData alone is stored but not logged). The
 // instance's first load is its baseline (sync_run.baseline): it stores no
 // change-log row at all, and the change_log view states an added row for
 // every object the baseline added that no later run has touched (a later

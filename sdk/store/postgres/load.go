@@ -318,6 +318,25 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 		if _, err := tx.Exec(ctx, stageDDL); err != nil {
 			return err
 		}
+		var sortedRels func() (*sortedObjects, []string, error)
+		if baseline {
+			// The relationships go straight in, in key order: find and
+			// sort them while the entities load.
+			done := make(chan struct{})
+			var refs *sortedObjects
+			var rerr error
+			files := graphFiles(dir, relationshipKind)
+			rctx, stop := context.WithCancel(ctx)
+			go func() {
+				defer close(done)
+				refs, rerr = sortedRefs(rctx, dir, relationshipKind, files)
+			}()
+			defer func() { stop(); <-done }()
+			sortedRels = func() (*sortedObjects, []string, error) {
+				<-done
+				return refs, files, rerr
+			}
+		}
 		kinds := []kind{entityKind, relationshipKind}
 		stored := make([]*known, len(kinds))
 		stats := make([]*scanStats, len(kinds))
@@ -338,7 +357,7 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 				if err != nil {
 					return err
 				}
-				if stats[i], direct, err = copyDirect(ctx, tx, dir, k, stored[i], isPartial, to); err != nil {
+				if stats[i], direct, err = copyDirect(ctx, tx, dir, k, stored[i], isPartial, to, sortedRels); err != nil {
 					return err
 				}
 				relDirect = direct && i == 1
