@@ -43,11 +43,11 @@
 // them, while a data-modifying CTE over the same snapshot writes a
 // change-log row for each added object and each object whose type,
 // classes, displayName or properties differ (jsonb comparison; a change of
-// _rawData alone is stored but not logged). The
-// instance's first load is its baseline (sync_run.baseline): it stores no
-// change-log row at all, and the change_log view states an added row for
-// every object the baseline added that no later run has touched (a later
-// run that changes or removes such an object first stores its added row).
+// _rawData alone is stored but not logged). The instance's first load is
+// its baseline (sync_run.baseline): it stores no change-log row at all,
+// and the change_log view states an added row for every object the
+// baseline added that no later run has touched (a later run that changes
+// or removes such an object first stores its added row).
 // Unchanged objects are never rewritten: there is no per-row last_seen,
 // an object is in the instance's last collection unless missing_since is
 // set. Pushing the same collection twice therefore logs and writes
