@@ -50,6 +50,9 @@ type DB struct {
 	// hook, when set (tests), is called at the end of each load phase
 	// with the load's transaction; an error aborts the load.
 	hook func(ctx context.Context, phase string, tx pgx.Tx) error
+	// openFiles, when set (tests), bounds the collection files each reader
+	// of a key-ordered copy keeps open (default maxOpenPerReader).
+	openFiles int
 }
 
 var schemaRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)

@@ -117,7 +117,7 @@ func directTarget(ctx context.Context, tx pgx.Tx, k kind, s *session, collected 
 // Relationships go in key order (see sorted.go); sorted, when not nil,
 // returns their sorted references (read ahead while the entities load).
 func copyDirect(ctx context.Context, tx pgx.Tx, dir *store.Dir, k kind, kn *known, partial map[string]bool, to copyTarget,
-	sorted func() (*sortedObjects, []string, error)) (*scanStats, bool, error) {
+	sorted func() (*sortedObjects, []string, error), maxOpen int) (*scanStats, bool, error) {
 	var refs *sortedObjects
 	var files []string
 	if k.name == "relationship" {
@@ -142,7 +142,7 @@ func copyDirect(ctx context.Context, tx pgx.Tx, dir *store.Dir, k kind, kn *know
 	var st *scanStats
 	if refs != nil && len(refs.refs) > 0 {
 		st = &scanStats{objects: int64(len(refs.refs)), sent: int64(len(refs.refs))}
-		if err = copySorted(ctx, sp, dir, files, refs, to); err != nil {
+		if err = copySorted(ctx, sp, dir, files, refs, to, maxOpen); err != nil {
 			err = fmt.Errorf("copy %s: %w", k.list, err)
 		}
 	} else {

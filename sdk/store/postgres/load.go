@@ -357,7 +357,7 @@ func (db *DB) load(ctx context.Context, s *session, dir *store.Dir) (*PushResult
 				if err != nil {
 					return err
 				}
-				if stats[i], direct, err = copyDirect(ctx, tx, dir, k, stored[i], isPartial, to, sortedRels); err != nil {
+				if stats[i], direct, err = copyDirect(ctx, tx, dir, k, stored[i], isPartial, to, sortedRels, db.openFiles); err != nil {
 					return err
 				}
 				relDirect = direct && i == 1

@@ -123,34 +123,20 @@ feed:
 	return so, nil
 }
 
+// maxOpenPerReader bounds the files each reader of copySorted keeps open
+// (DB.openFiles, when set, in tests).
+const maxOpenPerReader = 128
+
 // copySorted copies the objects refs locates, in their order, into
 // to.table: several goroutines read and split them, one chunk each, and
 // the chunks are sent in order.
-func copySorted(ctx context.Context, tx pgx.Tx, dir *store.Dir, files []string, so *sortedObjects, to copyTarget) error {
+func copySorted(ctx context.Context, tx pgx.Tx, dir *store.Dir, files []string, so *sortedObjects, to copyTarget, maxOpen int) error {
+	if maxOpen <= 0 {
+		maxOpen = maxOpenPerReader
+	}
 	refs := so.refs
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	open := make([]*os.File, len(files))
-	var openMu sync.Mutex
-	defer func() {
-		for _, f := range open {
-			if f != nil {
-				_ = f.Close()
-			}
-		}
-	}()
-	fileOf := func(i int32) (*os.File, error) {
-		openMu.Lock()
-		defer openMu.Unlock()
-		if open[i] == nil {
-			f, err := os.Open(filepath.Join(dir.Root(), filepath.FromSlash(files[i])))
-			if err != nil {
-				return nil, err
-			}
-			open[i] = f
-		}
-		return open[i], nil
-	}
 	chunks := (len(refs) + copyBatch - 1) / copyBatch
 	results := make([]chan [][]any, chunks)
 	for i := range results {
@@ -168,6 +154,33 @@ func copySorted(ctx context.Context, tx pgx.Tx, dir *store.Dir, files []string, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// This goroutine's open files: a few hundred at most, whatever
+			// the collection's size (objects of one key range usually
+			// come from few files).
+			open := map[int32]*os.File{}
+			defer func() {
+				for _, f := range open {
+					_ = f.Close()
+				}
+			}()
+			fileOf := func(i int32) (*os.File, error) {
+				if f, ok := open[i]; ok {
+					return f, nil
+				}
+				if len(open) >= maxOpen {
+					for j, f := range open {
+						_ = f.Close()
+						delete(open, j)
+						break
+					}
+				}
+				f, err := os.Open(filepath.Join(dir.Root(), filepath.FromSlash(files[i])))
+				if err != nil {
+					return nil, err
+				}
+				open[i] = f
+				return f, nil
+			}
 			for c := range jobs {
 				part := refs[c*copyBatch : min((c+1)*copyBatch, len(refs))]
 				rows := make([][]any, 0, len(part))

@@ -11,7 +11,18 @@ import (
 // collection has them in, and reads each object where it is.
 func TestFirstLoadInsertsRelationshipsInKeyOrder(t *testing.T) {
 	t.Parallel()
+	firstLoadInKeyOrder(t, 0)
+}
+
+// The same with each reader keeping one file open at a time.
+func TestFirstLoadInKeyOrderWithFewOpenFiles(t *testing.T) {
+	t.Parallel()
+	firstLoadInKeyOrder(t, 1)
+}
+
+func firstLoadInKeyOrder(t *testing.T, openFiles int) {
 	db := testDB(t, Options{NoAfterSync: true})
+	db.openFiles = openFiles
 	ents, rels := synthOrg(users(600), 7) // more than one file per type
 	slices.Reverse(rels)
 	d := (&collection{integration: "okta", steps: fullSteps(), entities: ents, rels: rels, started: time.Now().Add(-time.Hour)}).write(t, t.TempDir())
