@@ -202,6 +202,9 @@ type StepContext[C any] struct {
 	JobState
 }
 
+// jobState returns the job state the step context wraps.
+func (sc *StepContext[C]) jobState() JobState { return sc.JobState }
+
 // JobState is a step's view of the collection: one key space shared by all
 // steps. Implementations are safe for concurrent use by a step's goroutines.
 type JobState interface {

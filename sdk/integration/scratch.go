@@ -49,7 +49,9 @@ type scratchEntry struct {
 }
 
 // NewScratch creates an empty store in js's scratch folder; name says
-// what it holds, in errors.
+// what it holds, in errors. Under the runtime a store that no step closed
+// (its producer failed, or its consumer did not run) is closed when the
+// run ends.
 func NewScratch[T any](js JobState, name string) (*Scratch[T], error) {
 	dir, err := js.ScratchDir()
 	if err != nil {
@@ -59,7 +61,14 @@ func NewScratch[T any](js JobState, name string) (*Scratch[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("scratch %s: %w", name, err)
 	}
-	return &Scratch[T]{name: name, f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+	s := &Scratch[T]{name: name, f: f, w: bufio.NewWriterSize(f, 256<<10)}
+	if w, ok := js.(interface{ jobState() JobState }); ok {
+		js = w.jobState() // a StepContext: its runtime's job state
+	}
+	if r, ok := js.(interface{ OnEnd(func()) }); ok {
+		r.OnEnd(func() { s.Close() }) // a store its steps did not close (one failed, or its consumer did not run)
+	}
+	return s, nil
 }
 
 // NewScratchFor is NewScratch for a store handed over under k: it creates

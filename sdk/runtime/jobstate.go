@@ -318,6 +318,10 @@ func (j *jobState[C]) GetData(key string) (any, bool) { return j.r.data.Load(key
 // ScratchDir implements integration.JobState.
 func (j *jobState[C]) ScratchDir() (string, error) { return j.r.scratchDir() }
 
+// OnEnd registers fn to run when the run ends, however it ends: scratch
+// stores close themselves through it (integration.NewScratch).
+func (j *jobState[C]) OnEnd(fn func()) { j.r.addOnEnd(fn) }
+
 // Warn implements integration.JobState.
 func (j *jobState[C]) Warn(ctx context.Context, msg string, args ...any) {
 	j.log.Warn(msg, args...)

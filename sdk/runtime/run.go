@@ -188,7 +188,8 @@ type run[C any] struct {
 	scratchMu sync.Mutex
 	scratch   store.Scratcher // the run's scratch space, set on first use
 	tempDir   *scratch.Temp   // when the store keeps none on disk
-	onEnd     []func()        // run state cleanups, in registration order
+	onEnd     []func()        // run state cleanups, in registration order (endMu)
+	endMu     sync.Mutex
 	// sourcesOff are the sources disabled in this run, with the reason.
 	sourcesOff map[string]string
 }

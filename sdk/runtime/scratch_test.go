@@ -279,3 +279,48 @@ func TestNewScratchForHandsOverWhatWasAdded(t *testing.T) {
 		t.Errorf("b: %s %q, counts %v; want the 2 things a added", s.Status, s.Error, s.EncounteredTypeCounts)
 	}
 }
+
+// TestScratchClosesWhenTheRunEnds: a store whose producer fails (so no
+// consumer drains and closes it) is closed when the run ends, not left
+// open until the garbage collector finds its file.
+func TestScratchClosesWhenTheRunEnds(t *testing.T) {
+	var kept *integration.Scratch[string]
+	var path string
+	a := step("a")
+	a.Run = func(ctx context.Context, sc *integration.StepContext[cfg]) error {
+		s, err := integration.NewScratch[string](sc, "pages")
+		if err != nil {
+			return err
+		}
+		kept = s
+		if err := s.Add("k", "v"); err != nil {
+			return err
+		}
+		d, err := sc.ScratchDir()
+		if err != nil {
+			return err
+		}
+		entries, err := os.ReadDir(d)
+		if err != nil || len(entries) != 1 {
+			return fmt.Errorf("scratch folder: %v %v", entries, err)
+		}
+		path = filepath.Join(d, entries[0].Name())
+		return errors.New("listing failed")
+	}
+	res, err := runtime.Run(context.Background(), &integration.Integration[cfg]{Name: "t", Steps: []integration.Step[cfg]{a}}, &cfg{}, runtime.Options{Store: store.NewMemory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Failed() {
+		t.Fatalf("the step's failure was not reported: %+v", res.Summary.Steps)
+	}
+	if kept == nil {
+		t.Fatal("the step made no store")
+	}
+	if err := kept.Add("k", "w"); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Add after the run ended: %v, want the store closed", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("store file %s kept after the run: %v", path, err)
+	}
+}

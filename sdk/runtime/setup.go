@@ -25,7 +25,15 @@ func (s runState[C]) SetData(key string, v any) { s.r.data.Store(key, v) }
 func (s runState[C]) GetData(key string) (any, bool) { return s.r.data.Load(key) }
 
 // OnEnd implements integration.RunState.
-func (s runState[C]) OnEnd(fn func()) { s.r.onEnd = append(s.r.onEnd, fn) }
+func (s runState[C]) OnEnd(fn func()) { s.r.addOnEnd(fn) }
+
+// addOnEnd registers a cleanup of the run; steps register theirs
+// concurrently.
+func (r *run[C]) addOnEnd(fn func()) {
+	r.endMu.Lock()
+	r.onEnd = append(r.onEnd, fn)
+	r.endMu.Unlock()
+}
 
 // setup runs the integration's Setup once, before any step.
 func (r *run[C]) setup(ctx context.Context) error {
@@ -42,10 +50,13 @@ func (r *run[C]) setup(ctx context.Context) error {
 // end runs the cleanups registered with OnEnd, last first, and drops the
 // run's state.
 func (r *run[C]) end() {
-	for i := len(r.onEnd) - 1; i >= 0; i-- {
-		r.onEnd[i]()
-	}
+	r.endMu.Lock()
+	fns := r.onEnd
 	r.onEnd = nil
+	r.endMu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
 	r.data.Clear()
 	r.scratchMu.Lock()
 	if r.tempDir != nil {
