@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/stepgraph/stepgraph/sdk/store"
 )
@@ -51,58 +52,23 @@ var errRepeatedKey = errors.New("the collection repeats a key")
 func sortedRefs(ctx context.Context, dir *store.Dir, k kind, files []string) (*sortedObjects, error) {
 	so := &sortedObjects{arenas: make([][]byte, len(files))}
 	parts := make([][]objRef, len(files))
-	next := make(chan int)
-	errs := make(chan error, len(files))
-	var wg sync.WaitGroup
-	for range min(goruntime.GOMAXPROCS(0), 4, max(len(files), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				b, err := os.ReadFile(filepath.Join(dir.Root(), filepath.FromSlash(files[i])))
-				if err != nil {
-					errs <- err
-					continue
-				}
-				if len(b) > math.MaxUint32 {
-					errs <- fmt.Errorf("%s: larger than 4 GB", files[i])
-					continue
-				}
-				var refs []objRef
-				var arena []byte
-				err = eachObject(b, k.list, func(obj []byte) error {
-					key, typ, err := keyAndType(obj)
-					if err != nil || key == "" || typ == "" {
-						return err
-					}
-					off := cap(b) - cap(obj) // obj is a slice of b
-					if off < 0 || off >= len(b) || &b[off] != &obj[0] {
-						return fmt.Errorf("object outside its file")
-					}
-					refs = append(refs, objRef{file: int32(i), keyOff: uint32(len(arena)), keyLen: uint32(len(key)), off: uint32(off), n: uint32(len(obj))})
-					arena = append(arena, key...)
-					return nil
-				})
-				if err != nil {
-					errs <- fmt.Errorf("read %s: %w", files[i], err)
-					continue
-				}
-				parts[i], so.arenas[i] = refs, arena
-			}
-		}()
-	}
-feed:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(min(goruntime.GOMAXPROCS(0), 4))
 	for i := range files {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			var err error
+			parts[i], so.arenas[i], err = fileRefs(dir, k, files, int32(i))
+			return err
+		})
 	}
-	close(next)
-	wg.Wait()
-	close(errs)
-	if err := errors.Join(<-errs, ctx.Err()); err != nil {
+	err := g.Wait()
+	if err == nil {
+		err = ctx.Err() // cancelled after the last file was read
+	}
+	if err != nil {
 		return nil, err
 	}
 	n := 0
@@ -121,6 +87,37 @@ feed:
 		}
 	}
 	return so, nil
+}
+
+// fileRefs reads collection file files[i] and returns where each object
+// of kind k is in it, with its objects' keys one after the other.
+func fileRefs(dir *store.Dir, k kind, files []string, i int32) ([]objRef, []byte, error) {
+	b, err := os.ReadFile(filepath.Join(dir.Root(), filepath.FromSlash(files[i])))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(b) > math.MaxUint32 {
+		return nil, nil, fmt.Errorf("%s: larger than 4 GB", files[i])
+	}
+	var refs []objRef
+	var arena []byte
+	err = eachObject(b, k.list, func(obj []byte) error {
+		key, typ, err := keyAndType(obj)
+		if err != nil || key == "" || typ == "" {
+			return err
+		}
+		off := cap(b) - cap(obj) // obj is a slice of b
+		if off < 0 || off >= len(b) || &b[off] != &obj[0] {
+			return fmt.Errorf("object outside its file")
+		}
+		refs = append(refs, objRef{file: i, keyOff: uint32(len(arena)), keyLen: uint32(len(key)), off: uint32(off), n: uint32(len(obj))})
+		arena = append(arena, key...)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", files[i], err)
+	}
+	return refs, arena, nil
 }
 
 // maxOpenPerReader bounds the files each reader of copySorted keeps open
