@@ -107,10 +107,18 @@ func (in *interval) contains(n float64) bool {
 func (in *interval) String() string {
 	var parts []string
 	if in.lo != nil {
-		parts = append(parts, map[bool]string{true: "at least ", false: "greater than "}[in.loIncl]+in.loText)
+		word := "greater than "
+		if in.loIncl {
+			word = "at least "
+		}
+		parts = append(parts, word+in.loText)
 	}
 	if in.hi != nil {
-		parts = append(parts, map[bool]string{true: "at most ", false: "less than "}[in.hiIncl]+in.hiText)
+		word := "less than "
+		if in.hiIncl {
+			word = "at most "
+		}
+		parts = append(parts, word+in.hiText)
 	}
 	return strings.Join(parts, " and ")
 }

@@ -27,10 +27,10 @@ func EmitPages[T any](ctx context.Context, js JobState, name string, pages iter.
 // EmitItems calls convert for every item, in order, and emits the
 // entities and relationships it returns together (JobState.Emit, so an
 // object listed twice is emitted once), counting the entities under name
-// for progress displays unless name is "". convert returns the item's entity, or nil to
-// leave the item out (no id, a duplicate whose data the step must not
-// count twice), and the relationships it adds (the account HAS it, its
-// links to entities already collected).
+// for progress displays unless name is "". convert returns the item's
+// entity, or nil to leave the item out (no id, a duplicate whose data the
+// step must not count twice), and the relationships it adds (the account
+// HAS it, its links to entities already collected).
 func EmitItems[T any](ctx context.Context, js JobState, name string, items []T,
 	convert func(item *T) (*graph.Entity, []*graph.Relationship, error)) error {
 	es := make([]*graph.Entity, 0, len(items))

@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -140,15 +141,7 @@ func (s *Scratch[T]) Each(ctx context.Context, fn func(key string, v T) error) e
 	if err != nil {
 		return err
 	}
-	slices.SortStableFunc(idx, func(a, b scratchEntry) int {
-		switch {
-		case a.hash < b.hash:
-			return -1
-		case a.hash > b.hash:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(idx, func(a, b scratchEntry) int { return cmp.Compare(a.hash, b.hash) })
 	var buf []byte
 	for _, e := range idx {
 		if err := ctx.Err(); err != nil {

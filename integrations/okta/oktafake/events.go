@@ -1,6 +1,7 @@
 package oktafake
 
 import (
+	"cmp"
 	"slices"
 )
 
@@ -86,15 +87,7 @@ func (o *Org) genEvents() {
 		}
 		ev = append(ev, e)
 	}
-	slices.SortStableFunc(ev, func(x, y eventRec) int {
-		switch {
-		case x.ms < y.ms:
-			return -1
-		case x.ms > y.ms:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(ev, func(x, y eventRec) int { return cmp.Compare(x.ms, y.ms) })
 	o.events = slices.Clip(ev)
 }
 
